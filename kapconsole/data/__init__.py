@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, database setup, repositories and Alembic migrations."""

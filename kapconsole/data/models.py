@@ -1,0 +1,191 @@
+"""SQLAlchemy 2.x typed ORM models. Schema changes go through Alembic revisions in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC on every backend, hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class StaffRow(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[StaffRoleRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class StaffRoleRow(Base):
+    __tablename__ = "staff_roles"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ClientRow(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(32), default="")
+    allergies: Mapped[str] = mapped_column(Text, default="")
+    screening_notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CourseRow(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    planned_sessions: Mapped[int] = mapped_column(Integer)
+    started_on: Mapped[date | None] = mapped_column(Date)
+
+
+class SessionRow(Base):
+    __tablename__ = "clinical_sessions"
+    __table_args__ = (
+        Index("ix_sessions_scheduled", "scheduled_at"),
+        Index("ix_sessions_room_scheduled", "room", "scheduled_at"),
+        Index("ix_sessions_state", "state"),
+        Index("ix_sessions_client", "client_id", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    number_in_course: Mapped[int | None] = mapped_column(Integer)
+    room: Mapped[str] = mapped_column(String(64))
+    workstation: Mapped[str] = mapped_column(String(128), default="")
+    route: Mapped[str] = mapped_column(String(32))
+    planned_drug: Mapped[str] = mapped_column(String(200))
+    planned_dose: Mapped[float | None] = mapped_column(Float)
+    planned_unit: Mapped[str] = mapped_column(String(16), default="mg")
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    protocol_json: Mapped[str] = mapped_column(Text)
+    chain_head: Mapped[str] = mapped_column(String(64))
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every append: lets a client tell cheaply whether the record changed since it looked.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    client: Mapped[ClientRow] = relationship(lazy="joined")
+    course: Mapped[CourseRow | None] = relationship(lazy="joined")
+    staff: Mapped[list[SessionStaffRow]] = relationship(lazy="selectin", order_by="SessionStaffRow.staff_id")
+
+
+class SessionStaffRow(Base):
+    __tablename__ = "session_staff"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinical_sessions.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+
+    member: Mapped[StaffRow] = relationship(lazy="joined")
+
+
+class EntryRow(Base):
+    """One append-only entry. Never updated, never deleted: corrections are new rows with ``amends_id``."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq", name="uq_entries_session_seq"),
+        Index("ix_entries_session_kind", "session_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinical_sessions.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    workstation: Mapped[str] = mapped_column(String(128))
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
+    # The canonical JSON text exactly as hashed: stored as text so the bytes never change.
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    author: Mapped[StaffRow] = relationship(lazy="joined")
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_at", "at"), Index("ix_audit_session", "session_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    workstation: Mapped[str] = mapped_column(String(128), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SettingRow(Base):
+    __tablename__ = "clinic_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

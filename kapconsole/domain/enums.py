@@ -1,0 +1,165 @@
+"""Enumerations shared by every layer. Values are the stable strings stored in the database."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    THERAPIST = "therapist"
+    MEDICAL = "medical"
+    SUPERVISOR = "supervisor"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return {
+            "therapist": "Therapist",
+            "medical": "Medical staff",
+            "supervisor": "Medical supervisor",
+            "administrator": "Administrator",
+        }[self.value]
+
+
+class SessionState(StrEnum):
+    PLANNED = "planned"
+    CHECKLIST = "checklist"
+    MONITORING = "monitoring"
+    DISCHARGE = "discharge"
+    DISCHARGED = "discharged"
+    ENDED_EARLY = "ended_early"
+
+    @property
+    def label(self) -> str:
+        return {
+            "planned": "Planned",
+            "checklist": "Pre-session checklist",
+            "monitoring": "Dosing / monitoring",
+            "discharge": "Awaiting discharge",
+            "discharged": "Discharged (signed)",
+            "ended_early": "Ended early",
+        }[self.value]
+
+    @property
+    def is_active(self) -> bool:
+        return self in (SessionState.CHECKLIST, SessionState.MONITORING, SessionState.DISCHARGE)
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (SessionState.DISCHARGED, SessionState.ENDED_EARLY)
+
+
+class EntryKind(StrEnum):
+    STATE = "state"  # a state transition, with its reason
+    CHECKLIST = "checklist"
+    OVERRIDE = "override"  # supervisor override of the checklist gate
+    ADMINISTRATION = "administration"
+    VITALS = "vitals"
+    SIDE_EFFECT = "side_effect"
+    SIDE_EFFECT_RESOLVED = "side_effect_resolved"
+    OBSERVATION = "observation"
+    SCALE = "scale"
+    ALERT_ACK = "alert_ack"
+    DISCHARGE_ASSESSMENT = "discharge_assessment"
+    SIGNATURE = "signature"
+    AMENDMENT = "amendment"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize().replace("Alert ack", "Alert acknowledged")
+
+
+class Route(StrEnum):
+    SUBLINGUAL = "sublingual"
+    IM = "im"
+    IV = "iv"
+    INTRANASAL = "intranasal"
+
+    @property
+    def label(self) -> str:
+        return {
+            "sublingual": "Sublingual lozenge",
+            "im": "Intramuscular injection",
+            "iv": "IV infusion",
+            "intranasal": "Intranasal (esketamine)",
+        }[self.value]
+
+
+class Severity(StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class SideEffectKind(StrEnum):
+    NAUSEA = "nausea"
+    VOMITING = "vomiting"
+    DIZZINESS = "dizziness"
+    DISSOCIATION = "dissociation"
+    ANXIETY = "anxiety"
+    HEADACHE = "headache"
+    PERCEPTUAL = "perceptual"
+    SEDATION = "sedation"
+    ELEVATED_BP = "elevated_bp"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "nausea": "Nausea",
+            "vomiting": "Vomiting",
+            "dizziness": "Dizziness",
+            "dissociation": "Dissociation",
+            "anxiety": "Anxiety / agitation",
+            "headache": "Headache",
+            "perceptual": "Perceptual changes",
+            "sedation": "Sedation",
+            "elevated_bp": "Elevated blood pressure",
+            "other": "Other",
+        }[self.value]
+
+
+class ObservationCategory(StrEnum):
+    GENERAL = "general"
+    CLIENT_STATEMENT = "client_statement"
+    BEHAVIOUR = "behaviour"
+    INTERVENTION = "intervention"
+    MEDICAL = "medical"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Scale(StrEnum):
+    MOAAS = "moaas"
+    RASS = "rass"
+    DISSOCIATION = "dissociation"
+    SUDS = "suds"
+
+    @property
+    def label(self) -> str:
+        return {"moaas": "MOAA/S", "rass": "RASS", "dissociation": "Dissociation (0–10)", "suds": "SUDS (0–10)"}[
+            self.value
+        ]
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return {"moaas": (0, 5), "rass": (-5, 4), "dissociation": (0, 10), "suds": (0, 10)}[self.value]
+
+
+class VitalsSource(StrEnum):
+    MANUAL = "manual"
+    DEVICE = "device"
+
+
+class EndReason(StrEnum):
+    ADVERSE_EVENT = "adverse_event"
+    CLIENT_REQUEST = "client_request"
+    CONTRAINDICATION = "contraindication"
+    NO_SHOW = "no_show"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()

@@ -1,0 +1,138 @@
+"""Input validation. Each failure names the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.protocol import MEASURES, ProtocolSettings
+
+SHORT_TEXT = 200
+REASON_TEXT = 2000
+LONG_TEXT = 20000
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Return ``moment`` as an aware UTC datetime; a naive value is taken as the workstation's local time."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(UTC)
+
+
+def text(field: str, value: object, *, limit: int = SHORT_TEXT, required: bool = False) -> str:
+    """Validate free text: a string, within ``limit`` characters, storable in every database."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(field, value, "text is expected")
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise ValidationError(field, value, "it is required")
+    if len(cleaned) > limit:
+        raise ValidationError(field, f"{len(cleaned)} characters", f"at most {limit} characters are allowed")
+    if "\x00" in cleaned:
+        raise ValidationError(field, "text with a NUL character", "NUL characters cannot be stored")
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "text with an unpaired surrogate", "valid Unicode text is expected") from None
+    return cleaned
+
+
+def number(field: str, value: object, *, low: float | None, high: float | None, unit: str = "",
+           decimals: int = 0, required: bool = True) -> float | int | None:
+    """Validate a number inside [low, high]; returns an int when ``decimals`` is 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, None, "a number is required")
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(field, value, "a number is expected")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise ValidationError(field, value, "a number is expected") from None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError(field, value, "a finite number is expected")
+    rng = _range_text(low, high, unit)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValidationError(field, value, f"allowed range {rng}")
+    if decimals == 0:
+        if float(value) != int(value):
+            raise ValidationError(field, value, "a whole number is expected")
+        return int(value)
+    return round(float(value), decimals)
+
+
+def _range_text(low: float | None, high: float | None, unit: str) -> str:
+    u = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"{_fmt(low)}–{_fmt(high)}{u}"
+    if low is not None:
+        return f"at least {_fmt(low)}{u}"
+    if high is not None:
+        return f"at most {_fmt(high)}{u}"
+    return "any number"
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def vitals(values: dict[str, Any], protocol: ProtocolSettings) -> dict[str, float | int]:
+    """Validate a vitals reading: any subset of the measures, each plausible, diastolic below systolic."""
+    unknown = set(values) - set(MEASURES)
+    if unknown:
+        raise ValidationError("vitals", ", ".join(sorted(unknown)), f"measures are {', '.join(MEASURES)}")
+    clean: dict[str, float | int] = {}
+    for key, (label, unit, decimals) in MEASURES.items():
+        lim = protocol.plausible[key]
+        v = number(label, values.get(key), low=lim.low, high=lim.high, unit=unit, decimals=decimals,
+                   required=False)
+        if v is not None:
+            clean[key] = v
+    if not clean:
+        raise ValidationError("vitals", None, "enter at least one measure")
+    if ("sbp" in clean) != ("dbp" in clean):
+        missing = "Diastolic BP" if "sbp" in clean else "Systolic BP"
+        raise ValidationError(missing, None, "blood pressure needs both systolic and diastolic")
+    if "sbp" in clean and clean["dbp"] >= clean["sbp"]:
+        raise ValidationError("Diastolic BP", clean["dbp"], f"must be below systolic ({clean['sbp']} mmHg)")
+    return clean
+
+
+def observed_at(value: datetime | None, *, now: datetime, session_start: datetime | None,
+                skew_seconds: int) -> datetime:
+    """Clinical time: defaults to now; may be set back, but not into the future nor before the session began."""
+    if value is None:
+        return now
+    if not isinstance(value, datetime):
+        raise ValidationError("observed at", value, "a date and time is expected")
+    moment = to_utc(value)
+    if moment > now + timedelta(seconds=skew_seconds):
+        raise ValidationError("observed at", _local(moment), f"cannot be in the future (now {_local(now)})")
+    if session_start is not None and moment < session_start:
+        raise ValidationError(
+            "observed at", _local(moment), f"cannot be before the session began ({_local(session_start)})"
+        )
+    return moment
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def choice(field: str, value: object, enum_type: type) -> Any:
+    """Validate that ``value`` is one of an enumeration's values."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in enum_type)
+        raise ValidationError(field, value, f"allowed: {allowed}") from None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,159 @@
+"""Frozen values handed between layers. Repositories return these, never ORM rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person signed in at a workstation; every service call that changes something takes one."""
+
+    staff_id: int
+    login: str
+    name: str
+    roles: frozenset[Role]
+    workstation: str
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    login: str
+    name: str
+    roles: frozenset[Role]
+    active: bool
+
+    @property
+    def roles_label(self) -> str:
+        return ", ".join(r.label for r in sorted(self.roles))
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    identifier: str
+    name: str
+    date_of_birth: date | None
+    sex: str
+    allergies: str
+    screening_notes: str
+
+    @property
+    def initials(self) -> str:
+        return "".join(p[0] for p in self.name.split() if p)[:3].upper()
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    client_id: int
+    title: str
+    planned_sessions: int
+    started_on: date | None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    client: Client
+    course_id: int | None
+    course_title: str
+    number_in_course: int | None
+    course_total: int | None
+    room: str
+    workstation: str
+    route: Route
+    planned_drug: str
+    planned_dose: float | None
+    planned_unit: str
+    scheduled_at: datetime
+    state: SessionState
+    started_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str
+    staff: tuple[StaffMember, ...]
+    protocol_json: str
+    chain_head: str
+    entry_count: int
+    version: int
+
+    @property
+    def course_label(self) -> str:
+        if self.number_in_course is None:
+            return "single session"
+        total = f" of {self.course_total}" if self.course_total else ""
+        return f"session {self.number_in_course}{total}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One append-only entry of a session record."""
+
+    id: int
+    session_id: int
+    seq: int
+    kind: EntryKind
+    observed_at: datetime
+    entered_at: datetime
+    author_id: int
+    author_name: str
+    workstation: str
+    amends_id: int | None
+    payload: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    workstation: str
+    action: str
+    session_id: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class SessionListItem:
+    """One line of a session list (Today screen, `kapconsole sessions`, supervisor board)."""
+
+    id: int
+    scheduled_at: datetime
+    room: str
+    client_identifier: str
+    client_name: str
+    state: SessionState
+    route: Route
+    number_in_course: int | None
+    course_total: int | None
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    session_id: int
+    entry_id: int | None
+    seq: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    sessions_checked: int
+    entries_checked: int
+    problems: tuple[VerifyProblem, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

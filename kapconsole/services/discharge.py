@@ -1,0 +1,107 @@
+"""Discharge assessment and the supervisor's re-authenticated electronic signature."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kapconsole.data import repositories as repo
+from kapconsole.domain import discharge as rules
+from kapconsole.domain import entries as build
+from kapconsole.domain import validation as v
+from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.errors import IllegalTransition, StaleRecord
+from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rules import Action, require, require_state_allows
+from kapconsole.domain.values import Actor, Entry
+from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.staff import StaffService
+
+
+@dataclass(frozen=True)
+class AssessmentResult:
+    entry: Entry
+    assessment: rules.Assessment
+
+
+class DischargeService(ServiceBase):
+    def __init__(self, db: Any, staff: StaffService, clock: Clock = system_clock) -> None:
+        super().__init__(db, clock)
+        self.staff = staff
+
+    def preview(self, record: SessionRecord, confirmations: Mapping[str, bool],
+                score_parts: Mapping[str, int]) -> rules.Assessment:
+        """Evaluate the criteria without recording anything (for a live form)."""
+        return rules.assess(record, now=self.now(), confirmations=confirmations, score_parts=score_parts)
+
+    def assess(self, actor: Actor, session_id: int, *, confirmations: Mapping[str, bool],
+               score_parts: Mapping[str, int]) -> AssessmentResult:
+        """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge."""
+        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
+        with self.db.write() as s:
+            row = repo.get_session_row(s, session_id, for_update=True)
+            state = SessionState(row.state)
+            require_state_allows(state, Action.ASSESS_DISCHARGE)
+            now = self.now()
+            record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
+            assessment = rules.assess(record, now=now, confirmations=confirmations, score_parts=score_parts)
+            payload = assessment.to_payload()
+            payload["confirmations"] = {k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA}
+            payload["score_parts"] = dict(score_parts)
+            entry = repo.append_entry(s, row, kind=EntryKind.DISCHARGE_ASSESSMENT, observed_at=now, entered_at=now,
+                                      actor=actor, payload=payload)
+            if state is SessionState.MONITORING:
+                repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
+                                  payload=build.state_change(state.value, SessionState.DISCHARGE.value,
+                                                             "discharge assessment"))
+                row.state = SessionState.DISCHARGE.value
+            repo.add_audit(s, at=now, action="discharge_assessed", actor=actor, session_id=session_id,
+                           detail="ready" if assessment.ready else f"{len(assessment.failing)} criteria failing")
+            return AssessmentResult(entry, assessment)
+
+    def sign(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
+             meaning: str = rules.SIGNATURE_MEANING) -> Entry:
+        """Sign the discharge. The signature covers exactly the record the supervisor saw.
+
+        ``seen_chain_head`` is the chain head of the record shown to the supervisor; when anything was added
+        since, signing is refused and the supervisor must review again.
+        """
+        require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
+        meaning = v.text("meaning", meaning, limit=v.REASON_TEXT, required=True)
+        self.staff.reauthenticate(actor, password, "signature_reauth")
+        with self.db.write() as s:
+            row = repo.get_session_row(s, session_id, for_update=True)
+            state = SessionState(row.state)
+            require_state_allows(state, Action.SIGN_DISCHARGE)
+            if row.chain_head != seen_chain_head:
+                raise StaleRecord("the record changed after you reviewed it; review it again before signing")
+            record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
+            latest = record.discharge_assessments[-1] if record.discharge_assessments else None
+            if latest is None:
+                raise IllegalTransition("no discharge assessment has been recorded")
+            if not latest.payload["ready"]:
+                failing = [c["label"] for c in latest.payload["criteria"] if not c["passed"]]
+                raise IllegalTransition("the latest assessment is not ready for discharge: " + "; ".join(failing))
+            # Anything charted after the assessment means the assessment no longer describes the record.
+            later = [e for e in record.entries if e.seq > latest.entry.seq and e.kind is not EntryKind.STATE]
+            if later:
+                raise StaleRecord("entries were added after the latest assessment; assess again before signing")
+            now = self.now()
+            payload = {
+                "meaning": meaning,
+                "signer": actor.staff_id,
+                "signer_name": actor.name,
+                "signed_at": now.isoformat(),
+                "signed_hash": row.chain_head,
+                "signed_seq": row.entry_count,
+            }
+            entry = repo.append_entry(s, row, kind=EntryKind.SIGNATURE, observed_at=now, entered_at=now,
+                                      actor=actor, payload=payload)
+            repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
+                              payload=build.state_change(state.value, SessionState.DISCHARGED.value, "discharge signed"))
+            row.state = SessionState.DISCHARGED.value
+            row.ended_at = now
+            repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
+                           detail=f"signed hash {payload['signed_hash'][:16]}…")
+            return entry

@@ -1,0 +1,1 @@
+"""Fonts, icons and stylesheets shipped with KAP Console (installed as ``kapconsole.resources``)."""
