@@ -170,7 +170,11 @@ class EntryRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_at", "at"), Index("ix_audit_session", "session_id"))
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_session", "session_id"),
+        Index("ix_audit_workstation", "workstation", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -84,10 +84,9 @@ def vitals_reading(values: dict[str, Any], protocol: ProtocolSettings, *, source
                    confirmed_by: int | None = None) -> dict[str, Any]:
     clean: dict[str, Any] = dict(v.vitals(values, protocol))
     clean["source"] = v.choice("source", source, VitalsSource).value
-    if clean["source"] == VitalsSource.DEVICE.value:
-        # Monitor artefacts are common: a device reading counts as charted only once staff confirm it.
-        if confirmed_by is None:
-            raise ValidationError("confirmed by", None, "a device reading must be confirmed by a person")
+    # Monitor artefacts are common: a device reading counts as charted only once staff confirm it.
+    if clean["source"] == VitalsSource.DEVICE.value and confirmed_by is None:
+        raise ValidationError("confirmed by", None, "a device reading must be confirmed by a person")
     clean["confirmed_by"] = confirmed_by
     return clean
 

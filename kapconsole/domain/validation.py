@@ -125,7 +125,7 @@ def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def choice(field: str, value: object, enum_type: type) -> Any:
+def choice(field: str, value: object, enum_type: Any) -> Any:
     """Validate that ``value`` is one of an enumeration's values."""
     try:
         return enum_type(value)

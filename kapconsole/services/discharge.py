@@ -88,6 +88,7 @@ class DischargeService(ServiceBase):
             if later:
                 raise StaleRecord("entries were added after the latest assessment; assess again before signing")
             now = self.now()
+            signed_head = row.chain_head
             payload = {
                 "meaning": meaning,
                 "signer": actor.staff_id,
@@ -103,5 +104,5 @@ class DischargeService(ServiceBase):
             row.state = SessionState.DISCHARGED.value
             row.ended_at = now
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
-                           detail=f"signed hash {payload['signed_hash'][:16]}…")
+                           detail=f"signed hash {signed_head[:16]}…")
             return entry

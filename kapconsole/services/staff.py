@@ -146,11 +146,12 @@ class StaffService(ServiceBase):
             if row is None or not row.active:
                 repo.add_audit(s, at=now, action="sign_in_failed", actor_name=login[:64], workstation=workstation,
                                detail="unknown or deactivated login")
-                failure: DomainError = AuthenticationFailed("wrong login or password")
+                failure: DomainError | None = AuthenticationFailed("wrong login or password")
             else:
                 failure = self._try(s, row, password, workstation, "sign_in")
-                if not isinstance(failure, AuthenticationFailed):
+                if failure is None:
                     return self._actor(row, workstation)
+        assert failure is not None
         raise failure
 
     def reauthenticate(self, actor: Actor, password: str, purpose: str) -> None:

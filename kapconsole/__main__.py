@@ -1,0 +1,5 @@
+import sys
+
+from kapconsole.cli import main
+
+sys.exit(main())

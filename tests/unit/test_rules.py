@@ -1,0 +1,81 @@
+"""The permission matrix and the state machine, as full tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from kapconsole.domain.enums import Role, SessionState
+from kapconsole.domain.errors import IllegalTransition, PermissionDenied
+from kapconsole.domain.rules import PERMISSIONS, TRANSITIONS, Action, may, require, require_transition
+
+T, M, S, A = Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR, Role.ADMINISTRATOR
+
+# The expected matrix, written out independently of the implementation: action → roles allowed.
+EXPECTED = {
+    Action.PLAN_SESSION: {T, M, S, A},
+    Action.MANAGE_CLIENTS: {T, M, S, A},
+    Action.VIEW_RECORD: {T, M, S},
+    Action.START_SESSION: {T, M, S},
+    Action.CONFIRM_CHECKLIST: {T, M, S},
+    Action.OVERRIDE_CHECKLIST: {S},
+    Action.RECORD_DOSE: {M, S},
+    Action.CHART: {T, M, S},
+    Action.AMEND: {T, M, S},
+    Action.END_EARLY: {M, S},
+    Action.ASSESS_DISCHARGE: {M, S},
+    Action.SIGN_DISCHARGE: {S},
+    Action.EXPORT_REPORT: {T, M, S},
+    Action.VIEW_AUDIT: {S, A},
+    Action.ADMINISTER_USERS: {A},
+    Action.EDIT_PROTOCOL: {A},
+}
+
+
+def test_every_action_has_an_expected_row() -> None:
+    assert set(EXPECTED) == set(Action) == set(PERMISSIONS)
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("role", list(Role))
+def test_matrix(action: Action, role: Role) -> None:
+    allowed = role in EXPECTED[action]
+    assert may({role}, action) is allowed
+    if allowed:
+        require({role}, action)
+    else:
+        with pytest.raises(PermissionDenied, match=action.label):
+            require({role}, action, "Someone")
+
+
+def test_several_roles_combine() -> None:
+    assert may({T, A}, Action.ADMINISTER_USERS) and may({T, A}, Action.CHART)
+    assert not may(set(), Action.CHART)
+
+
+LEGAL = {
+    (SessionState.PLANNED, SessionState.CHECKLIST),
+    (SessionState.PLANNED, SessionState.ENDED_EARLY),
+    (SessionState.CHECKLIST, SessionState.MONITORING),
+    (SessionState.CHECKLIST, SessionState.ENDED_EARLY),
+    (SessionState.MONITORING, SessionState.DISCHARGE),
+    (SessionState.MONITORING, SessionState.ENDED_EARLY),
+    (SessionState.DISCHARGE, SessionState.DISCHARGED),
+    (SessionState.DISCHARGE, SessionState.MONITORING),
+    (SessionState.DISCHARGE, SessionState.ENDED_EARLY),
+}
+
+
+@pytest.mark.parametrize("current", list(SessionState))
+@pytest.mark.parametrize("target", list(SessionState))
+def test_state_machine(current: SessionState, target: SessionState) -> None:
+    if (current, target) in LEGAL:
+        require_transition(current, target)
+        assert target in TRANSITIONS[current]
+    else:
+        with pytest.raises(IllegalTransition):
+            require_transition(current, target)
+
+
+def test_closed_states_are_final() -> None:
+    for state in SessionState:
+        assert state.is_closed == (not TRANSITIONS[state])
