@@ -70,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     st = db_sub.add_parser("status", help="show the schema state", description="Show the schema state.")
     st.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
 
+    pr = sub.add_parser("protocol", help="show or change the clinic protocol settings",
+                        description="The clinic protocol: checklist items, vitals schedule, alert thresholds, "
+                                    "plausible ranges and discharge rules. 'show' prints it as JSON; 'load' "
+                                    "replaces it from a JSON file (administrators only). Sessions already "
+                                    "planned keep the protocol they were planned under.")
+    pr_sub = pr.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)
+    ps = pr_sub.add_parser("show", help="print the protocol in force as JSON", description="Print the protocol.")
+    pl = pr_sub.add_parser("load", help="replace the protocol from a JSON file",
+                           description="Replace the clinic protocol from a JSON file (keys left out keep their "
+                                       "defaults). Asks for the administrator's password.")
+    pl.add_argument("file", type=Path, help="JSON file, e.g. an edited copy of 'kapconsole protocol show'")
+    pl.add_argument("--as", dest="as_login", metavar="ADMIN", required=True, help="the administrator making the change")
+    for sp in (ps, pl):
+        sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
+
     u = sub.add_parser("user", help="manage staff accounts",
                        description="Manage staff accounts. On an empty database 'user add' creates the first "
                                    "administrator; afterwards name an administrator with --as. Passwords are "
@@ -215,6 +230,31 @@ def _cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_protocol(args: argparse.Namespace) -> int:
+    import json
+
+    from kapconsole.domain.protocol import ProtocolSettings
+
+    services = _open(args, create=False)
+    if args.protocol_command == "show":
+        print(json.dumps(json.loads(services.clinic.protocol().to_json()), indent=2, ensure_ascii=False))
+        return 0
+    try:
+        data = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{args.file}: a JSON object is expected")
+    try:
+        settings = ProtocolSettings.from_dict(data)
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise CliError(f"{args.file}: not a protocol ({exc})") from None
+    admin = services.staff.authenticate(args.as_login, _secret(f"Password for {args.as_login}: "), CLI_WORKSTATION)
+    services.clinic.update_protocol(admin, settings)
+    print("protocol updated; sessions planned from now on use it")
+    return 0
+
+
 def _no_display() -> bool:
     if not sys.platform.startswith("linux"):
         return False
@@ -232,7 +272,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
-            "db": _cmd_db, "user": _cmd_user}
+            "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -197,9 +197,9 @@ class RecordService(ServiceBase):
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
                       confirmed_by: int | None = None, observed_at: datetime | None = None) -> Entry:
         """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record."""
-        confirm = confirmed_by if confirmed_by is not None or source == "manual" else None
         return self._append(actor, session_id, Action.CHART, EntryKind.VITALS,
-                            lambda p, _a: build.vitals_reading(dict(values), p, source=source, confirmed_by=confirm),
+                            lambda p, _a: build.vitals_reading(dict(values), p, source=source,
+                                                               confirmed_by=confirmed_by),
                             observed_at=observed_at)
 
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",

@@ -137,3 +137,19 @@ def test_gui_without_display_says_how(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "xvfb-run" in result.stderr
+
+
+def test_protocol_show_and_load(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    assert run("--database", url, "user", "add", "boss", "--name", "Bo Boss", "--role", "administrator",
+               stdin="first-secret\n").returncode == 0
+    shown = run("--database", url, "protocol", "show")
+    assert shown.returncode == 0 and '"min_observation_minutes": 120' in shown.stdout
+    edited = tmp_path / "protocol.json"
+    edited.write_text(shown.stdout.replace('"min_observation_minutes": 120', '"min_observation_minutes": 150'))
+    loaded = run("--database", url, "protocol", "load", str(edited), "--as", "boss", stdin="first-secret\n")
+    assert loaded.returncode == 0, loaded.stderr
+    assert '"min_observation_minutes": 150' in run("--database", url, "protocol", "show").stdout
+    edited.write_text('{"alerts": {"hr": {"low": 200, "high": 10}}}')
+    bad = run("--database", url, "protocol", "load", str(edited), "--as", "boss", stdin="first-secret\n")
+    assert bad.returncode == 1 and "alerts.hr" in bad.stderr and "low must be below high" in bad.stderr
