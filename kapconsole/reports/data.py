@@ -1,0 +1,380 @@
+"""The report-data value: everything the integration summary shows, as plain frozen values.
+
+The service builds it from a session record (see :mod:`kapconsole.reports.assemble`); the renderer only lays
+it out. Times are already in the workstation's local time zone and carry the minutes since the first dose,
+so layout code never does clock arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+DEFAULT_CLINIC_NAME = "KAP Console clinic"
+CONFIDENTIALITY = (
+    "Confidential: contains protected health information. Share only with the client's care team; "
+    "do not copy or forward."
+)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A clinical time in local time, with the minutes since the first dose (``None`` before any dose)."""
+
+    at: datetime
+    since_dose: int | None = None
+    other_day: bool = False  # not on the session's date: show the date too
+
+    @property
+    def clock(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}" if self.other_day else f"{self.at:%H:%M}"
+
+    @property
+    def offset(self) -> str:
+        """``+40 min`` / ``−5 min``; empty when there is no dose to count from."""
+        if self.since_dose is None:
+            return ""
+        sign = "−" if self.since_dose < 0 else "+"
+        return f"{sign}{abs(self.since_dose)} min"
+
+    @property
+    def label(self) -> str:
+        """``10:42 (+40 min)``."""
+        return f"{self.clock} ({self.offset})" if self.offset else self.clock
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A correction shown beside the entry it corrects."""
+
+    moment: Moment
+    author: str
+    reason: str
+    change: str  # what it changed the entry to; empty when that is what the row above shows
+    after_signoff: bool
+    retracts: bool = False  # marked the entry as entered in error
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The amendment history of one entry: what it originally said, and each amendment in order."""
+
+    original: str = ""
+    amendments: tuple[Amendment, ...] = ()
+
+    @property
+    def amended(self) -> bool:
+        return bool(self.amendments)
+
+    @property
+    def retracted(self) -> bool:
+        return bool(self.amendments) and self.amendments[-1].retracts
+
+
+NO_CORRECTIONS = Corrections()
+
+
+@dataclass(frozen=True)
+class Value:
+    """One measured or scored value and when."""
+
+    value: float
+    moment: Moment
+
+    @property
+    def text(self) -> str:
+        return f"{self.value:g}"
+
+
+@dataclass(frozen=True)
+class BloodPressure:
+    sbp: float
+    dbp: float
+    moment: Moment
+
+    @property
+    def text(self) -> str:
+        return f"{self.sbp:g}/{self.dbp:g} mmHg"
+
+
+# ----- header and first page ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    clinic_name: str
+    client_name: str
+    client_identifier: str
+    date_of_birth: date | None
+    course_label: str  # "session 1 of 6"
+    course_title: str
+    session_date: date
+    room: str
+    staff: tuple[str, ...]  # "Name (roles)"
+    route: str
+    planned: str  # "Ketamine 200 mg"
+    state: str
+    end_reason: str
+    generated_at: datetime
+    draft: bool
+
+
+@dataclass(frozen=True)
+class IntegrationItem:
+    moment: Moment
+    text: str
+    category: str
+    author: str
+    amended: bool
+
+
+@dataclass(frozen=True)
+class Dose:
+    moment: Moment
+    drug: str
+    route: str
+    dose: str  # "200 mg"
+    lot: str
+    device_lot: str
+    ordered_by: str
+    given_by: str
+    infusion_end: Moment | None
+    corrections: Corrections = NO_CORRECTIONS
+
+    @property
+    def summary(self) -> str:
+        return f"{self.drug} {self.dose} {self.route.lower()}"
+
+
+@dataclass(frozen=True)
+class SideEffect:
+    moment: Moment
+    effect: str
+    severity: str
+    description: str
+    intervention: str
+    resolved: Moment | None
+    resolved_by: str
+    resolution_note: str
+    corrections: Corrections = NO_CORRECTIONS
+
+    @property
+    def summary(self) -> str:
+        resolved = f", resolved {self.resolved.label}" if self.resolved else ", not resolved"
+        return f"{self.effect} ({self.severity}) at {self.moment.label}{resolved}"
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """From the first dose to discharge (or to the latest entry while the session is still open)."""
+
+    start: Moment
+    end: Moment
+    minutes: int
+    ongoing: bool
+
+    @property
+    def duration(self) -> str:
+        hours, minutes = divmod(self.minutes, 60)
+        return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+@dataclass(frozen=True)
+class ClinicalSummary:
+    doses: tuple[Dose, ...]
+    peak_bp: BloodPressure | None
+    peak_hr: Value | None
+    lowest_spo2: Value | None
+    dissociation_peak: Value | None
+    side_effects: tuple[SideEffect, ...]
+    monitoring: Monitoring | None
+    discharged_at: Moment | None
+    signed_by: str
+
+
+# ----- the full record ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    group: str
+    label: str
+    required: bool
+    answer: str  # "confirmed", "yes", "no", "not applicable", "not confirmed"
+    note: str
+    by: str
+    moment: Moment | None
+    corrections: Corrections = NO_CORRECTIONS
+
+
+@dataclass(frozen=True)
+class Override:
+    moment: Moment
+    by: str
+    reason: str
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VitalsRow:
+    moment: Moment
+    values: dict[str, float]  # measure key → value, only the measures taken
+    alerts: frozenset[str]  # measures beyond an alert line
+    alert_messages: tuple[str, ...]
+    acknowledged: str  # "acknowledged by … at …" or empty
+    marks: tuple[str, ...]  # "baseline", "≈40 min", "peak SBP", "lowest SpO2", "discharge", …
+    by: str
+    source: str
+    corrections: Corrections = NO_CORRECTIONS
+
+    @property
+    def key(self) -> bool:
+        """Shown in the key-readings table: marked, alerting or amended."""
+        return bool(self.marks or self.alerts or self.corrections.amended)
+
+    @property
+    def bp(self) -> str:
+        if "sbp" in self.values and "dbp" in self.values:
+            return f"{self.values['sbp']:g}/{self.values['dbp']:g}"
+        return ""
+
+    def text(self, key: str) -> str:
+        return f"{self.values[key]:g}" if key in self.values else ""
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    key: str
+    label: str
+    points: tuple[tuple[float, float], ...]  # (minutes since first dose, value)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class ChartPanel:
+    title: str
+    y_min: float
+    y_max: float
+    y_step: float
+    series: tuple[ChartSeries, ...]
+    thresholds: tuple[Threshold, ...]
+
+
+@dataclass(frozen=True)
+class DoseMark:
+    minute: float
+    label: str
+    until: float | None = None  # an infusion's end
+
+
+@dataclass(frozen=True)
+class Chart:
+    x_min: float
+    x_max: float
+    x_ticks: tuple[float, ...]
+    panels: tuple[ChartPanel, ...]
+    doses: tuple[DoseMark, ...]
+    x_label: str = "minutes since first dose"
+
+
+@dataclass(frozen=True)
+class ScaleRow:
+    moment: Moment
+    scale: str
+    score: str
+    instrument: str
+    by: str
+    corrections: Corrections = NO_CORRECTIONS
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    moment: Moment
+    kind: str  # "observation" or "event"
+    category: str
+    author: str
+    text: str
+    for_integration: bool
+    corrections: Corrections = NO_CORRECTIONS
+
+
+@dataclass(frozen=True)
+class Criterion:
+    label: str
+    passed: bool
+    detail: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str  # "Modified Aldrete"
+    total: int
+    parts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    moment: Moment
+    by: str
+    ready: bool
+    criteria: tuple[Criterion, ...]
+    scores: tuple[Score, ...]
+
+
+@dataclass(frozen=True)
+class Signature:
+    name: str
+    moment: Moment
+    meaning: str
+    record_hash: str
+    entries_signed: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the integration summary PDF shows."""
+
+    header: Header
+    intention: str
+    integration: tuple[IntegrationItem, ...]
+    summary: ClinicalSummary
+    checklist: tuple[ChecklistRow, ...]
+    override: Override | None
+    doses: tuple[Dose, ...]
+    chart: Chart | None
+    vitals: tuple[VitalsRow, ...]
+    scales: tuple[ScaleRow, ...]
+    side_effects: tuple[SideEffect, ...]
+    timeline: tuple[TimelineItem, ...]
+    assessments: tuple[Assessment, ...]
+    signature: Signature | None
+    amendments_after_signoff: int = 0
+    title: str = "Integration summary"
+    subject: str = field(default="")
+
+    @property
+    def draft(self) -> bool:
+        return self.header.draft
+
+
+@dataclass(frozen=True)
+class CourseSessionLine:
+    """One session of a client's course, for the therapist's course overview."""
+
+    session_id: int
+    scheduled_at: datetime
+    course_title: str
+    course_label: str
+    state: str
+    summary: ClinicalSummary
+    integration: tuple[IntegrationItem, ...]
+
+    @property
+    def dose_text(self) -> str:
+        return "; ".join(d.summary for d in self.summary.doses) or "no dose"

@@ -1,0 +1,84 @@
+"""Lay out a :class:`~kapconsole.reports.data.ReportData` as the integration summary PDF."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from importlib.util import find_spec
+
+from reportlab.lib.pdfencrypt import StandardEncryption
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+
+from kapconsole.reports import sections
+from kapconsole.reports import styles as st
+from kapconsole.reports.data import ReportData
+from kapconsole.reports.pages import NumberedCanvas, PageDecorations
+
+CREATOR = "KAP Console"
+# AES-256 needs the optional pyaes package; without it ReportLab offers 128-bit RC4 only.
+ENCRYPTION_STRENGTH = 256 if find_spec("pyaes") is not None else 128
+
+
+def pdf_date(moment: datetime) -> str:
+    """``moment`` as a PDF date string (``D:YYYYMMDDHHmmSS+HH'mm'``)."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"D:{moment:%Y%m%d%H%M%S}{sign}{hours:02d}'{mins:02d}'"
+
+
+class SummaryDocument(BaseDocTemplate):
+    """Two page templates: "page" (one frame) and "columns" (three frames, for the compact appendix)."""
+
+    def __init__(self, target: io.BytesIO, data: ReportData, *, encrypt: StandardEncryption | None) -> None:
+        super().__init__(
+            target, pagesize=st.PAGE, leftMargin=st.MARGIN_X, rightMargin=st.MARGIN_X, topMargin=st.MARGIN_TOP,
+            bottomMargin=st.MARGIN_BOTTOM, title=f"{data.title}: {data.header.client_name}",
+            author=data.header.clinic_name, subject=data.subject, creator=CREATOR,
+            keywords=["integration summary", "ketamine-assisted psychotherapy"], encrypt=encrypt,
+        )
+        self._created = pdf_date(data.header.generated_at)
+        decorate = PageDecorations(data)
+        x, y = st.MARGIN_X, st.MARGIN_BOTTOM
+        height = st.PAGE[1] - st.MARGIN_TOP - st.MARGIN_BOTTOM
+        tight = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
+        body = Frame(x, y, st.FRAME_WIDTH, height, id="body", **tight)
+        columns = [Frame(x + i * (st.COLUMN_WIDTH + st.COLUMN_GAP), y, st.COLUMN_WIDTH, height, id=f"column{i}",
+                         **tight) for i in range(3)]
+        self.addPageTemplates([
+            PageTemplate("page", [body], onPage=decorate),
+            PageTemplate("columns", columns, onPage=decorate),
+        ])
+
+    def beforeDocument(self) -> None:  # noqa: N802 - ReportLab's name
+        created = self._created
+        self.canv.setDateFormatter(lambda *_parts: created)
+
+
+def story(data: ReportData) -> list[Flowable]:
+    return [
+        *sections.first_page(data),
+        *sections.checklist(data),
+        *sections.administrations(data),
+        *sections.vitals(data),
+        *sections.scales(data),
+        *sections.side_effects(data),
+        *sections.timeline(data),
+        *sections.discharge(data),
+        *sections.signature(data),
+        *sections.appendix(data),
+    ]
+
+
+def render_pdf(data: ReportData, *, password: str | None = None) -> bytes:
+    """The integration summary as PDF bytes; with ``password``, encrypted so that it opens only with it."""
+    st.register_fonts()
+    encrypt = None
+    if password:
+        encrypt = StandardEncryption(password, canPrint=1, canModify=0, canCopy=1, canAnnotate=0,
+                                      strength=ENCRYPTION_STRENGTH)
+    buffer = io.BytesIO()
+    doc = SummaryDocument(buffer, data, encrypt=encrypt)
+    doc.build(story(data), canvasmaker=NumberedCanvas)
+    return buffer.getvalue()
