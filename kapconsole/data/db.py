@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import URL, Engine, make_url
@@ -86,7 +87,17 @@ class Database:
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite or not self.url.database or self.url.database == ":memory:":
             return None
-        return Path(self.url.database)
+        name = self.url.database
+        if self._sqlite_uri and name.startswith("file:"):
+            # A SQLite URI filename (``sqlite:///file:PATH?mode=ro&uri=true``): the file is its path part.
+            if self.url.query.get("mode") == "memory":
+                return None
+            name = unquote(urlsplit(name).path)
+        return Path(name) if name else None
+
+    @property
+    def _sqlite_uri(self) -> bool:
+        return str(self.url.query.get("uri", "")).lower() in ("true", "1", "yes")
 
     @property
     def display_name(self) -> str:
@@ -98,6 +109,8 @@ class Database:
         path = self.sqlite_path
         if path is None:
             return
+        if self._sqlite_uri and self.url.query.get("mode") == "ro":
+            return  # opened read-only: create nothing
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.

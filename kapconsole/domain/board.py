@@ -1,0 +1,143 @@
+"""One line of the supervisor's board: where an active session stands, computed from its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.record import Current, SessionRecord
+
+#: Measures shown on the board, in this order.
+BOARD_MEASURES = ("sbp", "dbp", "hr", "spo2")
+
+
+@dataclass(frozen=True)
+class LatestAssessment:
+    """The latest recorded discharge assessment, and whether it still describes the record."""
+
+    entry: Current
+    #: False when something other than a state change was charted after it: it must be assessed again
+    #: (the same rule ``DischargeService.sign`` enforces).
+    current: bool
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.entry.payload["ready"])
+
+    @property
+    def failing(self) -> list[str]:
+        return [c["label"] for c in self.entry.payload["criteria"] if not c["passed"]]
+
+
+def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
+    items = record.discharge_assessments
+    if not items:
+        return None
+    latest = items[-1]
+    later = any(e.seq > latest.entry.seq and e.kind is not EntryKind.STATE for e in record.entries)
+    return LatestAssessment(latest, not later)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """An active session as the board shows it. Times are absolute; the ages follow ``as_of``.
+
+    The board re-ages rows between fetches with :meth:`aged` (a reading becomes overdue while nothing is
+    written), so a clock tick never needs a query.
+    """
+
+    session_id: int
+    room: str
+    workstation: str
+    client_initials: str
+    state: SessionState
+    version: int
+    chain_head: str
+    as_of: datetime
+    first_dose_at: datetime | None
+    last_vitals_at: datetime | None
+    last_vitals: tuple[tuple[str, float], ...]
+    next_vitals_due: datetime | None
+    unacknowledged_alerts: int
+    #: When the minimum observation time after the last dose is reached (None before any dose).
+    observation_done_at: datetime | None
+    assessed_at: datetime | None
+    assessed_by: str
+    #: The latest assessment's verdict; None when no assessment was recorded.
+    assessment_ready: bool | None
+    #: False when something was charted after the latest assessment (it must be assessed again).
+    assessment_current: bool
+
+    # ----- derived at ``as_of`` ---------------------------------------------------------------------------
+    def aged(self, now: datetime) -> BoardRow:
+        return replace(self, as_of=now)
+
+    @property
+    def since_first_dose(self) -> timedelta | None:
+        return None if self.first_dose_at is None else self.as_of - self.first_dose_at
+
+    @property
+    def vitals_age(self) -> timedelta | None:
+        return None if self.last_vitals_at is None else self.as_of - self.last_vitals_at
+
+    @property
+    def vitals_overdue(self) -> bool:
+        return self.next_vitals_due is not None and self.next_vitals_due < self.as_of
+
+    @property
+    def min_time_reached(self) -> bool:
+        return self.observation_done_at is not None and self.observation_done_at <= self.as_of
+
+    @property
+    def ready_to_sign(self) -> bool:
+        """The latest assessment passed and nothing was charted since: a supervisor may sign."""
+        return (self.state is SessionState.DISCHARGE and bool(self.assessment_ready)
+                and self.assessment_current)
+
+    @property
+    def vitals_text(self) -> str:
+        """The last reading in one short line, e.g. ``BP 128/82 · HR 76 · SpO2 97%``."""
+        values = dict(self.last_vitals)
+        parts = []
+        if "sbp" in values or "dbp" in values:
+            parts.append(f"BP {_num(values.get('sbp'))}/{_num(values.get('dbp'))}")
+        for key, label, suffix in (("hr", "HR", ""), ("spo2", "SpO2", "%")):
+            if key in values:
+                parts.append(f"{label} {_num(values[key])}{suffix}")
+        return " · ".join(parts)
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+def board_row(record: SessionRecord, now: datetime) -> BoardRow:
+    """Summarise one record for the board."""
+    info = record.info
+    latest = record.latest_vitals
+    last_dose = record.last_dose_at
+    rules = record.protocol.discharge
+    assessment = latest_assessment(record)
+    workstation = info.workstation or (record.entries[-1].workstation if record.entries else "")
+    return BoardRow(
+        session_id=info.id,
+        room=info.room,
+        workstation=workstation,
+        client_initials=info.client.initials,
+        state=info.state,
+        version=info.version,
+        chain_head=info.chain_head,
+        as_of=now,
+        first_dose_at=record.first_dose_at,
+        last_vitals_at=latest.at if latest else None,
+        last_vitals=tuple((k, latest.payload[k]) for k in BOARD_MEASURES
+                          if latest is not None and latest.payload.get(k) is not None),
+        next_vitals_due=record.next_vitals_due(),
+        unacknowledged_alerts=len(record.unacknowledged_alerts()),
+        observation_done_at=None if last_dose is None else last_dose + timedelta(minutes=rules.min_observation_minutes),
+        assessed_at=assessment.entry.at if assessment else None,
+        assessed_by=assessment.entry.entry.author_name if assessment else "",
+        assessment_ready=assessment.ready if assessment else None,
+        assessment_current=assessment is not None and assessment.current,
+    )

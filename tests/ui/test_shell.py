@@ -1,0 +1,319 @@
+"""The console shell: first start, sign-in, switch user, lock, idle lock, night mode, Today, restart recovery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.errors import DatabaseUnavailable
+from kapconsole.services import Services
+from kapconsole.ui import settings as cfg
+from kapconsole.ui import theme
+from kapconsole.ui.app_state import AppState
+from kapconsole.ui.first_run import FirstRunWizard
+from kapconsole.ui.sign_in import SignInDialog
+from tests.conftest import PASSWORD, make_staff
+from tests.ui.shell_support import (
+    OFFSCREEN_SIZE_HINTS,
+    WORKSTATION,
+    close_window,
+    isolated_settings,  # noqa: F401 (fixture)
+    make_window,
+    plan,
+    sign_in,
+    visible_texts,
+    wait_idle,
+)
+
+pytestmark = [pytest.mark.usefixtures("isolated_settings"), OFFSCREEN_SIZE_HINTS]
+
+
+def test_first_run_wizard_creates_the_administrator(qtbot, sqlite_services: Services) -> None:
+    state = AppState(sqlite_services, WORKSTATION)
+    assert not sqlite_services.staff.has_administrator()
+    wizard = FirstRunWizard(state)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.name, "Ada Admin")
+    qtbot.keyClicks(wizard.login, "ada")
+    qtbot.keyClicks(wizard.password, "longpass1")
+    qtbot.keyClicks(wizard.repeat, "different")
+    qtbot.mouseClick(wizard.create_button, Qt.MouseButton.LeftButton)
+    assert wizard.message.isVisible() and "differ" in wizard.message.text()
+    qtbot.keyClicks(wizard.password, "longpass1")
+    qtbot.keyClicks(wizard.repeat, "longpass1")
+    with qtbot.waitSignal(wizard.accepted, timeout=10000):
+        qtbot.mouseClick(wizard.create_button, Qt.MouseButton.LeftButton)
+    assert wizard.created is not None and wizard.created.login == "ada"
+    assert sqlite_services.staff.has_administrator()
+    assert sqlite_services.staff.authenticate("ada", "longpass1", WORKSTATION).name == "Ada Admin"
+    state.runner.wait()
+
+
+def test_sign_in_wrong_then_right(qtbot, sqlite_services: Services) -> None:
+    make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    assert window.locked and window.stack.currentWidget() is window.lock_screen
+    form = window.lock_screen.form
+    qtbot.keyClicks(form.login, "nina")
+    qtbot.keyClicks(form.password, "wrong-password")
+    qtbot.keyClick(form.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: form.message.isVisible(), timeout=10000)
+    assert "wrong login or password" in form.message.text()
+    assert window.locked and form.password.text() == ""
+    qtbot.keyClicks(form.password, PASSWORD)
+    qtbot.keyClick(form.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.locked, timeout=10000)
+    wait_idle(qtbot, window)
+    assert window.state.actor is not None and window.state.actor.login == "nina"
+    assert window.stack.currentWidget() is window.today
+    assert "Nina Nurse" in window.status_user.text()
+    assert WORKSTATION in window.status_workstation.text()
+    close_window(qtbot, window)
+
+
+def _open_checklist(qtbot, window, services, staff, clock) -> int:  # type: ignore[no-untyped-def]
+    sid = plan(services, staff["therapist"], when=clock.now)
+    sign_in(qtbot, window, "nina", PASSWORD)
+    qtbot.waitUntil(lambda: window.today.model.rowCount() == 1, timeout=10000)
+    window.today.table.setFocus()
+    qtbot.keyClick(window.today.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.checklist, timeout=10000)
+    wait_idle(qtbot, window)
+    return sid
+
+
+def test_switch_user_changes_who_the_next_entry_is_recorded_under(qtbot, sqlite_services, clock) -> None:
+    staff = make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    sid = _open_checklist(qtbot, window, sqlite_services, staff, clock)
+    box = window.checklist._boxes["identity"]
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "Nina Nurse" in window.checklist._who["identity"].text(), timeout=10000)
+
+    qtbot.keyClick(window.checklist, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(SignInDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.form.login, "theo")
+    qtbot.keyClicks(dialog.form.password, PASSWORD)
+    with qtbot.waitSignal(window.state.actor_changed, timeout=10000):
+        qtbot.keyClick(dialog.form.password, Qt.Key.Key_Return)
+    assert window.stack.currentWidget() is window.checklist  # the session stayed open
+    assert "Theo Therapist" in window.status_user.text()
+
+    box = window.checklist._boxes["consent"]
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "Theo Therapist" in window.checklist._who["consent"].text(), timeout=10000)
+    record = sqlite_services.records.record(None, sid)
+    authors = {c.payload["item"]: c.entry.author_name for c in record.current(EntryKind.CHECKLIST)}
+    assert authors == {"identity": "Nina Nurse", "consent": "Theo Therapist"}
+    close_window(qtbot, window)
+
+
+def test_lock_hides_client_details_and_sign_in_unlocks(qtbot, sqlite_services, clock) -> None:
+    staff = make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    _open_checklist(qtbot, window, sqlite_services, staff, clock)
+    assert any("Jane Doe" in t for t in visible_texts(window))
+    qtbot.keyClick(window.checklist, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.locked and window.stack.currentWidget() is window.lock_screen
+    texts = visible_texts(window)
+    assert not any("Jane" in t or "Doe" in t or "KAP-1" in t or "penicillin" in t for t in texts), texts
+    # Ctrl+U does nothing while locked: only the lock screen's sign-in unlocks.
+    qtbot.keyClick(window.lock_screen, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    assert window.findChild(SignInDialog) is None
+    sign_in(qtbot, window, "sam", PASSWORD)
+    assert window.stack.currentWidget() is window.checklist
+    assert window.state.actor is not None and window.state.actor.login == "sam"
+    assert any("Jane Doe" in t for t in visible_texts(window))
+    close_window(qtbot, window)
+
+
+def test_console_locks_after_the_configured_idle_time(qtbot, sqlite_services) -> None:
+    make_staff(sqlite_services)
+    cfg.write(cfg.KEY_IDLE_SECONDS, 1)
+    window = make_window(qtbot, sqlite_services)
+    sign_in(qtbot, window, "nina", PASSWORD)
+    assert not window.locked
+    qtbot.waitUntil(lambda: window.locked, timeout=5000)
+    assert window.stack.currentWidget() is window.lock_screen
+    assert window.lock_screen.title.text() == "Console locked"
+    close_window(qtbot, window)
+
+
+def test_night_mode_is_toggled_and_remembered(qtbot, sqlite_services) -> None:
+    make_staff(sqlite_services)
+    theme.apply_theme(theme.remembered_night())
+    window = make_window(qtbot, sqlite_services)
+    assert not theme.is_night() and not window.act_night.isChecked()
+    sign_in(qtbot, window, "nina", PASSWORD)
+    qtbot.keyClick(window.today.table, Qt.Key.Key_N,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert theme.is_night() and window.act_night.isChecked()
+    assert theme.remembered_night()
+    assert "16pt" in window.styleSheet() or "16pt" in theme.stylesheet(True)
+    assert "Ctrl+Shift+N" in window.act_night.toolTip()
+    close_window(qtbot, window)
+    # Next start: the remembered theme is applied and the action shows it.
+    theme.apply_theme(theme.remembered_night())
+    again = make_window(qtbot, sqlite_services)
+    assert again.act_night.isChecked()
+    palette = theme.chart_palette(True)
+    assert {"sbp", "dbp", "hr", "spo2", "rr", "threshold", "dose", "background"} <= set(palette)
+    close_window(qtbot, again)
+
+
+def test_today_lists_the_sessions_of_the_chosen_room_and_remembers_it(qtbot, sqlite_services, clock) -> None:
+    staff = make_staff(sqlite_services)
+    plan(sqlite_services, staff["therapist"], when=clock.now, room="Room 1", name="Ann One", identifier="A-1")
+    plan(sqlite_services, staff["therapist"], when=clock.now + timedelta(minutes=30), room="Room 2",
+         name="Bob Two", identifier="B-2")
+    plan(sqlite_services, staff["therapist"], when=clock.now - timedelta(days=3), room="Room 1",
+         name="Old Planned", identifier="C-3")
+    window = make_window(qtbot, sqlite_services)
+    sign_in(qtbot, window, "nina", PASSWORD)
+    qtbot.waitUntil(lambda: window.today.model.rowCount() == 2, timeout=10000)
+    names = {i.client_name for i in window.today.model.items}
+    assert names == {"Ann One", "Bob Two"}  # a session planned for another day is not today's
+    window.today.room.setFocus()
+    index = window.today.room.findText("Room 2")
+    window.today.room.setCurrentIndex(index)
+    window.today.room.activated.emit(index)
+    qtbot.waitUntil(lambda: [i.client_name for i in window.today.model.items] == ["Bob Two"], timeout=10000)
+    assert cfg.settings().value(cfg.KEY_ROOM) == "Room 2"
+    # Keyboard: arrows and Enter start the planned session.
+    window.today.table.setFocus()
+    qtbot.keyClick(window.today.table, Qt.Key.Key_Down)
+    assert "Start session — Bob Two" in window.today.open_button.text()
+    qtbot.keyClick(window.today.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.checklist, timeout=10000)
+    close_window(qtbot, window)
+    again = make_window(qtbot, sqlite_services)
+    sign_in(qtbot, again, "theo", PASSWORD)
+    # The open session is reopened after a restart (restart recovery) …
+    qtbot.waitUntil(lambda: again.stack.currentWidget() is again.checklist, timeout=10000)
+    assert again.controller.record is not None and again.controller.record.info.client.name == "Bob Two"
+    # … and back on Today the remembered room is still chosen; the started session shows as active.
+    qtbot.keyClick(again.checklist, Qt.Key.Key_T,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: again.today.model.rowCount() == 1, timeout=10000)
+    assert again.today.room.currentText() == "Room 2"
+    assert again.today.model.items[0].state is SessionState.CHECKLIST
+    assert "Resume session" in again.today.open_button.text()
+    close_window(qtbot, again)
+
+
+def test_restart_reopens_the_session_open_at_this_workstation(qtbot, tmp_path, clock) -> None:
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    services = Services.open(url, clock=clock)
+    staff = make_staff(services)
+    window = make_window(qtbot, services)
+    sid = _open_checklist(qtbot, window, services, staff, clock)
+    box = window.checklist._boxes["identity"]
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "Nina Nurse" in window.checklist._who["identity"].text(), timeout=10000)
+    # A crash: the window goes away without returning to Today, the process's services are dropped.
+    window.close()
+    window.state.runner.wait()
+    services.close()
+    reopened = Services.open(url, clock=clock)
+    again = make_window(qtbot, reopened)
+    sign_in(qtbot, again, "nina", PASSWORD)
+    qtbot.waitUntil(lambda: again.stack.currentWidget() is again.checklist, timeout=10000)
+    assert again.controller.session_id == sid
+    qtbot.waitUntil(lambda: "Nina Nurse" in again.checklist._who["identity"].text(), timeout=10000)
+    close_window(qtbot, again)
+    reopened.close()
+
+
+def test_database_unreachable_shows_red_banner_and_keeps_input(qtbot, sqlite_services, clock, monkeypatch) -> None:
+    staff = make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    _open_checklist(qtbot, window, sqlite_services, staff, clock)
+    real = sqlite_services.records.record_vitals
+
+    def unreachable(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise DatabaseUnavailable("the database server cannot be reached; nothing was saved")
+
+    monkeypatch.setattr(sqlite_services.records, "record_vitals", unreachable)
+    view = window.checklist
+    qtbot.keyClicks(view.vitals["sbp"], "128")
+    qtbot.keyClicks(view.vitals["dbp"], "82")
+    qtbot.mouseClick(view.vitals_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.offline_banner.isVisible(), timeout=10000)
+    assert "Database unreachable — nothing is lost; entries will save when it is back" in window.offline_banner.text
+    assert view.vitals["sbp"].text() == "128" and view.vitals["dbp"].text() == "82"
+    monkeypatch.setattr(sqlite_services.records, "record_vitals", real)
+    qtbot.mouseClick(view.vitals_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.offline_banner.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: "BP 128/82" in view.baseline_shown.text(), timeout=10000)
+    assert view.vitals["sbp"].text() == ""
+    close_window(qtbot, window)
+
+
+def test_a_refused_entry_shows_one_line_in_the_error_banner(qtbot, sqlite_services, clock) -> None:
+    staff = make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    _open_checklist(qtbot, window, sqlite_services, staff, clock)
+    view = window.checklist
+    qtbot.keyClicks(view.vitals["sbp"], "400")
+    qtbot.keyClicks(view.vitals["dbp"], "80")
+    qtbot.keyClick(view.vitals["dbp"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.error_banner.isVisible(), timeout=10000)
+    assert "Systolic BP" in window.error_banner.text and "40–300" in window.error_banner.text
+    assert view.vitals["sbp"].text() == "400"  # kept for correction
+    assert not window.offline_banner.isVisible()
+    close_window(qtbot, window)
+
+
+def test_supervisor_board_and_audit_trail_follow_the_roles(qtbot, sqlite_services, clock) -> None:
+    staff = make_staff(sqlite_services)
+    sid = plan(sqlite_services, staff["therapist"], when=clock.now)
+    sqlite_services.records.start_session(staff["medical"], sid)
+    window = make_window(qtbot, sqlite_services)
+    sign_in(qtbot, window, "nina", PASSWORD)
+    assert not window.act_board.isEnabled() and not window.act_audit.isEnabled()
+    assert "Ctrl+B" in window.act_board.toolTip() and "Ctrl+Alt+A" in window.act_audit.toolTip()
+    qtbot.keyClick(window.today.table, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.today
+    qtbot.keyClick(window.today.table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    sign_in(qtbot, window, "sam", PASSWORD)
+    assert window.act_board.isEnabled() and window.act_audit.isEnabled()
+    qtbot.keyClick(window.today.table, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.board
+    qtbot.waitUntil(lambda: window.board.model.rowCount() == 1, timeout=10000)
+    window.board.table.setFocus()
+    window.board.table.selectRow(0)
+    qtbot.keyClick(window.board.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.checklist, timeout=10000)
+    assert window.controller.session_id == sid
+    qtbot.keyClick(window.checklist, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert window.stack.currentWidget() is window.audit
+    wait_idle(qtbot, window)
+    close_window(qtbot, window)
+
+
+def test_locking_hides_an_open_dialog_and_unlocking_brings_it_back(qtbot, sqlite_services, clock) -> None:
+    staff = make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    _open_checklist(qtbot, window, sqlite_services, staff, clock)
+    qtbot.keyClick(window.checklist, Qt.Key.Key_O,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    from kapconsole.ui.checklist_view import OverrideDialog
+
+    dialog = window.checklist.findChild(OverrideDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.reason, "half-typed reason")
+    window.lock()
+    assert not dialog.isVisible()
+    assert not any("Jane" in t for t in visible_texts(window))
+    sign_in(qtbot, window, "nina", PASSWORD)
+    assert dialog.isVisible() and dialog.reason.toPlainText() == "half-typed reason"
+    dialog.reject()
+    close_window(qtbot, window)
