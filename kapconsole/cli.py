@@ -283,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, DomainError) as exc:
         print(f"kapconsole: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kapconsole: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kapconsole: interrupted", file=sys.stderr)
         return 130

@@ -5,38 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from kapconsole.domain.enums import EntryKind, SessionState
-from kapconsole.domain.record import Current, SessionRecord
+from kapconsole.domain.enums import SessionState
+from kapconsole.domain.record import SessionRecord, latest_assessment
 
 #: Measures shown on the board, in this order.
 BOARD_MEASURES = ("sbp", "dbp", "hr", "spo2")
-
-
-@dataclass(frozen=True)
-class LatestAssessment:
-    """The latest recorded discharge assessment, and whether it still describes the record."""
-
-    entry: Current
-    #: False when something other than a state change was charted after it: it must be assessed again
-    #: (the same rule ``DischargeService.sign`` enforces).
-    current: bool
-
-    @property
-    def ready(self) -> bool:
-        return bool(self.entry.payload["ready"])
-
-    @property
-    def failing(self) -> list[str]:
-        return [c["label"] for c in self.entry.payload["criteria"] if not c["passed"]]
-
-
-def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
-    items = record.discharge_assessments
-    if not items:
-        return None
-    latest = items[-1]
-    later = any(e.seq > latest.entry.seq and e.kind is not EntryKind.STATE for e in record.entries)
-    return LatestAssessment(latest, not later)
 
 
 @dataclass(frozen=True)

@@ -71,12 +71,12 @@ def administration(*, drug: str, route: str, dose: object, unit: str, lot: str =
     if route_value is Route.IV:
         if ended_at is None:
             raise ValidationError("infusion end", None, "an IV infusion needs its planned or actual end time")
-        end = v.to_utc(ended_at)
+        end = v.to_utc(ended_at, "infusion end")
         if end <= started_at:
             raise ValidationError("infusion end", timestamp(end), "must be after the infusion start")
         payload["ended_at"] = timestamp(end)
     elif ended_at is not None:
-        raise ValidationError("infusion end", timestamp(v.to_utc(ended_at)), "only IV infusions have an end time")
+        raise ValidationError("infusion end", timestamp(v.to_utc(ended_at, "infusion end")), "only IV infusions have an end time")
     return payload
 
 

@@ -36,6 +36,33 @@ class Current:
         return self.entry.observed_at
 
 
+@dataclass(frozen=True)
+class LatestAssessment:
+    """The latest recorded discharge assessment, and whether it still describes the record."""
+
+    entry: Current
+    #: False when something other than a state change was charted after it: it must be assessed again
+    #: (``DischargeService.sign`` refuses to sign then).
+    current: bool
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.entry.payload["ready"])
+
+    @property
+    def failing(self) -> list[str]:
+        return [c["label"] for c in self.entry.payload["criteria"] if not c["passed"]]
+
+
+def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
+    items = record.discharge_assessments
+    if not items:
+        return None
+    latest = items[-1]
+    later = any(e.seq > latest.entry.seq and e.kind is not EntryKind.STATE for e in record.entries)
+    return LatestAssessment(latest, not later)
+
+
 class SessionRecord:
     """A session and all its entries, in chain order. Immutable once built."""
 

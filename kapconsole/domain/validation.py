@@ -14,11 +14,15 @@ REASON_TEXT = 2000
 LONG_TEXT = 20000
 
 
-def to_utc(moment: datetime) -> datetime:
+def to_utc(moment: datetime, field: str = "time") -> datetime:
     """Return ``moment`` as an aware UTC datetime; a naive value is taken as the workstation's local time."""
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        # The far edges of the datetime range cannot be expressed in UTC (or in local time).
+        raise ValidationError(field, str(moment), "a date between the years 1 and 9999 is expected") from None
 
 
 def text(field: str, value: object, *, limit: int = SHORT_TEXT, required: bool = False) -> str:
@@ -111,7 +115,7 @@ def observed_at(value: datetime | None, *, now: datetime, session_start: datetim
         return now
     if not isinstance(value, datetime):
         raise ValidationError("observed at", value, "a date and time is expected")
-    moment = to_utc(value)
+    moment = to_utc(value, "observed at")
     if moment > now + timedelta(seconds=skew_seconds):
         raise ValidationError("observed at", _local(moment), f"cannot be in the future (now {_local(now)})")
     if session_start is not None and moment < session_start:

@@ -98,7 +98,7 @@ class ClinicService(ServiceBase):
         route_value = v.choice("route", route, Route)
         room = v.text("room", room, limit=64, required=True)
         dose = v.number("planned dose", planned_dose, low=0, high=1000, decimals=3, required=False)
-        when = v.to_utc(scheduled_at)
+        when = v.to_utc(scheduled_at, "scheduled at")
         with self.db.write() as s:
             if s.get(ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")

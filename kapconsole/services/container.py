@@ -10,6 +10,7 @@ from kapconsole.data import migrate
 from kapconsole.data.db import Database, resolve_url
 from kapconsole.services.audit import AuditService
 from kapconsole.services.base import Clock, system_clock
+from kapconsole.services.board import BoardService
 from kapconsole.services.clinic import ClinicService
 from kapconsole.services.discharge import DischargeService
 from kapconsole.services.integrity import IntegrityService
@@ -30,6 +31,7 @@ class Services:
         self.discharge = DischargeService(db, self.staff, clock)
         self.integrity = IntegrityService(db, clock)
         self.audit = AuditService(db, clock)
+        self.board = BoardService(db, clock)
 
     @cached_property
     def reports(self) -> ReportService:

@@ -12,7 +12,7 @@ from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import IllegalTransition, StaleRecord
-from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.record import SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, require, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services.base import Clock, ServiceBase, system_clock
@@ -57,7 +57,7 @@ class DischargeService(ServiceBase):
                                                              "discharge assessment"))
                 row.state = SessionState.DISCHARGE.value
             repo.add_audit(s, at=now, action="discharge_assessed", actor=actor, session_id=session_id,
-                           detail="ready" if assessment.ready else f"{len(assessment.failing)} criteria failing")
+                           detail="ready" if assessment.ready else _failing_text(len(assessment.failing)))
             return AssessmentResult(entry, assessment)
 
     def sign(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
@@ -69,7 +69,7 @@ class DischargeService(ServiceBase):
         """
         require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
         meaning = v.text("meaning", meaning, limit=v.REASON_TEXT, required=True)
-        self.staff.reauthenticate(actor, password, "signature_reauth")
+        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id)
         with self.db.write() as s:
             row = repo.get_session_row(s, session_id, for_update=True)
             state = SessionState(row.state)
@@ -77,15 +77,13 @@ class DischargeService(ServiceBase):
             if row.chain_head != seen_chain_head:
                 raise StaleRecord("the record changed after you reviewed it; review it again before signing")
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
-            latest = record.discharge_assessments[-1] if record.discharge_assessments else None
+            latest = latest_assessment(record)
             if latest is None:
                 raise IllegalTransition("no discharge assessment has been recorded")
-            if not latest.payload["ready"]:
-                failing = [c["label"] for c in latest.payload["criteria"] if not c["passed"]]
-                raise IllegalTransition("the latest assessment is not ready for discharge: " + "; ".join(failing))
-            # Anything charted after the assessment means the assessment no longer describes the record.
-            later = [e for e in record.entries if e.seq > latest.entry.seq and e.kind is not EntryKind.STATE]
-            if later:
+            if not latest.ready:
+                raise IllegalTransition("the latest assessment is not ready for discharge: " + "; ".join(latest.failing))
+            if not latest.current:
+                # The assessment no longer describes the record: something was charted after it.
                 raise StaleRecord("entries were added after the latest assessment; assess again before signing")
             now = self.now()
             signed_head = row.chain_head
@@ -106,3 +104,7 @@ class DischargeService(ServiceBase):
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
                            detail=f"signed hash {signed_head[:16]}…")
             return entry
+
+
+def _failing_text(count: int) -> str:
+    return f"{count} criterion failing" if count == 1 else f"{count} criteria failing"

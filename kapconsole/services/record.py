@@ -145,7 +145,7 @@ class RecordService(ServiceBase):
         """A supervisor lets dosing go ahead despite the gate, after re-entering their password."""
         require(actor.roles, Action.OVERRIDE_CHECKLIST, actor.name)
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
-        self.staff.reauthenticate(actor, password, "override_reauth")
+        self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id)
         missing: list[str] = []
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:

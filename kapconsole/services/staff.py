@@ -154,35 +154,38 @@ class StaffService(ServiceBase):
         assert failure is not None
         raise failure
 
-    def reauthenticate(self, actor: Actor, password: str, purpose: str) -> None:
+    def reauthenticate(self, actor: Actor, password: str, purpose: str, *, session_id: int | None = None) -> None:
         """Ask a signed-in person for their password again (signatures, overrides)."""
         with self.db.write() as s:
             row = s.get(StaffRow, actor.staff_id)
             if row is None or not row.active:
                 raise AuthenticationFailed(f"{actor.login} is no longer an active account")
-            failure = self._try(s, row, password, actor.workstation, purpose)
+            failure = self._try(s, row, password, actor.workstation, purpose, session_id=session_id)
         if isinstance(failure, AuthenticationFailed):
             raise failure
 
-    def _try(self, s: Session, row: StaffRow, password: str, workstation: str, purpose: str) -> DomainError | None:
+    def _try(self, s: Session, row: StaffRow, password: str, workstation: str, purpose: str, *,
+             session_id: int | None = None) -> DomainError | None:
         now = self.now()
         wait = throttle_delay(row.failed_attempts)
         if row.last_failed_at is not None and now < row.last_failed_at + wait:
             left = int((row.last_failed_at + wait - now).total_seconds()) + 1
             repo.add_audit(s, at=now, action=f"{purpose}_throttled", actor_id=row.id, actor_name=row.name,
-                           workstation=workstation, detail=f"{row.failed_attempts} failures")
+                           workstation=workstation, session_id=session_id, detail=f"{row.failed_attempts} failures")
             return AuthenticationFailed(f"too many wrong passwords for {row.login}; try again in {left} s")
         if not _verify(row, password):
             row.failed_attempts += 1
             row.last_failed_at = now
             repo.add_audit(s, at=now, action=f"{purpose}_failed", actor_id=row.id, actor_name=row.name,
-                           workstation=workstation, detail=f"wrong password ({row.failed_attempts} in a row)")
+                           workstation=workstation, session_id=session_id,
+                           detail=f"wrong password ({row.failed_attempts} in a row)")
             return AuthenticationFailed("wrong login or password" if purpose == "sign_in" else "wrong password")
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
         row.failed_attempts = 0
         row.last_failed_at = None
-        repo.add_audit(s, at=now, action=purpose, actor_id=row.id, actor_name=row.name, workstation=workstation)
+        repo.add_audit(s, at=now, action=purpose, actor_id=row.id, actor_name=row.name, workstation=workstation,
+                       session_id=session_id)
         return None
 
     @staticmethod

@@ -29,8 +29,6 @@ from kapconsole.domain.board import BoardRow
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.rules import Action, may
-from kapconsole.services import Services
-from kapconsole.services.board import BoardService
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.controller import SessionController
@@ -42,10 +40,6 @@ SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
 
 
-def board_service(services: Services) -> BoardService:
-    """The container's board service, or one over the same database and clock."""
-    existing = getattr(services, "board", None)
-    return existing if isinstance(existing, BoardService) else BoardService(services.db, services.records.now)
 
 
 class BoardModel(QAbstractTableModel):
@@ -193,7 +187,7 @@ class BoardView(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="boardView")
         self.state = state
-        self.service = board_service(state.services)
+        self.service = state.services.board
         self.discharge_dialog: DischargeDialog | None = None
         # One controller for the discharge dialog, reused: the board outlives every dialog it opens.
         self._controller = SessionController(state, self)

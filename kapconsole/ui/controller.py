@@ -75,7 +75,10 @@ class SessionController(QObject):
             self.refresh()
 
         def failed(exc: Exception) -> None:
-            self._on_failure(exc)
+            # A caller with its own error handling (a dialog showing the message inline) does not also get
+            # the window's banner; a lost database is always reported, whoever asked.
+            if on_error is None or isinstance(exc, DatabaseUnavailable):
+                self._on_failure(exc)
             if on_error is not None:
                 on_error(exc)
 

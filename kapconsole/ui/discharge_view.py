@@ -35,10 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain import discharge
-from kapconsole.domain.board import LatestAssessment, latest_assessment
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import AuthenticationFailed, DatabaseUnavailable, StaleRecord
-from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.record import LatestAssessment, SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, may
 from kapconsole.services import Services
 from kapconsole.ui import theme

@@ -76,7 +76,8 @@ class TaskRunner(QObject):
                 if on_error is not None:
                     on_error(value)  # type: ignore[arg-type]
                 else:
-                    log.error("background task failed: %s", value)
+                    # The type only: an exception's text can carry what was typed (client data).
+                    log.error("background task failed: %s", type(value).__name__)
         finally:
             if not self._pending:
                 self.idle_changed.emit(True)

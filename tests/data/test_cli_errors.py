@@ -80,8 +80,6 @@ def test_databases_that_are_not_ours(tmp_path: Path) -> None:
     assert text_file.read_text().startswith("hello")  # a foreign file is never changed
 
 
-@pytest.mark.xfail(strict=True, reason="bug: 'report -o' into a missing folder or onto a folder raises an OSError "
-                                       "that the command prints as a traceback")
 @pytest.mark.parametrize("target", ["missing-folder/summary.pdf", "a-folder"])
 def test_report_to_an_impossible_path_is_one_line(tmp_path: Path, target: str) -> None:
     db = tmp_path / "demo.db"
