@@ -336,10 +336,10 @@ def discharge(data: ReportData) -> list[Flowable]:
 
 
 def signature(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [_p("Signature", S.h1)]
+    heading = _p("Signature", S.h1)
     sig = data.signature
     if sig is None:
-        return out + [_p(f'<font color="#{_ALERT}"><b>Not signed.</b></font> This summary is a DRAFT: the session '
+        return [heading, _p(f'<font color="#{_ALERT}"><b>Not signed.</b></font> This summary is a DRAFT: the session '
                          f"is {u(data.header.state.lower())} and its record may still change.", S.body)]
     rows = [
         [_p("Printed name", S.label), _p(f"<b>{u(sig.name)}</b>", S.body)],
@@ -352,8 +352,8 @@ def signature(data: ReportData) -> list[Flowable]:
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, st.ACCENT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (0, -1), st.FILL), ("TOPPADDING", (0, 0), (-1, -1), 4),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
-    out.append(KeepTogether([table]))
-    out.append(Spacer(1, 4))
+    # The heading never stands alone at the foot of a page: it goes with the signature block.
+    out: list[Flowable] = [KeepTogether([heading, table]), Spacer(1, 4)]
     if data.amendments_after_signoff:
         n = data.amendments_after_signoff
         out.append(_p(f'<font color="#{_ALERT}">{n} amendment{"s" if n != 1 else ""} made after sign-off</font>, '

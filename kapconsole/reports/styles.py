@@ -1,8 +1,8 @@
 """The one stylesheet of the integration summary: fonts, colours, paragraph and table styles, text markup.
 
 DejaVu Sans is registered once and embedded (subset) in every PDF, so any Latin, Greek, Cyrillic, Arabic or
-Hebrew text staff type prints as typed. Characters DejaVu lacks (Chinese, Japanese, Korean) fall back to
-ReportLab's standard CID fonts so they stay searchable and copyable.
+Hebrew text staff type prints as typed. Chinese, Japanese and Korean, which DejaVu lacks, print in WenQuanYi
+Micro Hei, also shipped and embedded (subset): registered the first time such a character appears.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 
 from kapconsole.resources_path import resource_path
@@ -35,10 +34,10 @@ COLUMN_WIDTH = (FRAME_WIDTH - 2 * COLUMN_GAP) / 3  # the appendix's three column
 SANS = "KapSans"
 SANS_BOLD = "KapSans-Bold"
 SANS_ITALIC = "KapSans-Oblique"
-_CJK = "HeiseiKakuGo-W5"  # Japanese kana and CJK ideographs (Adobe-Japan1)
-_HANGUL = "HYGothic-Medium"  # Korean (Adobe-Korea1)
+_CJK = "KapCJK"  # CJK ideographs, kana, Hangul
 _lock = threading.Lock()
 _registered = False
+_cjk_registered = False
 
 
 def register_fonts() -> None:
@@ -51,9 +50,17 @@ def register_fonts() -> None:
                            (SANS_ITALIC, "DejaVuSans-Oblique.ttf")):
             pdfmetrics.registerFont(TTFont(name, str(resource_path("fonts", file))))
         pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS_ITALIC, boldItalic=SANS_BOLD)
-        for cid in (_CJK, _HANGUL):
-            pdfmetrics.registerFont(UnicodeCIDFont(cid))
         _registered = True
+
+
+def _register_cjk() -> str:
+    global _cjk_registered
+    with _lock:
+        if not _cjk_registered:
+            path = resource_path("fonts", "wqy-microhei.ttc")
+            pdfmetrics.registerFont(TTFont(_CJK, str(path), subfontIndex=0))
+            _cjk_registered = True
+    return _CJK
 
 
 @cache
@@ -64,12 +71,9 @@ def _covered() -> frozenset[int]:
 
 
 def _fallback(code: int) -> str | None:
-    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-        return _HANGUL
-    if (0x2E80 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
-            or 0x20000 <= code <= 0x2FA1F):
-        return _CJK
-    return None
+    hangul = 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F
+    han_kana = 0x2E80 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
+    return _register_cjk() if hangul or han_kana else None
 
 
 def markup(text: str) -> str:

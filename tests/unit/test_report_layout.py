@@ -23,8 +23,8 @@ def test_markup_escapes_and_keeps_line_breaks() -> None:
 def test_markup_puts_characters_dejavu_lacks_in_a_font_that_has_them() -> None:
     out = markup("Zoë 日本語 <x> 한국어 Ελληνικά")
     assert out.startswith("Zoë ")
-    assert '<font name="HeiseiKakuGo-W5">日本語</font>' in out
-    assert '<font name="HYGothic-Medium">한국어</font>' in out
+    assert '<font name="KapCJK">日本語</font>' in out
+    assert '<font name="KapCJK">한국어</font>' in out
     assert "&lt;x&gt;" in out and out.endswith("Ελληνικά")
 
 
