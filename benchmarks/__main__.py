@@ -41,8 +41,8 @@ HEAD = ("benchmark", "ours", "baseline", "ratio", "target", "result")
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     load = f", load average {os.getloadavg()[0]:.1f} at start" if hasattr(os, "getloadavg") else ""
-    return (f"{cores()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
-            f"{load}")
+    # No kernel release or host name: the table is published with the project.
+    return f"{cores()} cores ({cpu}), {platform.system()}, Python {platform.python_version()}{load}"
 
 
 def text_table(results: list[Result]) -> str:
@@ -79,7 +79,9 @@ def markdown(results: list[Result], seconds: float) -> str:
         "Rerun with `make bench` (or `QT_QPA_PLATFORM=offscreen python -m benchmarks`); `--only NAME` runs one of "
         f"{', '.join(BENCHMARKS)}, and `--markdown FILE` writes this section. PostgreSQL figures need a reachable "
         "server (`KAPCONSOLE_BENCH_PG` or `KAPCONSOLE_TEST_PG` names it); without one they are skipped with the "
-        "reason. Speed is measured here, never asserted in the tests.",
+        "reason. Speed is measured here, never asserted in the tests. The machine may be shared: other jobs widen "
+        "the spreads and move single figures by 10–20 %, so rerun a row a few times (`--only NAME`) and compare "
+        "medians before reading much into a small difference.",
         "",
     ]
     return "\n".join(out)

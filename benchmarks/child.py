@@ -1,8 +1,8 @@
 """Child processes for the start-up and memory benchmarks (a fresh interpreter each).
 
-``python -m benchmarks.child startup-ours URL`` builds what ``kapconsole.app.run_gui`` builds, shows the main
-window, lets the event loop show it, prints ``SHOWN`` and exits. ``startup-bare`` does the same with an empty
-QMainWindow after importing the same heavy libraries. ``memory-ours PATH SESSION`` loads a session into the
+``python -m benchmarks.child startup-ours URL`` calls ``kapconsole.app.start`` (what ``kapconsole`` runs before
+its event loop), lets the event loop show the window, prints ``SHOWN`` and exits. ``startup-bare`` does the same
+with an empty QMainWindow after importing the same heavy libraries. ``memory-ours PATH SESSION`` loads a session into the
 chart and timeline and prints its peak RSS in KiB; ``memory-bare`` prints the bare program's.
 """
 
@@ -52,28 +52,16 @@ def startup_bare() -> object:
 
 
 def startup_ours(url: str) -> object:
-    # The same objects kapconsole.app.run_gui builds, in the same order.
-    from PySide6.QtWidgets import QApplication
+    # Exactly what ``kapconsole`` does before its event loop: the command line's module (the entry point),
+    # then the start() that kapconsole.app.run_gui calls.
+    import kapconsole.cli  # noqa: F401
+    from kapconsole.app import start
 
-    import kapconsole.app  # noqa: F401  (fails here when the console is not built)
-    from kapconsole.services import Services
-    from kapconsole.ui import theme
-    from kapconsole.ui.app_state import AppState
-    from kapconsole.ui.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    app.setOrganizationName("KAPConsole")
-    app.setApplicationName("kapconsole")
-    app.setApplicationDisplayName("KAP Console")
-    theme.apply_theme(theme.remembered_night(), app)  # type: ignore[arg-type]
-    services = Services.open(url)
-    if not services.staff.has_administrator():
-        raise SystemExit("the benchmark database has no administrator")
-    state = AppState(services, "bench")
-    window = MainWindow(state)
-    window.show()
-    _shown(app)
-    return window
+    console = start(url, workstation="bench", first_run=False)
+    if isinstance(console, int):
+        raise SystemExit(f"the console did not start (exit code {console})")
+    _shown(console.app)
+    return console
 
 
 def memory_ours(path: str, session_id: int) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from kapconsole.data.models import (
     AuditRow,
@@ -113,8 +113,15 @@ def list_item(row: SessionRow) -> SessionListItem:
 # ----- lookups ----------------------------------------------------------------------------------------------
 
 
-def get_session_row(s: Session, session_id: int, *, for_update: bool = False) -> SessionRow:
+def get_session_row(s: Session, session_id: int, *, for_update: bool = False, lean: bool = False) -> SessionRow:
+    """The session's row. ``lean``: the row alone, without joining the client and course or loading the staff.
+
+    The append path only needs the row's own columns (state, chain head, counters, protocol); a lean row still
+    loads a relationship when it is touched, with a query of its own.
+    """
     stmt = select(SessionRow).where(SessionRow.id == session_id)
+    if lean:
+        stmt = stmt.options(lazyload("*"))
     if for_update:
         # Serialises appends to one session's chain across workstations (PostgreSQL row lock;
         # SQLite writers already hold the database write lock from BEGIN IMMEDIATE).

@@ -7,8 +7,10 @@ before it returns. Nothing here updates or deletes an entry.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,7 @@ from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
 from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
-from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require, require_state_allows, require_transition
 from kapconsole.domain.values import Actor, Entry
@@ -26,6 +28,28 @@ from kapconsole.services.base import Clock, ServiceBase, system_clock
 from kapconsole.services.staff import StaffService
 
 PayloadFn = Callable[[ProtocolSettings, datetime], Mapping[str, Any]]
+
+
+def _read_only(*_args: object, **_kwargs: object) -> NoReturn:
+    raise TypeError("a session's protocol settings are read-only")
+
+
+class _FrozenLimits(dict[str, Limits]):
+    """A limits table that refuses changes: one parsed protocol is shared by every append that uses it."""
+
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+
+@lru_cache(maxsize=32)
+def session_protocol(text: str) -> ProtocolSettings:
+    """A session's protocol settings from its stored JSON, parsed once per distinct text.
+
+    The settings are frozen and their limit tables refuse changes, so sharing the parsed value is safe.
+    """
+    protocol = ProtocolSettings.from_json(text)
+    return replace(protocol, plausible=_FrozenLimits(protocol.plausible), alerts=_FrozenLimits(protocol.alerts),
+                   predose=_FrozenLimits(protocol.predose))
 
 
 class RecordService(ServiceBase):
@@ -54,19 +78,22 @@ class RecordService(ServiceBase):
                 after: Callable[[Session, SessionRow, Entry], None] | None = None) -> Entry:
         require(actor.roles, action, actor.name)
         with self.db.write() as s:
-            row = repo.get_session_row(s, session_id, for_update=True)
+            # Most appends need only the session's own row; the whole record needs its client, course and staff.
+            row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
             require_state_allows(SessionState(row.state), action)
             now = self.now()
-            protocol = ProtocolSettings.from_json(row.protocol_json)
+            protocol = session_protocol(row.protocol_json)
             at = v.observed_at(observed_at, now=now, session_start=row.started_at,
                                skew_seconds=protocol.clock_skew_seconds)
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id)) if needs_record else None
             if check is not None:
                 check(s, row, record)
-            entry = repo.append_entry(s, row, kind=kind, observed_at=at, entered_at=now, actor=actor,
-                                      payload=payload(protocol, at), amends_id=amends_id)
+            content = payload(protocol, at)
+            # Queued before the entry, so the entry's flush writes both rows (one round trip fewer).
             repo.add_audit(s, at=now, action=audit or f"{kind.value}_recorded", actor=actor, session_id=session_id,
-                           detail=f"entry {entry.seq}")
+                           detail=f"entry {row.entry_count + 1}")
+            entry = repo.append_entry(s, row, kind=kind, observed_at=at, entered_at=now, actor=actor,
+                                      payload=content, amends_id=amends_id)
             if after is not None:
                 after(s, row, entry)
             return entry

@@ -32,7 +32,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.controller import SessionController
-from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog, cell_colour, duration_text, local_hm
+from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
 
 POLL_MS = 1000
 AGE_MS = 15_000
@@ -85,6 +85,9 @@ class BoardModel(QAbstractTableModel):
             return None
         row = self.rows[index.row()]
         column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole and column == self.LAST:
+            # Blood pressure on one line, the rest below: the widest column at half the width, never cut.
+            return self.text(row, column).replace(" · ", "\n", 1)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.text(row, column)
         if role == SESSION_ID_ROLE:
@@ -93,7 +96,7 @@ class BoardModel(QAbstractTableModel):
         if role == SEVERITY_ROLE:
             return severity
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
-            return cell_colour(severity, role)
+            return theme.cell_role_colour(severity, role)
         if role == Qt.ItemDataRole.FontRole and (severity or column == self.ROOM):
             font = QFont()
             font.setBold(True)
@@ -212,6 +215,8 @@ class BoardView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        # The last vitals take two lines (see BoardModel.data), so every column fits in night type.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.empty = QLabel("", objectName="boardEmpty")
         theme.set_flag(self.empty, "muted")
         self.open_button = QPushButton("&Open record", objectName="boardOpen")

@@ -2,8 +2,8 @@
 
 The criteria are previewed live from the record the dialog shows plus the bedside confirmations and ratings
 typed here (nothing is stored until "Record assessment"). Signing asks for the supervisor's password again,
-shows the meaning of the signature, and sends the chain head of the record on screen: if anything was
-added since, the service refuses and the dialog reloads for another review.
+shows the meaning of the signature (:mod:`kapconsole.ui.signature_dialog`), and sends the chain head of the
+record on screen: if anything was added since, the service refuses and the dialog reloads for another review.
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSpinBox,
     QStyledItemDelegate,
@@ -43,31 +40,11 @@ from kapconsole.services import Services
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.controller import SessionController
+from kapconsole.ui.signature_dialog import SignatureDialog
 
 PREVIEW_MS = 15_000
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
-
-#: Table-cell colours for the severities of theme.py (cells cannot take dynamic properties): (background, text).
-_CELL_COLOURS = {
-    False: {"danger": ("#c62828", "#ffffff"), "warning": ("#ffcc4d", "#1a1300"), "ok": ("#d7f0d9", "#0d3b12"),
-            "info": ("#dbe8fb", "#0b2a55")},
-    True: {"danger": ("#8c1c13", "#fff1e6"), "warning": ("#6e4d00", "#ffe6a6"), "ok": ("#1f3b26", "#cfe8cf"),
-           "info": ("#2a2f38", "#d8dde6")},
-}
-
-
-def cell_colour(severity: str, role: int) -> QColor | None:
-    """The background or foreground colour of a table cell of ``severity`` in the current theme."""
-    pair = _CELL_COLOURS[theme.is_night()].get(severity)
-    if pair is None:
-        return None
-    if role == Qt.ItemDataRole.BackgroundRole:
-        return QColor(pair[0])
-    if role == Qt.ItemDataRole.ForegroundRole:
-        return QColor(pair[1])
-    return None
-
 
 def local_hm(moment: Any) -> str:
     return moment.astimezone().strftime("%H:%M")
@@ -116,7 +93,7 @@ class CriteriaModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return (("✔ Pass" if c.passed else "✘ Fail"), c.label, c.detail)[index.column()]
         if index.column() == 0:
-            return cell_colour(severity, role)
+            return theme.cell_role_colour(severity, role)
         return None
 
 
@@ -137,81 +114,6 @@ class WrapDelegate(QStyledItemDelegate):
         text = str(index.data() or "")
         needed = option.fontMetrics.boundingRect(0, 0, width, 10_000, Qt.TextFlag.TextWordWrap, text)
         return QSize(hint.width(), needed.height() + self.PADDING)
-
-
-class SignatureDialog(QDialog):
-    """The signature step: printed name, date-time, meaning, what is signed, and the password again."""
-
-    sign_requested = Signal(str)
-
-    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="signatureDialog")
-        self.setWindowTitle("Sign the discharge")
-        heading = QLabel("Electronic signature")
-        theme.set_flag(heading, "heading")
-        meaning = QLabel(f"“{discharge.SIGNATURE_MEANING}”", objectName="signatureMeaning")
-        meaning.setWordWrap(True)
-        font = meaning.font()
-        font.setBold(True)
-        meaning.setFont(font)
-        scope = QLabel(what, objectName="signatureScope")
-        scope.setWordWrap(True)
-        theme.set_flag(scope, "muted")
-        self.password = QLineEdit(objectName="signaturePassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setAccessibleName("Your password")
-        self.message = QLabel("", objectName="signatureMessage")
-        self.message.setWordWrap(True)
-        self.message.hide()
-        self.sign_button = QPushButton("&Sign", objectName="signatureSign")
-        self.sign_button.setDefault(True)
-        theme.set_flag(self.sign_button, "primary")
-        cancel = QPushButton("Cancel", objectName="signatureCancel")
-
-        form = QFormLayout()
-        form.addRow("Printed name", QLabel(name, objectName="signatureName"))
-        form.addRow("Date and time", QLabel(when, objectName="signatureWhen"))
-        meaning_label = QLabel("Meaning of this signature:")
-        password_row = QFormLayout()
-        password_row.addRow("&Password", self.password)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.sign_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addLayout(form)
-        layout.addWidget(meaning_label)
-        layout.addWidget(meaning)
-        layout.addWidget(scope)
-        layout.addLayout(password_row)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
-        self.setMinimumWidth(680)
-
-        cancel.clicked.connect(self.reject)
-        self.sign_button.clicked.connect(self._on_sign_clicked)
-        self.password.returnPressed.connect(self._on_sign_clicked)
-
-    def _on_sign_clicked(self) -> None:
-        if not self.sign_button.isEnabled():
-            return
-        if not self.password.text():
-            self.show_message("Enter your password to sign.")
-            return
-        self.sign_button.setEnabled(False)
-        self.sign_button.setText("Signing…")
-        self.sign_requested.emit(self.password.text())
-
-    def show_message(self, text: str) -> None:
-        """A refusal the supervisor can correct here (wrong password, throttled): the dialog stays open."""
-        self.message.setText(text)
-        theme.set_severity(self.message, "danger")
-        self.message.show()
-        self.password.clear()
-        self.password.setFocus()
-        self.sign_button.setEnabled(True)
-        self.sign_button.setText("&Sign")
 
 
 class DischargeDialog(QDialog):

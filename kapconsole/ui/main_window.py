@@ -7,6 +7,8 @@ the open session; the screen follows the session's state.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -30,16 +32,17 @@ from kapconsole.domain.values import Actor, SessionInfo
 from kapconsole.ui import settings as cfg
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
-from kapconsole.ui.audit_view import AuditView
-from kapconsole.ui.board import BoardView
 from kapconsole.ui.checklist_view import ChecklistView
 from kapconsole.ui.controller import SessionController
-from kapconsole.ui.discharge_view import DischargeDialog
-from kapconsole.ui.dose_dialog import DoseDialog
 from kapconsole.ui.lock import IdleWatcher, LockScreen
-from kapconsole.ui.session_view import SessionView
 from kapconsole.ui.sign_in import SignInDialog
 from kapconsole.ui.today import TodayView
+
+if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and .audit
+    from kapconsole.ui.audit_view import AuditView
+    from kapconsole.ui.board import BoardView
+    from kapconsole.ui.client_view import ClientView
+    from kapconsole.ui.session_view import SessionView
 
 OFFLINE_TEXT = "Database unreachable — nothing is lost; entries will save when it is back"
 
@@ -85,6 +88,8 @@ class MainWindow(QMainWindow):
         self._page_before_lock: QWidget | None = None
         self._hidden_dialogs: list[QDialog] = []
         self._signed_in_once = False
+        self._read_only = False  # the session view shows a record opened from the supervisor board
+        self._night_shown: bool | None = None
 
         self.error_banner = Banner("errorBanner", "warning", dismissable=True)
         self.offline_banner = Banner("offlineBanner", "danger", dismissable=False)
@@ -92,11 +97,13 @@ class MainWindow(QMainWindow):
         self.lock_screen = LockScreen(state)
         self.today = TodayView(state)
         self.checklist = ChecklistView(state, self.controller)
-        self.session_view = SessionView(state, self.controller)
-        self.session_view.set_night(theme.is_night())
-        self.board = BoardView(state)
-        self.audit = AuditView(state)
-        for page in (self.lock_screen, self.today, self.checklist, self.session_view, self.board, self.audit):
+        # The live session screen (its chart needs pyqtgraph), the board and the audit trail are built the
+        # first time they are shown, so the first window (the sign-in screen) comes up quickly.
+        self._session_view: SessionView | None = None
+        self._board: BoardView | None = None
+        self._audit: AuditView | None = None
+        self._clients: ClientView | None = None
+        for page in (self.lock_screen, self.today, self.checklist):
             self.stack.addWidget(page)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -108,7 +115,11 @@ class MainWindow(QMainWindow):
 
         self.status_user = QLabel("", objectName="statusUser")
         self.status_workstation = QLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
-        self.status_database = QLabel(f"Database: {state.services.database_name}", objectName="statusDatabase")
+        name = state.services.database_name
+        # A long file path must not push "Signed in: …" (whom entries are recorded under) out of sight.
+        short = name if len(name) <= 40 else f"{name[:12]}…{name[-27:]}"
+        self.status_database = QLabel(f"Database: {short}", objectName="statusDatabase")
+        self.status_database.setToolTip(f"Database: {name}")
         bar = self.statusBar()
         bar.addWidget(self.status_user, 1)
         bar.addPermanentWidget(self.status_workstation)
@@ -129,13 +140,64 @@ class MainWindow(QMainWindow):
         self.controller.error.connect(self.error_banner.show_message)
         self.controller.connection_changed.connect(self._on_connection_changed)
         state.actor_changed.connect(self._on_actor_changed)
-        self.session_view.dose_requested.connect(self.open_dose_dialog)
-        self.session_view.discharge_requested.connect(self.open_discharge_dialog)
-        self.board.open_session.connect(self.open_session)
         self._offline_message = ""
         self.stack.currentChanged.connect(self._on_page_changed)
         self._show_lock(locked=False)
+        self._sync_theme()
         self.resize(1280, 860)
+
+    # ----- screens built on first use ------------------------------------------------------------------
+    @property
+    def session_view(self) -> SessionView:
+        """The live session screen, built the first time a session is shown."""
+        if self._session_view is None:
+            from kapconsole.ui.session_view import SessionView
+
+            view = SessionView(self.state, self.controller)  # shows the open record, if any, at once
+            view.set_night(theme.is_night() if self._night_shown is None else self._night_shown)
+            if self._read_only:
+                view.set_read_only(True)
+            view.dose_requested.connect(self.open_dose_dialog)
+            view.discharge_requested.connect(self.open_discharge_dialog)
+            view.back_requested.connect(self.back_to_board)
+            # Keep the order the view had when it was built up front: it takes a new record before this
+            # window switches screens and moves the keyboard focus into it.
+            self.controller.record_changed.disconnect(self._on_record_changed)
+            self.controller.record_changed.connect(self._on_record_changed)
+            self.stack.addWidget(view)
+            self._session_view = view
+        return self._session_view
+
+    @property
+    def board(self) -> BoardView:
+        """The supervisor board, built the first time it is shown."""
+        if self._board is None:
+            from kapconsole.ui.board import BoardView
+
+            self._board = BoardView(self.state)
+            self._board.open_session.connect(self.open_session_read_only)
+            self.stack.addWidget(self._board)
+        return self._board
+
+    @property
+    def audit(self) -> AuditView:
+        """The audit trail, built the first time it is shown."""
+        if self._audit is None:
+            from kapconsole.ui.audit_view import AuditView
+
+            self._audit = AuditView(self.state)
+            self.stack.addWidget(self._audit)
+        return self._audit
+
+    @property
+    def clients(self) -> ClientView:
+        """Clients and summaries, built the first time it is shown."""
+        if self._clients is None:
+            from kapconsole.ui.client_view import ClientView
+
+            self._clients = ClientView(self.state)
+            self.stack.addWidget(self._clients)
+        return self._clients
 
     # ----- menus and shortcuts -------------------------------------------------------------------------
     def _action(self, name: str, text: str, shortcut: str | None, slot: object, *, checkable: bool = False) -> QAction:
@@ -160,6 +222,7 @@ class MainWindow(QMainWindow):
         self.act_night = a("actionNight", "&Night mode", "Ctrl+Shift+N", self.set_night, checkable=True)
         self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
         self.act_audit = a("actionAudit", "&Audit trail", "Ctrl+Alt+A", self.show_audit)
+        self.act_clients = a("actionClients", "&Clients and summaries", "Ctrl+Shift+C", self.show_clients)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
@@ -171,11 +234,13 @@ class MainWindow(QMainWindow):
         view.setToolTipsVisible(True)
         view.addAction(self.act_night)
         view.addSeparator()
+        view.addAction(self.act_clients)
         view.addAction(self.act_board)
         view.addAction(self.act_audit)
         tools = QToolBar("Main", objectName="mainToolBar")
         tools.setMovable(False)
-        for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_board):
+        for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_clients,
+                    self.act_board):
             tools.addAction(act)
         self.addToolBar(tools)
         self.act_night.blockSignals(True)
@@ -193,6 +258,7 @@ class MainWindow(QMainWindow):
         # administrators'. The services check again.
         self.act_board.setEnabled(signed and may(roles, Action.VIEW_AUDIT) and may(roles, Action.VIEW_RECORD))
         self.act_audit.setEnabled(signed and may(roles, Action.VIEW_AUDIT))
+        self.act_clients.setEnabled(signed and may(roles, Action.VIEW_RECORD))
 
     # ----- signing in, switching, locking --------------------------------------------------------------
     @property
@@ -277,6 +343,7 @@ class MainWindow(QMainWindow):
     def show_today(self) -> None:
         if self._locked:
             return
+        self._set_read_only(False)
         self.controller.close()
         cfg.remove(cfg.open_session_key(self.state.workstation))
         self.stack.setCurrentWidget(self.today)
@@ -285,6 +352,9 @@ class MainWindow(QMainWindow):
     def show_board(self) -> None:
         if self._locked or not self.act_board.isEnabled():
             return
+        if self._read_only:
+            self._set_read_only(False)
+            self.controller.close()
         self.today.deactivate()
         self.stack.setCurrentWidget(self.board)
 
@@ -294,11 +364,42 @@ class MainWindow(QMainWindow):
         self.today.deactivate()
         self.stack.setCurrentWidget(self.audit)
 
+    def show_clients(self) -> None:
+        """Clients and summaries: a client's course, session by session (therapists, medical, supervisors)."""
+        if self._locked or not self.act_clients.isEnabled():
+            return
+        self.today.deactivate()
+        self.stack.setCurrentWidget(self.clients)
+        self.clients.activate()
+
     def open_session(self, session_id: int) -> None:
         """Open a session; the screen follows its state once the record has loaded."""
         cfg.write(cfg.open_session_key(self.state.workstation), session_id)
+        self._set_read_only(False)
         self.today.deactivate()
         self.controller.open(session_id)
+
+    def open_session_read_only(self, session_id: int) -> None:
+        """Open a session from the supervisor board: header, chart and timeline, nothing to enter or amend.
+
+        Not remembered for restart recovery (the room's workstation owns the session). Discharge stays
+        available (Ctrl+Shift+D); Esc or "Back to board" returns to the board.
+        """
+        if self._locked:
+            return
+        self._set_read_only(True)
+        self.today.deactivate()
+        self.controller.open(session_id)
+
+    def back_to_board(self) -> None:
+        if self._read_only:
+            self.show_board()
+
+    def _set_read_only(self, on: bool) -> None:
+        if self._read_only != on:
+            self._read_only = on
+            if self._session_view is not None:  # a view built later starts in this mode
+                self._session_view.set_read_only(on)
 
     def _restore_session(self) -> None:
         """After a restart: reopen the session that was open at this workstation, if it is still active."""
@@ -335,19 +436,21 @@ class MainWindow(QMainWindow):
             if page is self.checklist:
                 self.checklist.show_record(record)
             self._focus_page(page)
-        if record.info.state.is_closed:
+        if record.info.state.is_closed and not self._read_only:
             cfg.remove(cfg.open_session_key(self.state.workstation))
 
     def _focus_page(self, page: QWidget) -> None:
         """Put the keyboard in the new screen, so its shortcuts work without a click first."""
         if page is self.checklist:
             self.checklist.focus_first_open_item()
-        elif page is self.session_view:
+        elif page is self._session_view:
             self.session_view.focus_observation()
         else:
             page.setFocus()
 
     def _page_for(self, record: SessionRecord) -> QWidget:
+        if self._read_only:
+            return self.session_view
         state = record.info.state
         if state is SessionState.PLANNED:
             return self.today
@@ -358,6 +461,8 @@ class MainWindow(QMainWindow):
     def open_dose_dialog(self) -> None:
         if self._locked or self.controller.record is None:
             return
+        from kapconsole.ui.dose_dialog import DoseDialog
+
         dialog = DoseDialog(self.state, self.controller, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: self.activateWindow())
@@ -366,19 +471,42 @@ class MainWindow(QMainWindow):
     def open_discharge_dialog(self) -> None:
         if self._locked or self.controller.record is None:
             return
+        from kapconsole.ui.discharge_view import DischargeDialog
+
         dialog = DischargeDialog(self.state, self.controller, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     # ----- theme and messages --------------------------------------------------------------------------
     def set_night(self, night: bool) -> None:
-        theme.apply_theme(night)
-        theme.remember_night(night)
+        """Night or day for the context on screen (Ctrl+Shift+N); remembered for that context only."""
+        theme.remember_night(night, self._theme_context())
+        self._sync_theme()
+
+    def _theme_context(self) -> str:
+        """The session screens (a dim room) or everything else; the lock screen keeps the screen it covers."""
+        page = self.stack.currentWidget()
+        if page is self.lock_screen and self._page_before_lock is not None:
+            page = self._page_before_lock
+        if page is self.checklist or (page is self._session_view and not self._read_only):
+            return theme.SESSION
+        return theme.ELSEWHERE
+
+    def _sync_theme(self) -> None:
+        context = self._theme_context()
+        night = theme.remembered_night(context)
+        if theme.is_night() != night:
+            theme.apply_theme(night)
+        if self._night_shown != night:
+            if self._session_view is not None:  # a view built later takes it then
+                self._session_view.set_night(night)
+            self._night_shown = night
         if self.act_night.isChecked() != night:
             self.act_night.blockSignals(True)
             self.act_night.setChecked(night)
             self.act_night.blockSignals(False)
-        self.session_view.set_night(night)
+        where = "the session screens" if context == theme.SESSION else "these screens (all but the session)"
+        self.act_night.setToolTip(f"Night mode for {where}, remembered separately (Ctrl+Shift+N)")
 
     def show_error(self, exc: object) -> None:
         if isinstance(exc, DatabaseUnavailable):
@@ -394,7 +522,7 @@ class MainWindow(QMainWindow):
 
     def _sync_offline_banner(self) -> None:
         # The live session screen shows its own connection banner in place; one red strip is enough.
-        own = self.stack.currentWidget() is self.session_view
+        own = self.stack.currentWidget() is self._session_view
         if self._offline_message and not own:
             self.offline_banner.show_message(self._offline_message)
         else:
@@ -405,8 +533,13 @@ class MainWindow(QMainWindow):
             self._on_connection_changed(True, "")
 
     def _on_page_changed(self, _index: int) -> None:
+        page = self.stack.currentWidget()
+        if self._read_only and page is not self._session_view and page is not self.lock_screen:
+            self._set_read_only(False)  # left for another screen (the audit trail): the board's record closes
+            self.controller.close()
         self.error_banner.hide()
         self._sync_offline_banner()
+        self._sync_theme()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.idle.detach()

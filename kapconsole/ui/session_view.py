@@ -40,6 +40,7 @@ from kapconsole.ui.theme import set_flag, set_severity
 from kapconsole.ui.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.vitals_chart import VitalsChart
 
+READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
 LOCKED_TEXT = "Signed and locked — corrections are amendments (select an entry in the timeline, then Amend)"
 ENDED_TEXT = "Ended early and locked — corrections are amendments (select an entry in the timeline, then Amend)"
 
@@ -48,9 +49,11 @@ ENDED_TEXT = "Ended early and locked — corrections are amendments (select an e
 #: colours are repeated here because a QSS colour does not reach the labels inside a frame.
 _COLORS = {
     False: {"alert_bg": "#c62828", "alert_fg": "#ffffff", "lock_bg": "#37474f", "lock_fg": "#ffffff",
-            "muted": "#4a5560", "big": 20, "clock": 14, "banner": 14},
+            "muted": "#4a5560", "big": 20, "clock": 14, "banner": 14,
+            "info_bg": "#dbe8fb", "info_fg": "#0b2a55", "info_edge": "#1d5fbf"},
     True: {"alert_bg": "#8c1c13", "alert_fg": "#fff1e6", "lock_bg": "#2a2f38", "lock_fg": "#d8dde6",
-           "muted": "#a3998a", "big": 21, "clock": 15, "banner": 16},
+           "muted": "#a3998a", "big": 21, "clock": 15, "banner": 16,
+           "info_bg": "#2a2f38", "info_fg": "#d8dde6", "info_edge": "#6f86a8"},
 }
 
 
@@ -66,6 +69,9 @@ def session_stylesheet(night: bool) -> str:
     QLabel#alertTitle {{ font-weight: bold; }}
     QPushButton#acknowledgeButton {{ font-weight: bold; padding: 8px 18px; }}
     QLabel#lockedBanner {{ background: {c['lock_bg']}; color: {c['lock_fg']}; }}
+    QFrame#readOnlyBanner {{ background: {c['info_bg']}; border: 2px solid {c['info_edge']}; border-radius: 4px; }}
+    QFrame#readOnlyBanner QLabel {{ color: {c['info_fg']}; background: transparent; font-size: {c['banner']}pt;
+        font-weight: bold; }}
     """
 
 
@@ -94,6 +100,7 @@ class _ShortcutsWin(QObject):
 class SessionView(QWidget):
     dose_requested = Signal()
     discharge_requested = Signal()
+    back_requested = Signal()  # read-only mode: "Back to board" (Esc)
 
     def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +109,7 @@ class SessionView(QWidget):
         self.controller = controller
         self.record: SessionRecord | None = None
         self._night = False
+        self._read_only = False
 
         self._build_header()
         self._build_banners()
@@ -147,6 +155,7 @@ class SessionView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.read_only_banner)
         layout.addWidget(self.header)
         layout.addWidget(self.alert_banner)
         layout.addWidget(self.locked_banner)
@@ -245,6 +254,19 @@ class SessionView(QWidget):
         set_severity(self.connection_banner, "danger")
         self.connection_banner.hide()
 
+        self.read_only_banner = QFrame()
+        self.read_only_banner.setObjectName("readOnlyBanner")
+        self.read_only_label = self._label("readOnlyText", READ_ONLY_TEXT)
+        self.read_only_label.setWordWrap(True)
+        self.back_button = self._button("backToBoardButton", "Back to board (Esc)",
+                                        "Close this record and return to the supervisor board (Esc)",
+                                        self.back_requested.emit)
+        row = QHBoxLayout(self.read_only_banner)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.addWidget(self.read_only_label, 1)
+        row.addWidget(self.back_button)
+        self.read_only_banner.hide()
+
     def _install_shortcuts(self) -> None:
         actions = {
             "Ctrl+O": self.focus_observation,
@@ -264,11 +286,31 @@ class SessionView(QWidget):
             seq = QKeySequence(keys)
             sequences.append(seq)
             shortcut(self, keys, slot)
+        # Not in the filter: Esc keeps its meaning in an input everywhere but in read-only mode.
+        shortcut(self, "Esc", lambda: self._read_only and self.back_requested.emit())
         self._shortcut_filter = _ShortcutsWin(sequences, self)
         for w in self.findChildren(QWidget):
             w.installEventFilter(self._shortcut_filter)
 
     # ----- public API ----------------------------------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def set_read_only(self, on: bool) -> None:
+        """Show the record without quick entry, amendments or acknowledgements (opened from the board).
+
+        The header, chart and timeline stay; the discharge dialog (Ctrl+Shift+D) stays available, so a
+        supervisor can assess and sign from here.
+        """
+        self._read_only = on
+        self.read_only_banner.setVisible(on)
+        self.timeline.amend_button.setVisible(not on)
+        if self.record is not None:
+            self._on_record_changed(self.record)
+        else:
+            self.entry_scroll.setVisible(not on)
+
     def set_night(self, night: bool) -> None:
         self._night = night
         self.setStyleSheet(session_stylesheet(night))
@@ -290,7 +332,10 @@ class SessionView(QWidget):
         self.splitter.setSizes([max(200, total - need), need])
 
     def focus_observation(self) -> None:
-        self.observation.text.setFocus()
+        if self.entry_scroll.isHidden():  # locked or read-only: the keyboard goes to the timeline
+            self.timeline.table.setFocus()
+        else:
+            self.observation.text.setFocus()
 
     def open_end_early(self) -> EndEarlyDialog | None:
         if not self.end_early_button.isEnabled():
@@ -301,7 +346,7 @@ class SessionView(QWidget):
 
     def acknowledge_alerts(self) -> None:
         record = self.record
-        if record is None or record.locked or not self.ack_button.isEnabled():
+        if record is None or record.locked or self._read_only or not self.ack_button.isEnabled():
             return
         groups: dict[int, list[str]] = {}
         for reading, alert in record.unacknowledged_alerts():
@@ -338,14 +383,16 @@ class SessionView(QWidget):
         self.course_label.setText(info.course_label.capitalize())
         self.state_label.setText(f" · {info.state.label}")
         locked = record.locked
-        self.quick_entry.setEnabled(not locked)
-        # A locked record takes no new entries: its screen space goes to the chart and the timeline.
-        self.entry_scroll.setVisible(not locked)
+        editable = not locked and not self._read_only
+        self.quick_entry.setEnabled(editable)
+        # A locked or read-only record takes no new entries: its screen space goes to the chart and timeline.
+        self.entry_scroll.setVisible(editable)
         self.locked_banner.setText(ENDED_TEXT if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
-        self.locked_banner.setVisible(locked)
-        self.booster_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.locked_banner.setVisible(locked and not self._read_only)
+        self.booster_button.setEnabled(editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.booster_button.setVisible(not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
-        self.end_early_button.setEnabled(not locked)
+        self.end_early_button.setEnabled(editable)
         self._render_alerts(record)
         self.vitals.set_record(record)
         self.scales.set_record(record)
@@ -366,12 +413,15 @@ class SessionView(QWidget):
         if record.locked:  # history, not a call to act: no red, no button
             self.alert_title.setText(f"{len(pending)} alerts were not acknowledged before the record was locked")
         else:
+            # Read-only: still red (it is live), but acknowledging is for the room: no button here.
             self.alert_title.setText(f"⚠ ALERT — {len(pending)} not acknowledged"
-                                     + (f" ({readings} readings)" if readings > 1 else ""))
+                                     + (f" ({readings} readings)" if readings > 1 else "")
+                                     + (" in the room" if self._read_only else ""))
         set_severity(self.alert_banner, "warning" if record.locked else "danger")
         self.alert_text.setText("\n".join(lines))
-        self.ack_button.setVisible(not record.locked)
-        self.ack_button.setEnabled(not record.locked)
+        can_ack = not record.locked and not self._read_only
+        self.ack_button.setVisible(can_ack)
+        self.ack_button.setEnabled(can_ack)
         self.ack_message.hide()
         self.alert_banner.show()
 
@@ -417,5 +467,7 @@ class SessionView(QWidget):
         self.connection_banner.setVisible(not connected)
 
     def _on_amend_requested(self, row: TimelineRow) -> None:
+        if self._read_only:
+            return
         dialog = AmendDialog(row, self.controller, self)
         dialog.open()

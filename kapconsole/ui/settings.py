@@ -18,7 +18,8 @@ ORGANISATION = "KAPConsole"
 APPLICATION = "kapconsole"
 
 # Keys, named once so screens and tests agree on them.
-KEY_NIGHT = "display/night"
+KEY_NIGHT = "display/night"  # every screen but the session ones
+KEY_NIGHT_SESSION = "display/night_session"  # the live session and checklist screens
 KEY_IDLE_SECONDS = "lock/idle_seconds"
 KEY_ROOM = "today/room"
 DEFAULT_IDLE_SECONDS = 5 * 60

@@ -15,12 +15,18 @@ re-polish the widget; a bare ``setProperty`` after the widget is shown does not 
 ``bigvalue``   ``"true"`` on a QLabel: a large number (latest vitals).
 ``strong``     ``"true"``: bold text (a QSS font wins over ``setFont``, so use this instead of a bold font).
 
-Night mode is a dim, low-glare dark theme with large type (16 pt base; day 12 pt). It is switched with
-Ctrl+Shift+N at any time and remembered; the day theme is the default. There are no sounds anywhere.
+Night mode is a dim, low-glare dark theme with large type (16 pt base; day 12 pt). It is remembered per
+*context*: :data:`SESSION` (the live session and checklist screens, used in the dim treatment room; night by
+default) and :data:`ELSEWHERE` (every other screen; day by default). Ctrl+Shift+N switches the context on
+screen at any time, and the theme follows when the user moves between screens. There are no sounds anywhere.
+
+Table cells cannot take dynamic properties: models colour them with :func:`cell_colours` (the same colours as
+the stylesheets' ``severity`` rules) and :func:`text_colour`, so no view keeps its own copy of the palette.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -29,6 +35,12 @@ from kapconsole.ui import settings as cfg
 
 DAY_POINT_SIZE = 12
 NIGHT_POINT_SIZE = 16
+#: The live session and checklist screens (a dim room): night unless the user chose day there.
+SESSION = "session"
+#: Every other screen (Today, board, audit, sign-in): day unless the user chose night there.
+ELSEWHERE = "elsewhere"
+_NIGHT_KEYS = {SESSION: cfg.KEY_NIGHT_SESSION, ELSEWHERE: cfg.KEY_NIGHT}
+_NIGHT_DEFAULTS = {SESSION: True, ELSEWHERE: False}
 _fonts_loaded = False
 
 
@@ -69,7 +81,7 @@ def palette(night: bool) -> QPalette:
     role = QPalette.ColorRole
     for name, colour in colours.items():
         pal.setColor(getattr(role, name), QColor(colour))
-    disabled = "#6f675c" if night else "#8a8f96"
+    disabled = "#948a7a" if night else "#6b7079"
     for name in ("WindowText", "Text", "ButtonText"):
         pal.setColor(QPalette.ColorGroup.Disabled, getattr(role, name), QColor(disabled))
     return pal
@@ -94,12 +106,13 @@ def is_night() -> bool:
     return bool(app.property("night")) if app is not None else False
 
 
-def remembered_night() -> bool:
-    return cfg.read_bool(cfg.KEY_NIGHT, False)
+def remembered_night(context: str = ELSEWHERE) -> bool:
+    """The remembered choice for ``context`` (:data:`SESSION` or :data:`ELSEWHERE`), or its default."""
+    return cfg.read_bool(_NIGHT_KEYS[context], _NIGHT_DEFAULTS[context])
 
 
-def remember_night(night: bool) -> None:
-    cfg.write(cfg.KEY_NIGHT, night)
+def remember_night(night: bool, context: str = ELSEWHERE) -> None:
+    cfg.write(_NIGHT_KEYS[context], night)
 
 
 def repolish(widget: QWidget) -> None:
@@ -122,6 +135,44 @@ def set_flag(widget: QWidget, name: str, on: bool = True) -> None:
     if widget.property(name) != value:
         widget.setProperty(name, value)
         repolish(widget)
+
+
+#: (background, text) of a table cell of each severity: the stylesheets' ``severity`` colours, plus
+#: ``danger-tint`` (a whole row about an unacknowledged alert: tinted, not a solid red block).
+_CELLS = {
+    False: {"danger": ("#c62828", "#ffffff"), "warning": ("#ffcc4d", "#1a1300"), "ok": ("#d7f0d9", "#0d3b12"),
+            "info": ("#dbe8fb", "#0b2a55"), "danger-tint": ("#fbe0e0", "#8e0f0f")},
+    True: {"danger": ("#8c1c13", "#fff1e6"), "warning": ("#6e4d00", "#ffe6a6"), "ok": ("#1f3b26", "#cfe8cf"),
+           "info": ("#2a2f38", "#d8dde6"), "danger-tint": ("#4a1a17", "#ffb4a8")},
+}
+#: Coloured text on the ordinary background (no cell colour): alert text, "after sign-off" notes.
+_TEXT = {
+    False: {"danger": "#9b1111", "warning": "#7a4d00", "ok": "#1b5e20", "info": "#0b2a55"},
+    True: {"danger": "#ff9e8e", "warning": "#e6b866", "ok": "#9fd4a0", "info": "#b9c6da"},
+}
+
+
+def cell_colours(severity: str, night: bool | None = None) -> tuple[str, str] | None:
+    """``(background, text)`` of a table cell of ``severity`` (``None`` for normal); ``night`` defaults to
+    the theme on screen."""
+    return _CELLS[is_night() if night is None else night].get(severity)
+
+
+def text_colour(severity: str, night: bool | None = None) -> str | None:
+    """Text of ``severity`` on the ordinary background (``None`` for normal)."""
+    return _TEXT[is_night() if night is None else night].get(severity)
+
+
+def cell_role_colour(severity: str, role: int, night: bool | None = None) -> QColor | None:
+    """What a model's ``data()`` returns for ``BackgroundRole`` / ``ForegroundRole`` of a ``severity`` cell."""
+    pair = cell_colours(severity, night)
+    if pair is None:
+        return None
+    if role == Qt.ItemDataRole.BackgroundRole:
+        return QColor(pair[0])
+    if role == Qt.ItemDataRole.ForegroundRole:
+        return QColor(pair[1])
+    return None
 
 
 def chart_palette(night: bool) -> dict[str, str]:

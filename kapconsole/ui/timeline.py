@@ -38,6 +38,7 @@ from kapconsole.domain.entries import AMENDABLE
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
+from kapconsole.ui import theme
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -295,12 +296,14 @@ class TimelineModel(QAbstractTableModel):
             font.setBold(col == 2)
             return font
         if role == Qt.ItemDataRole.BackgroundRole and row.alert and not row.acknowledged:
-            return QBrush(QColor("#5a1d1d" if self._night else "#fbe0e0"))
+            return QBrush(QColor(theme.cell_colours("danger-tint", self._night)[0]))  # type: ignore[index]
         if role == Qt.ItemDataRole.ForegroundRole:
+            if row.alert and not row.acknowledged:
+                return QBrush(QColor(theme.cell_colours("danger-tint", self._night)[1]))  # type: ignore[index]
             if row.alert and col in (2, 3):
-                return QBrush(QColor("#ff9e9e" if self._night else "#9b1111"))
+                return QBrush(QColor(theme.text_colour("danger", self._night)))
             if col == 4 and row.after_signoff:
-                return QBrush(QColor("#e0b060" if self._night else "#7a4d00"))
+                return QBrush(QColor(theme.text_colour("warning", self._night)))
         return None
 
     def _display(self, row: TimelineRow, col: int) -> str:
@@ -309,13 +312,14 @@ class TimelineModel(QAbstractTableModel):
         if col == 1:
             return row.author
         if col == 2:
-            return SHORT_KIND.get(row.kind, row.kind.label) + (" — ALERT" if row.alert else "")
+            # The row is already red: a short marker leaves the width to the entry itself.
+            return SHORT_KIND.get(row.kind, row.kind.label) + (" ⚠" if row.alert else "")
         if col == 3:
             return row.content
         status = row.amendment
         if row.alert:
-            status = (status + "; " if status else "") + ("alert acknowledged" if row.acknowledged
-                                                          else "alert NOT acknowledged")
+            status = (status + "; " if status else "") + ("acknowledged" if row.acknowledged
+                                                          else "NOT acknowledged")
         if row.after_signoff:
             status = (status + " " if status else "") + "[after sign-off]"
         return status
@@ -393,7 +397,7 @@ class TimelineView(QWidget):
         for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 3
                                    + (QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Interactive)):
             header.setSectionResizeMode(col, mode)
-        header.resizeSection(4, 170)
+        header.resizeSection(4, 150)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.doubleClicked.connect(lambda _i: self._on_amend_clicked())
 

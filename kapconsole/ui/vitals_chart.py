@@ -1,9 +1,11 @@
 """VitalsChart: the live chart of BP, HR, SpO2 and RR against minutes since the first dose.
 
 Built to stay smooth for a six-hour session with a monitor feeding every second: each curve is created once,
-points go into preallocated numpy buffers that grow by doubling, and the curves are redrawn from a ~30 Hz
-timer only when something changed. Charted readings (from the record) and the raw monitor stream (from
+points go into preallocated numpy buffers that grow by doubling, and only the curves whose data changed are
+redrawn, from a ~30 Hz timer. Charted readings (from the record) and the raw monitor stream (from
 ``append_point``) are separate curves: the charted ones carry symbols and alert flags, the stream is a thin line.
+Every curve is downsampled (peak) and clipped to the view. The grid is drawn behind the curves in opaque
+colours mixed with the background: a translucent line across the whole plot costs far more to paint.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kapconsole.domain.enums import SideEffectKind
@@ -96,7 +99,44 @@ class _Series:
         return self.x[: self.n], self.y[: self.n]
 
 
-class _ClinicalAxis(pg.AxisItem):
+class _GridAxis(pg.AxisItem):
+    """An axis whose grid lines are opaque: each translucent tick pen becomes its colour over the background.
+
+    On the chart's plain background that looks the same as pyqtgraph's translucent grid (the axes are put
+    behind the plot area, so curves cover the grid), while painting an opaque line across the plot costs a
+    fraction of blending a translucent one, on every repaint.
+    """
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self._background = QColor("#ffffff")
+
+    def set_background(self, color: str) -> None:
+        self._background = pg.mkColor(color)
+        self.picture = None  # drawn again with the new colours
+        self.update()
+
+    def generateDrawSpecs(self, p: QPainter) -> Any:  # noqa: N802 (pyqtgraph override)
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.grid is False:
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        return axis_spec, [(self._opaque(pen), p1, p2) for pen, p1, p2 in tick_specs], text_specs
+
+    def _opaque(self, pen: QPen) -> QPen:
+        color = pen.color()
+        a = color.alphaF()
+        if a >= 1.0:
+            return pen
+        bg = self._background
+        mixed = QColor.fromRgbF(color.redF() * a + bg.redF() * (1 - a), color.greenF() * a + bg.greenF() * (1 - a),
+                                color.blueF() * a + bg.blueF() * (1 - a))
+        opaque = QPen(pen)
+        opaque.setColor(mixed)
+        return opaque
+
+
+class _ClinicalAxis(_GridAxis):
     """The left axis: no tick labels in the marker band below zero."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
@@ -120,9 +160,12 @@ class VitalsChart(QWidget):
         self._charted_keys: list[tuple[int, tuple[tuple[str, Any], ...]]] = []
         self._charted = {k: _Series() for k in CHANNELS}
         self._stream = {k: _Series() for k in CHANNELS}
-        self._dirty: set[str] = set()
+        # Which curves have new data: the charted readings and the monitor stream change independently.
+        self._dirty_charted: set[str] = set()
+        self._dirty_stream: set[str] = set()
 
-        self.plot_widget = pg.PlotWidget(axisItems={"left": _ClinicalAxis("left")})
+        self.plot_widget = pg.PlotWidget(axisItems={"left": _ClinicalAxis("left"), "bottom": _GridAxis("bottom"),
+                                                    "right": _GridAxis("right")})
         self.plot_widget.setObjectName("vitalsPlot")
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setDownsampling(auto=True, mode="peak")
@@ -137,6 +180,8 @@ class VitalsChart(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.showAxis("right")
         self.plot.getAxis("right").setTicks([[], []])
+        for name in ("left", "bottom", "right"):
+            self.plot.getAxis(name).setZValue(-200)  # behind the plot area (-100): curves cover the grid
         self.legend = self.plot.addLegend(offset=(4, 2), colCount=5, labelTextSize="11pt")
 
         # Curves are created once and only ever receive new data.
@@ -145,6 +190,9 @@ class VitalsChart(QWidget):
         for key in CHANNELS:
             self.stream_curves[key] = self.plot.plot([], [], name=None)
             self.curves[key] = self.plot.plot([], [], name=SHORT_LABELS[key], symbolSize=7)
+        for curve in (*self.stream_curves.values(), *self.curves.values()):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
         self.alert_markers = pg.ScatterPlotItem(size=18, symbol="o")
         self.alert_markers.setZValue(20)
         self.plot.addItem(self.alert_markers)
@@ -175,7 +223,7 @@ class VitalsChart(QWidget):
             self._origin = origin
             for series in self._charted.values():
                 series.clear()
-            self._dirty.update(CHANNELS)
+            self._dirty_charted.update(CHANNELS)
             n = 0
         for reading in record.vitals[n:]:
             self._add_reading(minutes_between(origin, reading.at) if origin else 0.0, reading.payload)
@@ -189,7 +237,7 @@ class VitalsChart(QWidget):
             series = self._stream.get(key)
             if series is not None and value is not None:
                 series.add(float(minutes), float(value))
-                self._dirty.add(key)
+                self._dirty_stream.add(key)
 
     def set_night(self, night: bool) -> None:
         self._night = night
@@ -222,7 +270,7 @@ class VitalsChart(QWidget):
             value = payload.get(key)
             if value is not None:
                 self._charted[key].add(minutes, float(value))
-                self._dirty.add(key)
+                self._dirty_charted.add(key)
 
     def _set_thresholds(self, record: SessionRecord) -> None:
         wanted: dict[str, float] = {}
@@ -302,6 +350,10 @@ class VitalsChart(QWidget):
     def _apply_colors(self) -> None:
         c = self._colors
         self.plot_widget.setBackground(c["background"])
+        for name in ("left", "bottom", "right"):
+            axis = self.plot.getAxis(name)
+            if isinstance(axis, _GridAxis):
+                axis.set_background(c["background"])
         for axis in ("left", "bottom"):
             ax = self.plot.getAxis(axis)
             ax.setPen(pg.mkPen(c["foreground"]))
@@ -354,11 +406,12 @@ class VitalsChart(QWidget):
             label.update()
 
     def _on_redraw(self) -> None:
-        if not self._dirty:
-            return
-        dirty, self._dirty = self._dirty, set()
-        for key in dirty:
-            x, y = self._charted[key].view()
-            self.curves[key].setData(x, y)
-            sx, sy = self._stream[key].view()
-            self.stream_curves[key].setData(sx, sy)
+        # Only the curves whose series changed: a monitor sample must not redraw the charted readings.
+        if self._dirty_charted:
+            dirty, self._dirty_charted = self._dirty_charted, set()
+            for key in dirty:
+                self.curves[key].setData(*self._charted[key].view())
+        if self._dirty_stream:
+            dirty, self._dirty_stream = self._dirty_stream, set()
+            for key in dirty:
+                self.stream_curves[key].setData(*self._stream[key].view())

@@ -36,6 +36,13 @@ def test_revisions_form_one_chain() -> None:
     assert sum(1 for r in revisions if r.down_revision is None) == 1
 
 
+def test_cheap_head_reading_agrees_with_alembic() -> None:
+    # Start-up compares the database with the head read from the revision files without importing Alembic.
+    script = ScriptDirectory(str(migrate.MIGRATIONS))
+    assert migrate.head_revision() == script.get_current_head()
+    assert migrate.known_revisions() == {r.revision for r in script.walk_revisions()}
+
+
 def test_sqlite_file_is_owner_only_with_wal_and_full_sync(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "k.db"
     svc = Services.open(f"sqlite:///{path}")

@@ -12,14 +12,23 @@ from PySide6.QtCore import Qt
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
+from kapconsole.ui import settings as cfg
+from kapconsole.ui.amend_dialog import AmendDialog
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.audit_view import AuditView
 from kapconsole.ui.board import POLL_MS, BoardModel, BoardView
-from kapconsole.ui.discharge_view import SEVERITY_ROLE
+from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog
 from tests.conftest import PASSWORD, FakeClock, make_staff
 from tests.data.helpers import BASELINE, PARTS_OK, PERSON_OK, ready_for_discharge
 from tests.data.test_discharge import dosed_session
-from tests.ui.shell_support import OFFSCREEN_SIZE_HINTS
+from tests.ui.shell_support import (
+    OFFSCREEN_SIZE_HINTS,
+    close_window,
+    isolated_settings,  # noqa: F401 (fixture)
+    make_window,
+    sign_in,
+    wait_idle,
+)
 
 pytestmark = OFFSCREEN_SIZE_HINTS
 CLICK = Qt.MouseButton.LeftButton
@@ -88,7 +97,8 @@ def test_board_shows_every_room_and_what_needs_attention(qtbot, sqlite_services:
     assert cell(board, other, BoardModel.CLIENT) == "RMS"
     assert cell(board, other, BoardModel.WORKSTATION) == "room-2"
     assert cell(board, other, BoardModel.SINCE) == "27 min"
-    assert cell(board, other, BoardModel.LAST) == "BP 184/78 · HR 72 · SpO2 98%"
+    assert cell(board, other, BoardModel.LAST) == "BP 184/78\nHR 72 · SpO2 98%"  # two lines, to fit
+    assert cell(board, other, BoardModel.LAST, Qt.ItemDataRole.AccessibleTextRole) == "BP 184/78 · HR 72 · SpO2 98%"
     assert cell(board, other, BoardModel.VITALS) == "OVERDUE · 17 min"
     assert cell(board, other, BoardModel.VITALS, SEVERITY_ROLE) == "warning"
     assert cell(board, other, BoardModel.ALERTS) == "1 unacknowledged"
@@ -142,6 +152,49 @@ def test_open_a_session_from_the_board(qtbot, sqlite_services: Services, staff: 
         qtbot.keyClick(board.table, Qt.Key.Key_Up)
         qtbot.keyClick(board.table, Qt.Key.Key_Return)
     assert opened.args == [ready]
+
+
+@pytest.mark.usefixtures("isolated_settings")
+def test_a_session_opened_from_the_board_is_read_only(qtbot, sqlite_services: Services, staff: dict[str, Actor],
+                                                      clock: FakeClock) -> None:
+    _ready, other = two_rooms(sqlite_services, staff, clock)
+    window = make_window(qtbot, sqlite_services, workstation="supervisor-desk")
+    sign_in(qtbot, window, "sam", PASSWORD)
+    qtbot.keyClick(window.today.table, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    board, view = window.board, window.session_view
+    qtbot.waitUntil(lambda: board.model.rowCount() == 2, timeout=10000)
+    board.table.setFocus()
+    board.table.selectRow(board.model.row_of(other))
+    qtbot.keyClick(board.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is view and view.record is not None, timeout=10000)
+    assert view.read_only and view.record.info.id == other
+    assert view.read_only_banner.isVisible()
+    assert view.read_only_label.text().startswith("Read-only — opened from the supervisor board")
+    assert view.back_button.isVisible() and "Esc" in view.back_button.text()
+    # Header, chart and timeline; no quick entry, no amending, no acknowledging, no booster.
+    assert view.header.isVisible() and view.chart.isVisible() and view.timeline.isVisible()
+    assert not view.entry_scroll.isVisible() and not view.quick_entry.isEnabled()
+    assert not view.timeline.amend_button.isVisible() and not view.booster_button.isVisible()
+    assert view.alert_banner.isVisible() and not view.ack_button.isVisible()
+    assert view.timeline.table.hasFocus()
+    view.timeline.table.selectRow(0)
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(view.timeline.table, Qt.Key.Key_A, ctrl_shift)
+    assert view.findChild(AmendDialog) is None
+    # The supervisor can still assess and sign from here.
+    qtbot.keyClick(view.timeline.table, Qt.Key.Key_D, ctrl_shift)
+    dialog = window.findChild(DischargeDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.record is not None and dialog.record.info.id == other, timeout=10000)
+    assert dialog.assess_button.isEnabled()
+    dialog.reject()
+    # Esc goes back to the board and closes the record; nothing is remembered for restart recovery.
+    qtbot.keyClick(view.timeline.table, Qt.Key.Key_Escape)
+    assert window.stack.currentWidget() is board
+    assert not view.read_only and window.controller.session_id is None
+    assert cfg.read_int(cfg.open_session_key("supervisor-desk"), 0) == 0
+    wait_idle(qtbot, window)
+    close_window(qtbot, window)
 
 
 def test_sign_a_discharge_from_the_board(qtbot, sqlite_services: Services, staff: dict[str, Actor],

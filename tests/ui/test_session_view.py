@@ -148,7 +148,7 @@ def test_a_value_beyond_an_alert_line_is_saved_flagged_and_acknowledged(live: Li
     assert [a.measure for a in record.alerts_for(reading)] == ["sbp"]
     assert view.alert_banner.isVisible()
     assert "Systolic BP 190 mmHg ≥ 180" in child(view, QLabel, "alertText").text()
-    assert view.timeline.model.index(0, 2).data() == "Vitals — ALERT"
+    assert view.timeline.model.index(0, 2).data() == "Vitals ⚠"
     assert [(round(p.pos().x()), p.pos().y()) for p in view.chart.alert_markers.points()] == [(15, 190.0)]
     assert "Ctrl+K" in child(view, QPushButton, "acknowledgeButton").toolTip()
 

@@ -146,23 +146,39 @@ def test_console_locks_after_the_configured_idle_time(qtbot, sqlite_services) ->
     close_window(qtbot, window)
 
 
-def test_night_mode_is_toggled_and_remembered(qtbot, sqlite_services) -> None:
-    make_staff(sqlite_services)
+NIGHT_KEY = (Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+
+
+def test_night_mode_is_remembered_per_context(qtbot, sqlite_services, clock) -> None:
+    """Day by default outside the session screens, night by default on them; Ctrl+Shift+N switches the one shown."""
+    staff = make_staff(sqlite_services)
     theme.apply_theme(theme.remembered_night())
     window = make_window(qtbot, sqlite_services)
-    assert not theme.is_night() and not window.act_night.isChecked()
-    sign_in(qtbot, window, "nina", PASSWORD)
-    qtbot.keyClick(window.today.table, Qt.Key.Key_N,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert theme.is_night() and window.act_night.isChecked()
-    assert theme.remembered_night()
-    assert "16pt" in window.styleSheet() or "16pt" in theme.stylesheet(True)
+    assert not theme.is_night() and not window.act_night.isChecked()  # the sign-in screen: day
+    _open_checklist(qtbot, window, sqlite_services, staff, clock)
+    assert theme.is_night() and window.act_night.isChecked()  # the dim room: night by default
+    assert "16pt" in theme.stylesheet(True) and "session screens" in window.act_night.toolTip()
     assert "Ctrl+Shift+N" in window.act_night.toolTip()
+    qtbot.keyClick(window.checklist, *NIGHT_KEY)
+    assert not theme.is_night() and theme.remembered_night(theme.SESSION) is False
+    qtbot.keyClick(window.checklist, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.stack.currentWidget() is window.today and not theme.is_night()
+    qtbot.keyClick(window.today.table, *NIGHT_KEY)  # night everywhere else, day in the session screens
+    assert theme.is_night() and theme.remembered_night(theme.ELSEWHERE)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.today.model.rowCount() == 1, timeout=10000)
+    window.today.table.setFocus()
+    window.today.table.selectRow(0)
+    qtbot.keyClick(window.today.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.checklist, timeout=10000)
+    assert not theme.is_night() and not window.act_night.isChecked()
+    window.lock()  # the lock screen keeps the theme of the screen it covers: no flash in a dim room
+    assert not theme.is_night()
     close_window(qtbot, window)
-    # Next start: the remembered theme is applied and the action shows it.
+    # Next start: the sign-in screen follows the remembered choice for the screens outside the session.
     theme.apply_theme(theme.remembered_night())
     again = make_window(qtbot, sqlite_services)
-    assert again.act_night.isChecked()
+    assert theme.is_night() and again.act_night.isChecked()
     palette = theme.chart_palette(True)
     assert {"sbp", "dbp", "hr", "spo2", "rr", "threshold", "dose", "background"} <= set(palette)
     close_window(qtbot, again)
@@ -291,10 +307,13 @@ def test_supervisor_board_and_audit_trail_follow_the_roles(qtbot, sqlite_service
     window.board.table.setFocus()
     window.board.table.selectRow(0)
     qtbot.keyClick(window.board.table, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.checklist, timeout=10000)
-    assert window.controller.session_id == sid
-    qtbot.keyClick(window.checklist, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    # From the board a record opens read-only, whatever its state (here: the checklist is under way).
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.session_view, timeout=10000)
+    assert window.controller.session_id == sid and window.session_view.read_only
+    qtbot.keyClick(window.session_view, Qt.Key.Key_A,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     assert window.stack.currentWidget() is window.audit
+    assert not window.session_view.read_only and window.controller.session_id is None
     wait_idle(qtbot, window)
     close_window(qtbot, window)
 
