@@ -91,7 +91,7 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
             ("Omar Haddad", date(1983, 2, 9), "M", "Sulfa drugs", "Chronic PTSD."),
         ))
     ]
-    courses = {c.id: svc.clinic.add_course(admin, c.id, title="KAP course, sublingual", planned_sessions=6,
+    courses = {c.id: svc.clinic.add_course(admin, c.id, title="KAP course", planned_sessions=6,
                                            started_on=(real_now - timedelta(days=30)).date()) for c in clients}
     maya = clients[0]
     signed_id = 0

@@ -219,6 +219,12 @@ class _Photographer:
         self.sign_in("therapist.lee")
         action.trigger()
         self.night(night)
+        # The therapist preparing integration: Maya's course, her signed session's summary open.
+        view = self.window.clients
+        view.search.setText("Maya")
+        self.settle(lambda: view.session_model.rowCount() > 0)
+        view.open_summary()
+        self.settle(lambda: view.viewer.page_count > 0)
         self.save(self.window, "clients", mode)
 
 
