@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +22,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import AuditEvent
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
+from kapconsole.ui.table_model import RowsTableModel
 
 LIMIT = 500
 DEBOUNCE_MS = 350
@@ -29,35 +30,16 @@ ANY = "Any workstation"
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class AuditModel(QAbstractTableModel):
+class AuditModel(RowsTableModel):
     HEADERS = ("When", "Person", "Workstation", "Action", "Session", "Detail")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.events: list[AuditEvent] = []
 
-    def set_events(self, events: list[AuditEvent]) -> None:
-        self.beginResetModel()
-        self.events = list(events)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.events)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
                                                Qt.ItemDataRole.ToolTipRole):
             return None
-        e = self.events[index.row()]
+        e = self.rows[index.row()]
         values = (e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.actor_name or "—", e.workstation or "—",
                   e.action.replace("_", " "), "" if e.session_id is None else str(e.session_id), e.detail)
         return values[index.column()]
@@ -142,7 +124,7 @@ class AuditView(QWidget):
     def refresh(self) -> None:
         actor = self.state.actor
         if actor is None or not may(actor.roles, Action.VIEW_AUDIT):
-            self.model.set_events([])
+            self.model.set_rows([])
             self._set_status("The audit trail is for medical supervisors and administrators.", "warning")
             return
         session_text = self.session.text().strip()
@@ -166,7 +148,7 @@ class AuditView(QWidget):
 
     def _on_loaded(self, events: list[AuditEvent]) -> None:
         self._loading = False
-        self.model.set_events(events)
+        self.model.set_rows(events)
         known = {self.workstation.itemText(i) for i in range(self.workstation.count())}
         self.workstation.blockSignals(True)
         for name in sorted({e.workstation for e in events if e.workstation} - known):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QHideEvent, QKeySequence, QPainter, QPen, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,7 @@ from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.controller import SessionController
 from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
+from kapconsole.ui.table_model import RowsTableModel
 
 POLL_MS = 1000
 AGE_MS = 15_000
@@ -42,7 +43,7 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 
-class BoardModel(QAbstractTableModel):
+class BoardModel(RowsTableModel):
     """A table over a list of :class:`BoardRow`. Cells that need attention carry a severity."""
 
     # What needs attention comes first: in night mode's large type the last columns may need scrolling.
@@ -50,14 +51,7 @@ class BoardModel(QAbstractTableModel):
                "Workstation")
     ROOM, CLIENT, STATE, ALERTS, VITALS, DISCHARGE, LAST, SINCE, WORKSTATION = range(9)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[BoardRow] = []
-
-    def set_rows(self, rows: list[BoardRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    rows: list[BoardRow]
 
     def age(self, now: datetime) -> None:
         if not self.rows:
@@ -68,17 +62,6 @@ class BoardModel(QAbstractTableModel):
     def row_of(self, session_id: int) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r.session_id == session_id), None)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
@@ -16,6 +16,7 @@ from kapconsole.domain.enums import SessionState
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo
 from kapconsole.reports.data import CourseSessionLine
 from kapconsole.services import Services
+from kapconsole.ui.table_model import RowsTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
 ALL_SESSIONS = -1  # course choice: every session of the client
@@ -138,34 +139,15 @@ class ClientListModel(QAbstractListModel):
         return None
 
 
-class SessionsModel(QAbstractTableModel):
+class SessionsModel(RowsTableModel):
     HEADERS = ("Date", "Session", "Summary", "Dose", "Signed by")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.sessions: list[ClientSession] = []
-
-    def set_sessions(self, sessions: list[ClientSession]) -> None:
-        self.beginResetModel()
-        self.sessions = list(sessions)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.sessions)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+    rows: list[ClientSession]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
-        item = self.sessions[index.row()]
+        item = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
             return self.text(item, index.column())
         if role == Qt.ItemDataRole.FontRole and index.column() == 2 and item.held and not item.signed:

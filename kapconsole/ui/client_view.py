@@ -260,9 +260,9 @@ class ClientView(QWidget):
 
     def current_session(self) -> ClientSession | None:
         index = self.sessions.currentIndex()
-        if not index.isValid() or index.row() >= len(self.session_model.sessions):
+        if not index.isValid() or index.row() >= len(self.session_model.rows):
             return None
-        return self.session_model.sessions[index.row()]
+        return self.session_model.rows[index.row()]
 
     # ----- clients -----------------------------------------------------------------------------------------
     def _on_search_entered(self) -> None:
@@ -336,7 +336,7 @@ class ClientView(QWidget):
         self.course.clear()
         if file is None:
             self.details.setText("")
-            self.session_model.set_sessions([])
+            self.session_model.set_rows([])
             self.overview.show_course("", [], planned=0)
             self.viewer.clear()
             self._update_buttons()
@@ -369,7 +369,7 @@ class ClientView(QWidget):
             return
         choice = self.course.currentData()
         sessions = file.in_course(choice if isinstance(choice, int) else ALL_SESSIONS)
-        self.session_model.set_sessions(sessions)
+        self.session_model.set_rows(sessions)
         held = [s for s in sessions if s.held]
         row = next((r for r, s in enumerate(sessions) if s.id == session_id), -1)
         if row < 0 and held:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -41,6 +41,7 @@ from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.controller import SessionController
 from kapconsole.ui.signature_dialog import SignatureDialog
+from kapconsole.ui.table_model import RowsTableModel
 
 PREVIEW_MS = 15_000
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -56,37 +57,22 @@ def duration_text(delta: timedelta) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-class CriteriaModel(QAbstractTableModel):
+class CriteriaModel(RowsTableModel):
     """The criteria of one assessment, failing ones first."""
 
     HEADERS = ("Result", "Criterion", "Why")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.criteria: list[discharge.Criterion] = []
+    rows: list[discharge.Criterion]
 
     def set_assessment(self, assessment: discharge.Assessment | None) -> None:
-        self.beginResetModel()
         items = list(assessment.criteria) if assessment else []
-        self.criteria = [c for c in items if not c.passed] + [c for c in items if c.passed]
-        self.endResetModel()
+        self.set_rows([c for c in items if not c.passed] + [c for c in items if c.passed])
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.criteria)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
-        c = self.criteria[index.row()]
+        c = self.rows[index.row()]
         severity = "ok" if c.passed else "danger"
         if role == SEVERITY_ROLE:
             return severity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import SessionListItem
 from kapconsole.ui import settings as cfg
 from kapconsole.ui.app_state import AppState
+from kapconsole.ui.table_model import RowsTableModel
 from kapconsole.ui.theme import set_flag
 
 ALL_ROOMS = "All rooms"
@@ -39,37 +40,23 @@ def local_time(moment: datetime, today: datetime | None = None) -> str:
     return local.strftime("%H:%M")
 
 
-class TodayModel(QAbstractTableModel):
+class TodayModel(RowsTableModel):
     """A table over a list of :class:`SessionListItem`."""
 
     HEADERS = ("Time", "Client", "Session", "Route", "Room", "Status")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.items: list[SessionListItem] = []
-        self.today: datetime | None = None
+    rows: list[SessionListItem]
+    today: datetime | None = None
 
     def set_items(self, items: list[SessionListItem], today: datetime | None = None) -> None:
-        self.beginResetModel()
-        self.items = list(items)
         self.today = today
-        self.endResetModel()
+        self.set_rows(items)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
-        item = self.items[index.row()]
+        item = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(item, index.column(), self.today)
         if role == Qt.ItemDataRole.FontRole and item.state.is_active:
@@ -234,9 +221,9 @@ class TodayView(QWidget):
     # ----- choosing ------------------------------------------------------------------------------------
     def current_item(self) -> SessionListItem | None:
         index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.model.items):
+        if not index.isValid() or index.row() >= len(self.model.rows):
             return None
-        return self.model.items[index.row()]
+        return self.model.rows[index.row()]
 
     def _update_button(self) -> None:
         item = self.current_item()

@@ -80,7 +80,7 @@ def find_client(qtbot, view: ClientView, text: str) -> None:  # type: ignore[no-
 
 def select_row(qtbot, view: ClientView, label: str) -> None:  # type: ignore[no-untyped-def]
     """Select the session whose "Session" column reads ``label`` (e.g. "2 of 6")."""
-    rows = [s.session_text for s in view.session_model.sessions]
+    rows = [s.session_text for s in view.session_model.rows]
     view.sessions.setFocus()
     view.sessions.selectRow(rows.index(label))
     assert view.current_session() is not None and view.current_session().session_text == label
@@ -136,7 +136,7 @@ def test_an_unsigned_session_is_a_draft(qtbot, demo: Services) -> None:
     live = demo.clinic.list_sessions(states=[SessionState.MONITORING])[0]
     window, view = open_clients(qtbot, demo, "nurse.kim")
     find_client(qtbot, view, live.client_identifier)
-    row = next(r for r, s in enumerate(view.session_model.sessions) if s.id == live.id)
+    row = next(r for r, s in enumerate(view.session_model.rows) if s.id == live.id)
     assert session_column(view, 2)[row] == "draft · dosing / monitoring"
     assert session_column(view, 4)[row] == "—"
     view.sessions.selectRow(row)

@@ -194,13 +194,13 @@ def test_today_lists_the_sessions_of_the_chosen_room_and_remembers_it(qtbot, sql
     window = make_window(qtbot, sqlite_services)
     sign_in(qtbot, window, "nina", PASSWORD)
     qtbot.waitUntil(lambda: window.today.model.rowCount() == 2, timeout=10000)
-    names = {i.client_name for i in window.today.model.items}
+    names = {i.client_name for i in window.today.model.rows}
     assert names == {"Ann One", "Bob Two"}  # a session planned for another day is not today's
     window.today.room.setFocus()
     index = window.today.room.findText("Room 2")
     window.today.room.setCurrentIndex(index)
     window.today.room.activated.emit(index)
-    qtbot.waitUntil(lambda: [i.client_name for i in window.today.model.items] == ["Bob Two"], timeout=10000)
+    qtbot.waitUntil(lambda: [i.client_name for i in window.today.model.rows] == ["Bob Two"], timeout=10000)
     assert cfg.settings().value(cfg.KEY_ROOM) == "Room 2"
     # Keyboard: arrows and Enter start the planned session.
     window.today.table.setFocus()
@@ -219,7 +219,7 @@ def test_today_lists_the_sessions_of_the_chosen_room_and_remembers_it(qtbot, sql
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: again.today.model.rowCount() == 1, timeout=10000)
     assert again.today.room.currentText() == "Room 2"
-    assert again.today.model.items[0].state is SessionState.CHECKLIST
+    assert again.today.model.rows[0].state is SessionState.CHECKLIST
     assert "Resume session" in again.today.open_button.text()
     close_window(qtbot, again)
 
