@@ -8,9 +8,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from kapconsole.services.base import ManualClock
 
 PG_ADMIN_URL = os.environ.get(
     "KAPCONSOLE_BENCH_PG",
@@ -115,18 +117,7 @@ def interleaved(ours: Callable[[], object], base: Callable[[], object], rounds: 
     return Stats.of(a), Stats.of(b)
 
 
-class StepClock:
-    """A clock that starts in the past and that the benchmark moves on by hand."""
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC) - timedelta(hours=8)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
 
 
 def make_staff(services: Any, workstation: str = "bench") -> dict[str, Any]:
@@ -151,7 +142,7 @@ def make_staff(services: Any, workstation: str = "bench") -> dict[str, Any]:
 BASELINE_VITALS = {"sbp": 124, "dbp": 78, "hr": 72, "spo2": 98, "rr": 14}
 
 
-def dosed_session(services: Any, staff: dict[str, Any], clock: StepClock | None = None,
+def dosed_session(services: Any, staff: dict[str, Any], clock: ManualClock | None = None,
                   identifier: str = "BENCH-1", name: str = "Bench Client") -> int:
     """A session past its checklist with a first dose: ready to chart."""
     client = services.clinic.add_client(staff["therapist"], identifier=identifier, name=name)

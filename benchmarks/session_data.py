@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import StepClock, dosed_session, make_staff, temp_root
+from benchmarks.common import dosed_session, make_staff, temp_root
+from kapconsole.services.base import ManualClock
 
 MINUTES = 360
 OBSERVATIONS = 500
@@ -26,7 +27,7 @@ def build() -> tuple[Path, int]:
         return path, int(marker.read_text())
     from kapconsole.services import Services
 
-    clock = StepClock(datetime.now(UTC) - timedelta(minutes=MINUTES + 30))
+    clock = ManualClock(datetime.now(UTC) - timedelta(minutes=MINUTES + 30))
     services = Services.open(f"sqlite:///{path}", clock=clock)
     try:
         staff = make_staff(services)

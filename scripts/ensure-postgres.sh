@@ -20,3 +20,5 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -qAtc \"select 1 from pg_roles where rolname='$ROLE'\"" | grep -q 1 ||
   su postgres -c "psql -qc \"create role $ROLE login createdb password '$ROLE'\"" >/dev/null
+# Dropping a test database WITH (FORCE) must be able to end an autovacuum worker that is visiting it.
+su postgres -c "psql -qc 'grant pg_signal_backend to $ROLE'" >/dev/null

@@ -10,7 +10,6 @@ os.environ.setdefault("KAPCONSOLE_SETTINGS_SCOPE", "tests")
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from kapconsole.domain.enums import Role
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
+from kapconsole.services.base import ManualClock
 
 PASSWORD = "secret123"
 PG_ADMIN_URL = os.environ.get(
@@ -25,18 +25,8 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-class FakeClock:
-    """A clock the test moves by hand (sessions last hours; tests do not)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC) - timedelta(hours=8)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
+#: The tests' clock: moved by hand (sessions last hours; tests do not).
+FakeClock = ManualClock
 
 
 def _pg_reachable() -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kapconsole.data.db import Database
 
@@ -12,6 +12,24 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock moved by hand: the demo clinic replays hours of past sessions; tests and benchmarks use it too."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC) - timedelta(hours=8)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, moment: datetime) -> datetime:
+        self.now = moment
+        return moment
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
 
 
 class ServiceBase:

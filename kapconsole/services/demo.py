@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from kapconsole.domain.enums import EndReason, Role, Route
 from kapconsole.domain.errors import DomainError
 from kapconsole.domain.values import Actor, Client, Course
+from kapconsole.services.base import ManualClock
 from kapconsole.services.container import Services
 
 DEMO_PASSWORD = "kapdemo1"
@@ -41,17 +42,6 @@ NOTES = (
 )
 
 
-class _Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, moment: datetime) -> None:
-        self.now = moment
-
-
 @dataclass(frozen=True)
 class DemoSummary:
     logins: tuple[tuple[str, str, str], ...]  # (login, name, roles)
@@ -65,7 +55,7 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     if services.clinic.find_clients(limit=1) or services.staff.list_staff(include_inactive=True):
         raise DomainError("the database already holds a clinic; the demo needs an empty database")
     real_now = (now or datetime.now(UTC)).replace(microsecond=0)
-    clock = _Clock(real_now - timedelta(days=30))
+    clock = ManualClock(real_now - timedelta(days=30))
     svc = Services(services.db, clock)
     rng = random.Random(seed)
 
@@ -131,7 +121,7 @@ def _vitals(rng: random.Random, minutes: float, base: Mapping[str, float], peak:
     }
 
 
-def _prepare(svc: Services, clock: _Clock, client: Client, course: Course, room: str, start: datetime,
+def _prepare(svc: Services, clock: ManualClock, client: Client, course: Course, room: str, start: datetime,
              who, *, route: Route = Route.SUBLINGUAL, baseline: dict[str, float] | None = None) -> tuple[int, Actor, Actor]:
     clock.at(start - timedelta(minutes=30))
     therapist, nurse = who("therapist.lee", room), who("nurse.kim", room)
@@ -153,7 +143,7 @@ def _prepare(svc: Services, clock: _Clock, client: Client, course: Course, room:
     return info.id, therapist, nurse
 
 
-def _dose(svc: Services, clock: _Clock, sid: int, nurse: Actor, at: datetime, dose: float = 200,
+def _dose(svc: Services, clock: ManualClock, sid: int, nurse: Actor, at: datetime, dose: float = 200,
           route: Route = Route.SUBLINGUAL) -> None:
     clock.at(at)
     ordered = svc.staff.actor_for("dr.reyes", "supervisor-desk")
@@ -163,7 +153,7 @@ def _dose(svc: Services, clock: _Clock, sid: int, nurse: Actor, at: datetime, do
         infusion_end=at + timedelta(minutes=40) if route is Route.IV else None)
 
 
-def _chart(svc: Services, clock: _Clock, rng: random.Random, sid: int, therapist: Actor, nurse: Actor,
+def _chart(svc: Services, clock: ManualClock, rng: random.Random, sid: int, therapist: Actor, nurse: Actor,
            dosed: datetime, until_minutes: float, *, every: int = 5, side_effects: bool = False) -> None:
     base = {"sbp": 124, "dbp": 78, "hr": 72, "rr": 14}
     nausea_id = None
@@ -197,7 +187,7 @@ def _chart(svc: Services, clock: _Clock, rng: random.Random, sid: int, therapist
         svc.records.record_scale(therapist, sid, "dissociation", 0)
 
 
-def _full_session(svc: Services, clock: _Clock, rng: random.Random, client: Client, course: Course, room: str,
+def _full_session(svc: Services, clock: ManualClock, rng: random.Random, client: Client, course: Course, room: str,
                   start: datetime, hours: float, who, sup: Actor, *, side_effects: bool = False) -> int:
     sid, therapist, nurse = _prepare(svc, clock, client, course, room, start, who)
     _dose(svc, clock, sid, nurse, start)
@@ -216,7 +206,7 @@ def _full_session(svc: Services, clock: _Clock, rng: random.Random, client: Clie
     return sid
 
 
-def _ended_early(svc: Services, clock: _Clock, rng: random.Random, client: Client, course: Course, room: str,
+def _ended_early(svc: Services, clock: ManualClock, rng: random.Random, client: Client, course: Course, room: str,
                  start: datetime, who) -> None:
     sid, therapist, nurse = _prepare(svc, clock, client, course, room, start, who)
     _dose(svc, clock, sid, nurse, start)
@@ -231,7 +221,7 @@ def _ended_early(svc: Services, clock: _Clock, rng: random.Random, client: Clien
     svc.records.end_early(nurse, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review")
 
 
-def _live_sessions(svc: Services, clock: _Clock, rng: random.Random, clients: list[Client],
+def _live_sessions(svc: Services, clock: ManualClock, rng: random.Random, clients: list[Client],
                    courses: dict[int, Course], now: datetime, who) -> int:
     # Room 2: monitoring, dosed 50 minutes ago.
     c = clients[1]
