@@ -1,4 +1,5 @@
-"""First start: create the clinic's first administrator account (nobody can sign in before that)."""
+"""First start: create the clinic's first administrator account (nobody can sign in before that), or fill the
+empty database with the demo clinic to try the console."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.enums import Role
 from kapconsole.domain.values import StaffMember
+from kapconsole.services.demo import DemoSummary
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.theme import set_flag, set_severity
 
@@ -26,6 +28,7 @@ class FirstRunWizard(QDialog):
         super().__init__(parent, objectName="firstRunWizard")
         self.state = state
         self.created: StaffMember | None = None
+        self.demo: DemoSummary | None = None
         self.setWindowTitle("KAP Console — first start")
         heading = QLabel("Welcome: create the administrator account")
         set_flag(heading, "heading")
@@ -59,6 +62,10 @@ class FirstRunWizard(QDialog):
         set_flag(self.create_button, "primary")
         buttons = QDialogButtonBox()
         buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.demo_button = QPushButton("Try the &demo clinic", objectName="firstRunDemo")
+        self.demo_button.setToolTip("Fill this empty database with a made-up demo clinic, to try the console "
+                                    "(Alt+D)")
+        buttons.addButton(self.demo_button, QDialogButtonBox.ButtonRole.ActionRole)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setToolTip("Quit without creating an account (Esc)")
         layout = QVBoxLayout(self)
@@ -68,6 +75,7 @@ class FirstRunWizard(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.create_button.clicked.connect(self._on_create)
+        self.demo_button.clicked.connect(self._on_demo)
         buttons.rejected.connect(self.reject)
         self.setMinimumWidth(560)
         self._busy = False
@@ -90,6 +98,35 @@ class FirstRunWizard(QDialog):
             self._on_created, self._on_failed,
         )
 
+    def _on_demo(self) -> None:
+        if self.demo is not None:  # the logins have been shown: on to the sign-in screen
+            self.accept()
+            return
+        if self._busy:
+            return
+        from kapconsole.services.demo import seed_demo
+
+        services = self.state.services
+        self._busy = True
+        self.create_button.setEnabled(False)
+        self.demo_button.setEnabled(False)
+        self._show("Creating the demo clinic…", "info")
+        self.state.runner.submit(lambda: seed_demo(services), self._on_demo_ready, self._on_failed)
+
+    def _on_demo_ready(self, summary: DemoSummary) -> None:
+        self._busy = False
+        self.demo = summary
+        logins = "\n".join(f"   {login}  —  {name} ({roles})" for login, name, roles in summary.logins)
+        self._show(f"The demo clinic is ready. Sign in as one of these, password {summary.password}:\n{logins}",
+                   "ok")
+        for field in (self.name, self.login, self.password, self.repeat):
+            field.setEnabled(False)
+        self.demo_button.setText("Continue to &sign in")
+        self.demo_button.setToolTip("Close this and sign in with a demo login (Alt+S)")
+        self.demo_button.setEnabled(True)
+        self.demo_button.setDefault(True)
+        self.demo_button.setFocus()
+
     def _on_created(self, member: StaffMember) -> None:
         self._busy = False
         self.created = member
@@ -98,9 +135,10 @@ class FirstRunWizard(QDialog):
     def _on_failed(self, exc: Exception) -> None:
         self._busy = False
         self.create_button.setEnabled(True)
+        self.demo_button.setEnabled(self.demo is None)
         self._show(str(exc))
 
-    def _show(self, text: str) -> None:
+    def _show(self, text: str, severity: str = "danger") -> None:
         self.message.setText(text)
-        set_severity(self.message, "danger")
+        set_severity(self.message, severity)
         self.message.show()

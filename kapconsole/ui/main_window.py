@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and
 OFFLINE_TEXT = "Database unreachable — nothing is lost; entries will save when it is back"
 
 
+#: The longest idle time a workstation may be set to: a console left open shows clinical data.
+MAX_IDLE_MINUTES = 30
+
 class Banner(QFrame):
     """A one-line, non-modal message strip across the top of the current screen."""
 
@@ -218,6 +221,7 @@ class MainWindow(QMainWindow):
         self.act_today = a("actionToday", "&Today", "Ctrl+Shift+T", self.show_today)
         self.act_switch = a("actionSwitchUser", "&Switch user…", "Ctrl+U", self.switch_user)
         self.act_lock = a("actionLock", "&Lock console", "Ctrl+L", self.lock)
+        self.act_idle = a("actionIdleLock", "Lock after &idle time…", "Ctrl+Shift+L", self.set_idle_time)
         self.act_quit = a("actionQuit", "&Quit", "Ctrl+Q", self.close)
         self.act_night = a("actionNight", "&Night mode", "Ctrl+Shift+N", self.set_night, checkable=True)
         self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
@@ -226,7 +230,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
-        for act in (self.act_today, self.act_switch, self.act_lock):
+        for act in (self.act_today, self.act_switch, self.act_lock, self.act_idle):
             console.addAction(act)
         console.addSeparator()
         console.addAction(self.act_quit)
@@ -254,6 +258,7 @@ class MainWindow(QMainWindow):
         self.act_today.setEnabled(signed)
         self.act_switch.setEnabled(signed)
         self.act_lock.setEnabled(signed)
+        self.act_idle.setEnabled(signed)
         # The board is the supervisors' (clinical records and the audit trail); the audit trail is also the
         # administrators'. The services check again.
         self.act_board.setEnabled(signed and may(roles, Action.VIEW_AUDIT) and may(roles, Action.VIEW_RECORD))
@@ -288,6 +293,20 @@ class MainWindow(QMainWindow):
                     self._hidden_dialogs.append(dialog)
         self.error_banner.hide()
         self._show_lock(locked=True)
+
+    def set_idle_time(self) -> None:
+        """How long this workstation waits without input before it locks (remembered per workstation)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from kapconsole.ui.lock import idle_seconds
+
+        current = max(1, round(idle_seconds() / 60))
+        minutes, ok = QInputDialog.getInt(
+            self, "Lock after idle time", "Lock the console after this many minutes without input:",
+            min(current, MAX_IDLE_MINUTES), 1, MAX_IDLE_MINUTES)
+        if ok:
+            cfg.write(cfg.KEY_IDLE_SECONDS, minutes * 60)
+            self.idle.reload()
 
     def _on_idle(self) -> None:
         if not self._locked and self.state.actor is not None:

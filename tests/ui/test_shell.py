@@ -53,6 +53,22 @@ def test_first_run_wizard_creates_the_administrator(qtbot, sqlite_services: Serv
     state.runner.wait()
 
 
+def test_first_run_offers_the_demo_clinic(qtbot, sqlite_services: Services) -> None:
+    state = AppState(sqlite_services, WORKSTATION)
+    wizard = FirstRunWizard(state)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.mouseClick(wizard.demo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.demo is not None, timeout=60000)
+    assert "nurse.kim" in wizard.message.text() and "kapdemo1" in wizard.message.text()
+    assert wizard.isVisible() and "sign in" in wizard.demo_button.text()
+    with qtbot.waitSignal(wizard.accepted, timeout=5000):
+        qtbot.mouseClick(wizard.demo_button, Qt.MouseButton.LeftButton)
+    assert sqlite_services.staff.authenticate("nurse.kim", "kapdemo1", WORKSTATION).name == "Jordan Kim, RN"
+    assert len(sqlite_services.clinic.list_sessions()) >= 6
+    state.runner.wait()
+
+
 def test_sign_in_wrong_then_right(qtbot, sqlite_services: Services) -> None:
     make_staff(sqlite_services)
     window = make_window(qtbot, sqlite_services)
@@ -143,6 +159,27 @@ def test_console_locks_after_the_configured_idle_time(qtbot, sqlite_services) ->
     qtbot.waitUntil(lambda: window.locked, timeout=5000)
     assert window.stack.currentWidget() is window.lock_screen
     assert window.lock_screen.title.text() == "Console locked"
+    close_window(qtbot, window)
+
+
+def test_idle_time_is_set_from_the_console_menu(qtbot, sqlite_services) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    make_staff(sqlite_services)
+    window = make_window(qtbot, sqlite_services)
+    sign_in(qtbot, window, "nina", PASSWORD)
+    assert "Ctrl+Shift+L" in window.act_idle.toolTip()
+
+    def answer() -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QInputDialog) and w.isVisible())
+        assert dialog.intMaximum() == 30  # a console left open shows clinical data: at most half an hour
+        dialog.setIntValue(12)
+        dialog.accept()
+
+    QTimer.singleShot(50, answer)
+    window.act_idle.trigger()
+    assert cfg.read_int(cfg.KEY_IDLE_SECONDS, 0) == 12 * 60
     close_window(qtbot, window)
 
 
