@@ -30,11 +30,12 @@ class FirstRunWizard(QDialog):
         self.created: StaffMember | None = None
         self.demo: DemoSummary | None = None
         self.setWindowTitle("KAP Console — first start")
-        heading = QLabel("Welcome: create the administrator account")
+        heading = QLabel("Welcome to KAP Console")
         set_flag(heading, "heading")
         intro = QLabel(
             "This database has no administrator yet. The administrator manages staff accounts and the clinic "
-            "protocol; clinical staff accounts are added afterwards from the administrator's account.\n"
+            "protocol; clinical staff accounts are added afterwards from the administrator's account. "
+            "To try the console first, fill this empty database with the demo clinic instead.\n"
             f"Database: {state.services.database_name}"
         )
         intro.setWordWrap(True)
@@ -142,3 +143,4 @@ class FirstRunWizard(QDialog):
         self.message.setText(text)
         set_severity(self.message, severity)
         self.message.show()
+        self.adjustSize()  # the demo logins take several lines

@@ -212,6 +212,10 @@ class SessionView(QWidget):
         sub.addWidget(self.state_label)
         sub.addStretch(1)
         who.addLayout(sub)
+        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
+        for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
+                      self.vitals_due_label, self.discharge_label):
+            label.setWordWrap(True)
         row = QHBoxLayout(self.header)
         row.setContentsMargins(10, 6, 10, 6)
         row.addLayout(who, 2)

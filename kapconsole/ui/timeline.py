@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -394,10 +395,14 @@ class TimelineView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 3
-                                   + (QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Interactive)):
-            header.setSectionResizeMode(col, mode)
-        header.resizeSection(4, 150)
+        # The entry itself gets the width: time fits its text, the other columns take a fixed share that
+        # the user can drag (names and long states are elided; the tooltip has them whole).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for col in (1, 2, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self._size_columns()
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.doubleClicked.connect(lambda _i: self._on_amend_clicked())
 
@@ -416,6 +421,18 @@ class TimelineView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table)
 
+
+    def _size_columns(self) -> None:
+        """Column widths in characters of the current font, so night mode's large type keeps the proportions."""
+        chars = self.table.fontMetrics().averageCharWidth()
+        header = self.table.horizontalHeader()
+        for col, width in ((1, 10), (2, 9), (4, 10)):
+            header.resizeSection(col, width * chars)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._size_columns()
     def set_record(self, record: SessionRecord) -> None:
         self.model.set_record(record)
         self._on_selection_changed()
