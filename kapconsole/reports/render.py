@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from importlib.util import find_spec
 
-from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from kapconsole.reports import sections
@@ -15,8 +13,6 @@ from kapconsole.reports.data import ReportData
 from kapconsole.reports.pages import NumberedCanvas, PageDecorations
 
 CREATOR = "KAP Console"
-# AES-256 needs the optional pyaes package; without it ReportLab offers 128-bit RC4 only.
-ENCRYPTION_STRENGTH = 256 if find_spec("pyaes") is not None else 128
 
 
 def pdf_date(moment: datetime) -> str:
@@ -31,12 +27,12 @@ def pdf_date(moment: datetime) -> str:
 class SummaryDocument(BaseDocTemplate):
     """Two page templates: "page" (one frame) and "columns" (three frames, for the compact appendix)."""
 
-    def __init__(self, target: io.BytesIO, data: ReportData, *, encrypt: StandardEncryption | None) -> None:
+    def __init__(self, target: io.BytesIO, data: ReportData) -> None:
         super().__init__(
             target, pagesize=st.PAGE, leftMargin=st.MARGIN_X, rightMargin=st.MARGIN_X, topMargin=st.MARGIN_TOP,
             bottomMargin=st.MARGIN_BOTTOM, title=f"{data.title}: {data.header.client_name}",
             author=data.header.clinic_name, subject=data.subject, creator=CREATOR,
-            keywords=["integration summary", "ketamine-assisted psychotherapy"], encrypt=encrypt,
+            keywords=["integration summary", "ketamine-assisted psychotherapy"],
         )
         self._created = pdf_date(data.header.generated_at)
         decorate = PageDecorations(data)
@@ -74,11 +70,23 @@ def story(data: ReportData) -> list[Flowable]:
 def render_pdf(data: ReportData, *, password: str | None = None) -> bytes:
     """The integration summary as PDF bytes; with ``password``, encrypted so that it opens only with it."""
     st.register_fonts()
-    encrypt = None
-    if password:
-        encrypt = StandardEncryption(password, canPrint=1, canModify=0, canCopy=1, canAnnotate=0,
-                                      strength=ENCRYPTION_STRENGTH)
     buffer = io.BytesIO()
-    doc = SummaryDocument(buffer, data, encrypt=encrypt)
+    doc = SummaryDocument(buffer, data)
     doc.build(story(data), canvasmaker=NumberedCanvas)
-    return buffer.getvalue()
+    return encrypt_pdf(buffer.getvalue(), password) if password else buffer.getvalue()
+
+
+def encrypt_pdf(content: bytes, password: str) -> bytes:
+    """AES-256 (PDF 2.0, revision 6), which every current reader opens; printing and copying stay allowed.
+
+    ReportLab's own encryption is RC4 (broken) or an early AES-256 revision that common readers refuse.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.constants import UserAccessPermissions as Allow
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(content)))
+    allowed = Allow.PRINT | Allow.PRINT_TO_REPRESENTATION | Allow.EXTRACT | Allow.EXTRACT_TEXT_AND_GRAPHICS
+    writer.encrypt(user_password=password, owner_password=None, algorithm="AES-256", permissions_flag=allowed)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -264,6 +264,8 @@ def test_password_protection(services: Services, signed: Charted, people: tuple[
     pdf = services.reports.pdf(people[0], signed.session_id, password="s3cret pass")
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.is_encrypted
+    encryption = reader.trailer["/Encrypt"]
+    assert (encryption["/V"], encryption["/R"]) == (5, 6)  # AES-256 as every current reader opens it
     assert not reader.decrypt("wrong")
     assert "Jo Client" in pages_text(pdf, "s3cret pass")[0]
 
