@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -287,10 +286,6 @@ class TimelineModel(QAbstractTableModel):
             return self._display(row, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, col)
-        if role == Qt.ItemDataRole.DecorationRole and col == 2 and row.alert:
-            from PySide6.QtWidgets import QApplication
-
-            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         if role == Qt.ItemDataRole.FontRole and ((col == 3 and row.superseded) or (col == 2 and row.alert)):
             font = QFont()
             font.setStrikeOut(col == 3)
@@ -423,16 +418,23 @@ class TimelineView(QWidget):
 
 
     def _size_columns(self) -> None:
-        """Column widths in characters of the current font, so night mode's large type keeps the proportions."""
-        chars = self.table.fontMetrics().averageCharWidth()
+        """Who, kind and status get what a typical value needs, but never more than a share of the width, so
+        the entry keeps most of it on a narrow screen in night mode's large type (the tooltip has it all)."""
+        metrics = self.table.fontMetrics()
+        width = max(self.table.viewport().width(), 400)
         header = self.table.horizontalHeader()
-        for col, width in ((1, 10), (2, 9), (4, 10)):
-            header.resizeSection(col, width * chars)
+        for col, sample, share in ((1, "Jordan Kim, RN", 0.18), (2, "Observation ⚠", 0.15),
+                                   (4, "NOT acknowledged", 0.16)):
+            header.resizeSection(col, min(metrics.horizontalAdvance(sample) + 32, int(width * share)))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._size_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._size_columns()
     def set_record(self, record: SessionRecord) -> None:
         self.model.set_record(record)
         self._on_selection_changed()
