@@ -10,6 +10,8 @@ from kapconsole.domain.errors import ValidationError
 from kapconsole.domain.protocol import MEASURES, ProtocolSettings
 
 SHORT_TEXT = 200
+#: A summary PDF leaves the clinic's systems: its password must be worth having.
+MIN_PDF_PASSWORD = 8
 REASON_TEXT = 2000
 LONG_TEXT = 20000
 
@@ -136,6 +138,15 @@ def choice(field: str, value: object, enum_type: Any) -> Any:
     except ValueError:
         allowed = ", ".join(str(m.value) for m in enum_type)
         raise ValidationError(field, value, f"allowed: {allowed}") from None
+
+
+def pdf_password(value: str | None) -> str | None:
+    """An export password: none at all, or at least :data:`MIN_PDF_PASSWORD` characters."""
+    if value is None or value == "":
+        return None
+    if len(value) < MIN_PDF_PASSWORD:
+        raise ValidationError("PDF password", "(hidden)", f"at least {MIN_PDF_PASSWORD} characters")
+    return text("PDF password", value, limit=256)
 
 
 def now_utc() -> datetime:

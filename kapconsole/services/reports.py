@@ -10,6 +10,7 @@ from sqlalchemy import select
 from kapconsole.data import repositories as repo
 from kapconsole.data.db import Database
 from kapconsole.data.models import ClientRow, SessionRow
+from kapconsole.domain import validation as v
 from kapconsole.domain.errors import NotFound
 from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor
@@ -36,6 +37,7 @@ class ReportService(ServiceBase):
 
     def pdf(self, actor: Actor | None, session_id: int, *, password: str | None = None) -> bytes:
         """The summary as PDF bytes (encrypted when ``password`` is given). The export is audited."""
+        password = v.pdf_password(password)
         data = self.build(actor, session_id)
         content = render_pdf(data, password=password)
         self._audit(actor, session_id, "report_exported",

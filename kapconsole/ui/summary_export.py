@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.errors import DomainError
+from kapconsole.domain.validation import MIN_PDF_PASSWORD
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.pdf_viewer import BusyRow, key_text
 from kapconsole.ui.quick_entry import set_message
 from kapconsole.ui.theme import set_flag
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_PDF_PASSWORD  # the reports service refuses shorter ones; said here before the round trip
 
 
 def one_line(exc: Exception, what: str) -> str:

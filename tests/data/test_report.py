@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from kapconsole.data import repositories as repo
-from kapconsole.domain.errors import PermissionDenied
+from kapconsole.domain.errors import PermissionDenied, ValidationError
 from kapconsole.domain.values import Actor
 from kapconsole.reports import render_pdf
 from kapconsole.services import Services
@@ -268,6 +268,8 @@ def test_password_protection(services: Services, signed: Charted, people: tuple[
     assert (encryption["/V"], encryption["/R"]) == (5, 6)  # AES-256 as every current reader opens it
     assert not reader.decrypt("wrong")
     assert "Jo Client" in pages_text(pdf, "s3cret pass")[0]
+    with pytest.raises(ValidationError, match="PDF password.*at least 8 characters"):
+        services.reports.pdf(people[0], signed.session_id, password="short")
 
 
 def test_write_creates_an_owner_only_file(services: Services, signed: Charted, people: tuple[Actor, Actor],
