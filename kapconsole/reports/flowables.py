@@ -9,7 +9,7 @@ from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Table, TableStyle
 
 from kapconsole.reports import styles as st
 from kapconsole.reports.data import Chart, ChartPanel
@@ -148,7 +148,7 @@ def _threshold_colour(label: str, default: colors.Color) -> colors.Color:
 
 def value_grid(pairs: list[tuple[str, str]], width: float, columns: int = 4) -> Table:
     """Labelled values in a grid (label small and grey above its value); ``pairs`` hold markup."""
-    cells = [[Paragraph(label, st.Styles.label), Paragraph(value, st.Styles.value)] for label, value in pairs]
+    cells = [[st.para(label, st.Styles.label), st.para(value, st.Styles.value)] for label, value in pairs]
     rows = []
     for i in range(0, len(cells), columns):
         chunk = cells[i:i + columns] + [["", ""]] * (columns - len(cells[i:i + columns]))

@@ -32,7 +32,7 @@ _GOOD = st.GOOD.hexval()[2:]
 
 
 def _p(text: str, style: object = S.cell) -> Paragraph:
-    return Paragraph(text, style)  # type: ignore[arg-type]
+    return st.para(text, style)  # type: ignore[arg-type]
 
 
 def _muted(text: str) -> str:
@@ -142,10 +142,10 @@ def first_page(data: ReportData) -> list[Flowable]:
         out.append(_p(_muted("Nothing was flagged for integration."), S.body))
     for n, item in enumerate(data.integration, start=1):
         tag = f' <font color="#{_AMEND}">(amended)</font>' if item.amended else ""
-        out.append(Paragraph(f"<b>{u(item.moment.label)}</b> {_muted(u(item.category))}{tag}<br/>{u(item.text)}",
+        out.append(st.para(f"<b>{u(item.moment.label)}</b> {_muted(u(item.category))}{tag}<br/>{u(item.text)}",
                              S.item, bulletText=f"{n}."))
     out.append(_p("Clinical summary", S.h1))
-    out += [Paragraph(line, S.item, bulletText="•") for line in summary_lines(data)]
+    out += [st.para(line, S.item, bulletText="•") for line in summary_lines(data)]
     return out
 
 

@@ -7,8 +7,10 @@ Micro Hei, also shipped and embedded (subset): registered the first time such a 
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -18,6 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph
 
 from kapconsole.resources_path import resource_path
 
@@ -177,3 +180,21 @@ def table_commands(*, compact: bool = False) -> list[tuple[object, ...]]:
         ("RIGHTPADDING", (0, 0), (-1, -1), 2 if compact else 3),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
     ]
+
+
+# ----- scripts that need shaping ------------------------------------------------------------------------------
+# Hebrew, Arabic, Syriac, Thaana, N'Ko and the Indic and South-East Asian scripts: their letters join or
+# reorder, and right-to-left text must be laid out as it is read. HarfBuzz does that, at a cost, so only the
+# paragraphs that hold such text are shaped.
+_COMPLEX = re.compile("[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\ufb1d-\ufdff\ufe70-\ufeff]")
+_shaped: dict[str, ParagraphStyle] = {}
+
+
+def para(text: str, style: ParagraphStyle, **kw: Any) -> Paragraph:
+    """A Paragraph of already escaped ``text``; shaped when the text holds a script that needs it."""
+    if _COMPLEX.search(text):
+        shaped = _shaped.get(style.name)
+        if shaped is None:
+            shaped = _shaped[style.name] = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
+        style = shaped
+    return Paragraph(text, style, **kw)

@@ -28,6 +28,14 @@ def test_markup_puts_characters_dejavu_lacks_in_a_font_that_has_them() -> None:
     assert "&lt;x&gt;" in out and out.endswith("Ελληνικά")
 
 
+def test_only_paragraphs_in_scripts_that_join_or_reorder_are_shaped() -> None:
+    from kapconsole.reports.styles import Styles, para
+
+    assert para(markup("Client: مرحبا بالعالم"), Styles.body).style.shaping == 1
+    assert para(markup("שלום"), Styles.body).style.shaping == 1
+    assert not getattr(para(markup("Zoë 日本語 Ελληνικά"), Styles.body).style, "shaping", 0)
+
+
 def test_moment_labels() -> None:
     assert d.Moment(AT, 40).label == "10:42 (+40 min)"
     assert d.Moment(AT, -5).label == "10:42 (−5 min)"
