@@ -25,6 +25,23 @@ def idle_seconds() -> int:
     return max(1, cfg.read_int(cfg.KEY_IDLE_SECONDS, cfg.DEFAULT_IDLE_SECONDS))
 
 
+#: The longest idle time a workstation may be set to: a console left open shows clinical data.
+MAX_IDLE_MINUTES = 30
+
+
+def ask_idle_minutes(parent: QWidget) -> bool:
+    """Ask for the idle time in minutes (1 to :data:`MAX_IDLE_MINUTES`) and remember it; False if cancelled."""
+    from PySide6.QtWidgets import QInputDialog
+
+    current = max(1, round(idle_seconds() / 60))
+    minutes, ok = QInputDialog.getInt(
+        parent, "Lock after idle time", "Lock the console after this many minutes without input:",
+        min(current, MAX_IDLE_MINUTES), 1, MAX_IDLE_MINUTES)
+    if ok:
+        cfg.write(cfg.KEY_IDLE_SECONDS, minutes * 60)
+    return ok
+
+
 class IdleWatcher(QObject):
     """Emits ``idle`` after the configured time without keyboard or mouse input anywhere in the application."""
 

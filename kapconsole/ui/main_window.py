@@ -13,11 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QPushButton,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -32,9 +29,10 @@ from kapconsole.domain.values import Actor, SessionInfo
 from kapconsole.ui import settings as cfg
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
+from kapconsole.ui.banner import Banner
 from kapconsole.ui.checklist_view import ChecklistView
 from kapconsole.ui.controller import SessionController
-from kapconsole.ui.lock import IdleWatcher, LockScreen
+from kapconsole.ui.lock import IdleWatcher, LockScreen, ask_idle_minutes
 from kapconsole.ui.sign_in import SignInDialog
 from kapconsole.ui.today import TodayView
 
@@ -45,40 +43,6 @@ if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and
     from kapconsole.ui.session_view import SessionView
 
 OFFLINE_TEXT = "Database unreachable — nothing is lost; entries will save when it is back"
-
-
-#: The longest idle time a workstation may be set to: a console left open shows clinical data.
-MAX_IDLE_MINUTES = 30
-
-class Banner(QFrame):
-    """A one-line, non-modal message strip across the top of the current screen."""
-
-    def __init__(self, name: str, severity: str, *, dismissable: bool, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName=name)
-        self.label = QLabel("", objectName=f"{name}Text")
-        self.label.setWordWrap(True)
-        self.label.setAccessibleName("Message")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label, 1)
-        if dismissable:
-            close = QPushButton("Dismiss", objectName=f"{name}Dismiss")
-            close.setToolTip("Hide this message")
-            close.clicked.connect(self.hide)
-            layout.addWidget(close)
-        theme.set_flag(self, "banner")
-        theme.set_severity(self, severity)
-        theme.set_severity(self.label, severity)
-        theme.set_flag(self.label, "banner")
-        self.hide()
-
-    def show_message(self, text: str) -> None:
-        self.label.setText(text)
-        self.show()
-
-    @property
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
 
 
 class MainWindow(QMainWindow):
@@ -296,16 +260,7 @@ class MainWindow(QMainWindow):
 
     def set_idle_time(self) -> None:
         """How long this workstation waits without input before it locks (remembered per workstation)."""
-        from PySide6.QtWidgets import QInputDialog
-
-        from kapconsole.ui.lock import idle_seconds
-
-        current = max(1, round(idle_seconds() / 60))
-        minutes, ok = QInputDialog.getInt(
-            self, "Lock after idle time", "Lock the console after this many minutes without input:",
-            min(current, MAX_IDLE_MINUTES), 1, MAX_IDLE_MINUTES)
-        if ok:
-            cfg.write(cfg.KEY_IDLE_SECONDS, minutes * 60)
+        if ask_idle_minutes(self):
             self.idle.reload()
 
     def _on_idle(self) -> None:
