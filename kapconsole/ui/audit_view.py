@@ -5,14 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +20,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import AuditEvent
 from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
-from kapconsole.ui.table_model import RowsTableModel
+from kapconsole.ui.table_model import RowsTableModel, row_table
 
 LIMIT = 500
 DEBOUNCE_MS = 350
@@ -80,13 +78,7 @@ class AuditView(QWidget):
         filters.addWidget(self.refresh_button)
 
         self.model = AuditModel(self)
-        self.table = QTableView(objectName="auditTable")
-        self.table.setAccessibleName("Audit events, newest first")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
+        self.table = row_table("auditTable", "Audit events, newest first", self.model)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -12,7 +12,6 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QHideEvent, QKeySequence, QPainter, QPen, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +31,7 @@ from kapconsole.ui import theme
 from kapconsole.ui.app_state import AppState
 from kapconsole.ui.controller import SessionController
 from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
-from kapconsole.ui.table_model import RowsTableModel
+from kapconsole.ui.table_model import RowsTableModel, row_table
 
 POLL_MS = 1000
 AGE_MS = 15_000
@@ -187,13 +185,8 @@ class BoardView(QWidget):
         self.status = QLabel("", objectName="boardStatus")
         theme.set_flag(self.status, "muted")
         self.model = BoardModel(self)
-        self.table = QTableView(objectName="boardTable")
-        self.table.setAccessibleName("Active sessions in every room")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = row_table("boardTable", "Active sessions in every room", self.model)
+        self.table.setAlternatingRowColors(False)  # the cells' severity colours are the only background
         self.table.setItemDelegate(SeverityDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

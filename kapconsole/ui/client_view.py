@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QListView,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -42,6 +41,7 @@ from kapconsole.ui.course_overview import CourseOverview
 from kapconsole.ui.pdf_viewer import BusyRow, SummaryViewer, key_text, open_externally, write_private_copy
 from kapconsole.ui.quick_entry import set_message, shortcut
 from kapconsole.ui.summary_export import ExportDialog, one_line
+from kapconsole.ui.table_model import row_table
 from kapconsole.ui.theme import set_flag
 
 DEBOUNCE_MS = 300
@@ -111,15 +111,8 @@ class ClientView(QWidget):
         course_row.addWidget(self.course, 1)
 
         self.session_model = SessionsModel(self)
-        self.sessions = QTableView(objectName="clientSessions")
-        self.sessions.setAccessibleName("Sessions of the course, oldest first")
-        self.sessions.setModel(self.session_model)
-        self.sessions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.sessions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.sessions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.sessions.setAlternatingRowColors(True)
+        self.sessions = row_table("clientSessions", "Sessions of the course, oldest first", self.session_model)
         self.sessions.setWordWrap(True)
-        self.sessions.verticalHeader().hide()
         self.sessions.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.sessions.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)

@@ -1,12 +1,12 @@
-"""A read-only table over a list of plain values: one value a row, fixed column headers."""
+"""Read-only tables over lists of plain values: the model (one value a row, fixed headers) and the view."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -36,3 +36,16 @@ class RowsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
         return None
+
+
+def row_table(name: str, accessible_name: str, model: QAbstractItemModel) -> QTableView:
+    """A read-only table that selects whole rows, one at a time, without row numbers."""
+    table = QTableView(objectName=name)
+    table.setAccessibleName(accessible_name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    return table

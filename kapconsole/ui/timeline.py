@@ -23,13 +23,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +37,7 @@ from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 from kapconsole.ui import theme
+from kapconsole.ui.table_model import row_table
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -379,16 +378,8 @@ class TimelineView(QWidget):
         amend_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         amend_key.activated.connect(self._on_amend_clicked)
 
-        self.table = QTableView()
-        self.table.setObjectName("timelineTable")
-        self.table.setAccessibleName("Session timeline, newest first")
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table("timelineTable", "Session timeline, newest first", self.proxy)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         # The entry itself gets the width: time fits its text, the other columns take a fixed share that
         # the user can drag (names and long states are elided; the tooltip has them whole).

@@ -7,13 +7,11 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +21,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import SessionListItem
 from kapconsole.ui import settings as cfg
 from kapconsole.ui.app_state import AppState
-from kapconsole.ui.table_model import RowsTableModel
+from kapconsole.ui.table_model import RowsTableModel, row_table
 from kapconsole.ui.theme import set_flag
 
 ALL_ROOMS = "All rooms"
@@ -103,14 +101,7 @@ class TodayView(QWidget):
         self.refresh_button = QPushButton("Refresh", objectName="todayRefresh")
         self.refresh_button.setToolTip("Reload the list (F5)")
         self.model = TodayModel(self)
-        self.table = QTableView(objectName="todayTable")
-        self.table.setAccessibleName("Sessions today")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table("todayTable", "Sessions today", self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
