@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(VENV)/bin/kapconsole
 
 system-deps:
