@@ -89,8 +89,6 @@ def board_row(record: SessionRecord, now: datetime) -> BoardRow:
     """Summarise one record for the board."""
     info = record.info
     latest = record.latest_vitals
-    last_dose = record.last_dose_at
-    rules = record.protocol.discharge
     assessment = latest_assessment(record)
     workstation = info.workstation or (record.entries[-1].workstation if record.entries else "")
     return BoardRow(
@@ -108,7 +106,7 @@ def board_row(record: SessionRecord, now: datetime) -> BoardRow:
                           if latest is not None and latest.payload.get(k) is not None),
         next_vitals_due=record.next_vitals_due(),
         unacknowledged_alerts=len(record.unacknowledged_alerts()),
-        observation_done_at=None if last_dose is None else last_dose + timedelta(minutes=rules.min_observation_minutes),
+        observation_done_at=record.earliest_discharge_at,
         assessed_at=assessment.entry.at if assessment else None,
         assessed_by=assessment.entry.entry.author_name if assessment else "",
         assessment_ready=assessment.ready if assessment else None,

@@ -86,15 +86,15 @@ def assess(record: SessionRecord, *, now: datetime, confirmations: Mapping[str, 
 
     crit: list[Criterion] = []
     last_dose = record.last_dose_at
-    if last_dose is None:
+    allowed_at = record.earliest_discharge_at
+    if last_dose is None or allowed_at is None:
         crit.append(Criterion("observation_time", "Minimum observation time", False, "no dose recorded", "record"))
     else:
-        elapsed = now - last_dose
-        need = timedelta(minutes=rules.min_observation_minutes)
-        left = need - elapsed
-        detail = (f"{int(elapsed.total_seconds() // 60)} min since last dose (minimum {rules.min_observation_minutes})"
+        left = allowed_at - now
+        detail = (f"{int((now - last_dose).total_seconds() // 60)} min since last dose "
+                  f"(minimum {rules.min_observation_minutes})"
                   + ("" if left <= timedelta(0) else f"; {int(left.total_seconds() // 60) + 1} min to go"))
-        crit.append(Criterion("observation_time", "Minimum observation time since last dose", elapsed >= need,
+        crit.append(Criterion("observation_time", "Minimum observation time since last dose", left <= timedelta(0),
                               detail, "record"))
 
     latest = record.latest_vitals

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -160,6 +160,12 @@ class SessionRecord:
         """When the last dose ended (infusion end) or was given."""
         ends = [parse_ts(d.payload["ended_at"]) if "ended_at" in d.payload else d.at for d in self.administrations]
         return max(ends) if ends else None
+
+    @property
+    def earliest_discharge_at(self) -> datetime | None:
+        """When the protocol's minimum observation time after the last dose has passed (None before a dose)."""
+        last = self.last_dose_at
+        return None if last is None else last + timedelta(minutes=self.protocol.discharge.min_observation_minutes)
 
     @property
     def infusions(self) -> list[tuple[datetime, datetime]]:

@@ -42,7 +42,8 @@ if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and
     from kapconsole.ui.client_view import ClientView
     from kapconsole.ui.session_view import SessionView
 
-OFFLINE_TEXT = "Database unreachable — nothing is lost; entries will save when it is back"
+# Nothing is queued: what failed stays typed in its form, and the person saves it again.
+OFFLINE_TEXT = "NOT SAVED — the database cannot be written; what you typed stays in its form"
 
 
 class MainWindow(QMainWindow):
@@ -491,7 +492,7 @@ class MainWindow(QMainWindow):
     def _on_connection_changed(self, connected: bool, message: str) -> None:
         detail = f" ({message})" if message else ""
         self._offline_message = "" if connected else (
-            f"{OFFLINE_TEXT}{detail}.\nWhat you typed stays in the form: save it again once this banner is gone.")
+            f"{OFFLINE_TEXT}{detail}.\nSave it again once this banner is gone.")
         self._sync_offline_banner()
 
     def _sync_offline_banner(self) -> None:

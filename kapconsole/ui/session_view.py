@@ -453,20 +453,20 @@ class SessionView(QWidget):
         else:
             set_severity(self.vitals_due_label, "")
             self.vitals_due_label.setText(f"Next vitals due in\n{clock_text(due - now, hours=False)}")
-        last = record.last_dose_at
-        if last is None or closed:
+        allowed_at = record.earliest_discharge_at
+        if allowed_at is None or closed:
             self.discharge_label.setText("")
         else:
             minutes = record.protocol.discharge.min_observation_minutes
-            left = last + timedelta(minutes=minutes) - now
+            left = allowed_at - now
             if left.total_seconds() > 0:
                 self.discharge_label.setText(f"Earliest discharge in\n{clock_text(left)}")
             else:
                 self.discharge_label.setText(f"Minimum observation\nmet ({minutes} min)")
 
     def _on_connection_changed(self, connected: bool, message: str) -> None:
-        text = "" if connected else (f"⚠ Database unreachable — what you typed stays in the fields; "
-                                     f"save again when it is back. ({message})")
+        text = "" if connected else (f"⚠ NOT SAVED — the database cannot be written ({message}). What you typed "
+                                     f"stays in the fields: save it again when this banner is gone.")
         self.connection_banner.setText(text)
         self.connection_banner.setVisible(not connected)
 

@@ -300,7 +300,7 @@ def test_database_unreachable_shows_red_banner_and_keeps_input(qtbot, sqlite_ser
     qtbot.keyClicks(view.vitals["dbp"], "82")
     qtbot.mouseClick(view.vitals_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.offline_banner.isVisible(), timeout=10000)
-    assert "Database unreachable — nothing is lost; entries will save when it is back" in window.offline_banner.text
+    assert "NOT SAVED — the database cannot be written; what you typed stays in its form" in window.offline_banner.text
     assert view.vitals["sbp"].text() == "128" and view.vitals["dbp"].text() == "82"
     monkeypatch.setattr(sqlite_services.records, "record_vitals", real)
     qtbot.mouseClick(view.vitals_button, Qt.MouseButton.LeftButton)
