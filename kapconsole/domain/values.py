@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from kapconsole.domain.allergies import Allergy
 from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
 
 
@@ -46,6 +47,8 @@ class Client:
     sex: str
     allergies: str
     screening_notes: str
+    #: Structured allergies (substance, reaction, severity); ``allergies`` is the free-text note beside them.
+    allergy_list: tuple[Allergy, ...] = ()
 
     @property
     def initials(self) -> str:
