@@ -63,10 +63,12 @@ class EntryKind(StrEnum):
     DISCHARGE_ASSESSMENT = "discharge_assessment"
     SIGNATURE = "signature"
     AMENDMENT = "amendment"
+    REMS_ANSWERS = "rems_answers"  # esketamine REMS questions, answered with the session
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize().replace("Alert ack", "Alert acknowledged")
+        return (self.value.replace("_", " ").capitalize().replace("Alert ack", "Alert acknowledged")
+                .replace("Rems", "REMS"))
 
 
 class Route(StrEnum):

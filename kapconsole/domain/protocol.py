@@ -212,5 +212,13 @@ class ProtocolSettings:
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")
 
+    def for_route(self, route: str) -> ProtocolSettings:
+        """The protocol a session on ``route`` is planned under: esketamine (intranasal) has its own."""
+        if route == "intranasal":
+            from kapconsole.domain.esketamine import esketamine_protocol
+
+            return esketamine_protocol(self)
+        return self
+
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)

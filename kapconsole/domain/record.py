@@ -59,7 +59,9 @@ def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
     if not items:
         return None
     latest = items[-1]
-    later = any(e.seq > latest.entry.seq and e.kind is not EntryKind.STATE for e in record.entries)
+    # State changes and REMS answers do not change what the assessment judged.
+    later = any(e.seq > latest.entry.seq and e.kind not in (EntryKind.STATE, EntryKind.REMS_ANSWERS)
+                for e in record.entries)
     return LatestAssessment(latest, not later)
 
 
@@ -143,6 +145,10 @@ class SessionRecord:
             return []
         blockers = [f"not confirmed: {label}" for label in self.checklist_missing()]
         blockers += alert_rules.predose_holds(self.baseline_vitals, self.protocol)
+        if self.info.route is Route.INTRANASAL:
+            from kapconsole.domain import rems
+
+            blockers += rems.predose_blockers({k: a.value for k, a in rems.answers_of(self).items()})
         return blockers
 
     # ----- dosing ---------------------------------------------------------------------------------------

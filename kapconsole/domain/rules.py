@@ -26,6 +26,7 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
+    FILE_REMS_FORM = "file_rems_form"  # mark an esketamine monitoring form as submitted to the REMS
 
     @property
     def label(self) -> str:
@@ -53,6 +54,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({_S, _A}),
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
+    Action.FILE_REMS_FORM: frozenset({_M, _S}),
 }
 
 

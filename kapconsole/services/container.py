@@ -15,6 +15,7 @@ from kapconsole.services.clinic import ClinicService
 from kapconsole.services.discharge import DischargeService
 from kapconsole.services.integrity import IntegrityService
 from kapconsole.services.record import RecordService
+from kapconsole.services.rems import RemsService
 from kapconsole.services.staff import StaffService
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Services:
         self.integrity = IntegrityService(db, clock)
         self.audit = AuditService(db, clock)
         self.board = BoardService(db, clock)
+        self.rems = RemsService(db, self.records, clock)
 
     @cached_property
     def reports(self) -> ReportService:

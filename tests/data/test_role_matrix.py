@@ -52,6 +52,8 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.ADMINISTER_USERS: lambda a: services.staff.add_user(a, login=f"u{next(_ids)}", name="U",
                                                                    roles=["therapist"], password=PASSWORD),
         Action.EDIT_PROTOCOL: lambda a: services.clinic.update_protocol(a, ProtocolSettings()),
+        Action.FILE_REMS_FORM: lambda a: services.rems.mark_submitted(a, fresh_dosed(), submitted_on=clock.now.date(),
+                                                                      method="online"),
     }
 
 

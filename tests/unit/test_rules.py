@@ -28,6 +28,7 @@ EXPECTED = {
     Action.VIEW_AUDIT: {S, A},
     Action.ADMINISTER_USERS: {A},
     Action.EDIT_PROTOCOL: {A},
+    Action.FILE_REMS_FORM: {M, S},
 }
 
 

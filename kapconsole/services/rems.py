@@ -1,0 +1,286 @@
+"""Esketamine sessions under the REMS: devices, the REMS answers, the monitoring form and its filing deadline.
+
+Devices and REMS answers are entries in the session's hash chain (through the record service's one write
+path); a form marked as submitted is a row of its own (``rems_filings``), audited, since it is paperwork
+about the session rather than part of the clinical record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kapconsole.data import repositories as repo
+from kapconsole.data.models import EntryRow, RemsFilingRow, SessionRow, StaffRow
+from kapconsole.domain import entries as build
+from kapconsole.domain import esketamine, rems, rems_form
+from kapconsole.domain import validation as v
+from kapconsole.domain.enums import EntryKind, Route, SessionState
+from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
+from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rules import Action, require
+from kapconsole.domain.values import Actor, Entry
+from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.record import RecordService
+
+SETTING_KEY = "rems_setting"
+
+
+def _require_esketamine(record: SessionRecord) -> None:
+    if record.info.route is not Route.INTRANASAL:
+        raise ValidationError("session", record.info.id, "an esketamine (intranasal) session")
+
+
+class RemsService(ServiceBase):
+    def __init__(self, db: Any, records: RecordService, clock: Clock = system_clock) -> None:
+        super().__init__(db, clock)
+        self.records = records
+
+    # ----- the treatment setting (clinic settings) -----------------------------------------------------
+    def setting(self) -> rems_form.SettingDetails:
+        with self.db.read() as s:
+            text = repo.get_setting(s, SETTING_KEY)
+        if not text:
+            return rems_form.SettingDetails()
+        data = json.loads(text)
+        return rems_form.SettingDetails(**{k: str(data.get(k, "")) for k in ("name", "address", "phone",
+                                                                            "certification")})
+
+    def update_setting(self, actor: Actor, *, name: str, address: str, phone: str = "",
+                       certification: str) -> rems_form.SettingDetails:
+        """Administrators record the setting's name, address, phone and REMS certification number."""
+        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
+        details = rems_form.SettingDetails(
+            name=v.text("setting name", name, required=True),
+            address=v.text("setting address", address, limit=v.REASON_TEXT, required=True),
+            phone=rems.clean_answer("clinician_contact", phone) if phone.strip() else "",
+            certification=v.text("REMS certification number", certification, limit=64, required=True),
+        )
+        with self.db.write() as s:
+            repo.set_setting(s, SETTING_KEY, json.dumps(asdict(details), ensure_ascii=False), at=self.now(),
+                             by=actor.staff_id)
+            repo.add_audit(s, at=self.now(), action="rems_setting_updated", actor=actor)
+        return details
+
+    # ----- devices -------------------------------------------------------------------------------------
+    def device_status(self, actor: Actor | None, session_id: int) -> esketamine.DeviceStatus:
+        record = self.records.record(actor, session_id)
+        _require_esketamine(record)
+        return esketamine.device_status(record)
+
+    def record_device(self, actor: Actor, session_id: int, *, device_lot: str, ordered_by: int,
+                      given_by: int | None = None, observed_at: datetime | None = None,
+                      early_reason: str = "") -> Entry:
+        """One 28 mg device. The first moves the session to monitoring (after the pre-dose checks and the REMS
+        answers allow it); each later one waits 5 minutes after the previous, or needs a reason."""
+        reason = v.text("reason", early_reason, limit=v.REASON_TEXT)
+        given = given_by if given_by is not None else actor.staff_id
+        names: dict[int, str] = {}
+        status: dict[str, esketamine.DeviceStatus] = {}
+
+        def check(s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            _require_esketamine(record)
+            blockers = record.dosing_blockers()
+            if blockers:
+                raise IllegalTransition("dosing is blocked: " + "; ".join(blockers))
+            for field, sid in (("ordered by", ordered_by), ("given by", given)):
+                person = s.get(StaffRow, sid)
+                if person is None or not person.active:
+                    raise ValidationError(field, sid, "an active staff member")
+                names[sid] = person.name
+            status["now"] = esketamine.device_status(record)
+
+        def payload(_p: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
+            current = status["now"]
+            esketamine.check_device(current, at, reason)
+            early = reason if current.next_allowed_at is not None and at < current.next_allowed_at else ""
+            base = build.administration(drug=esketamine.DRUG, route=Route.INTRANASAL.value,
+                                        dose=esketamine.RULES.device_mg, unit="mg", device_lot=device_lot,
+                                        started_at=at, ordered_by=ordered_by, ordered_by_name=names[ordered_by],
+                                        given_by=given, given_by_name=names[given])
+            return esketamine.device_payload(base, number=current.given + 1, planned=current.planned,
+                                             early_reason=early)
+
+        def first_device_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> None:
+            if SessionState(row.state) is SessionState.CHECKLIST:
+                self.records._transition(s, row, actor, SessionState.MONITORING, reason="first device given",
+                                         at=entry.observed_at)
+
+        return self.records._append(actor, session_id, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
+                                    observed_at=observed_at, check=check, needs_record=True,
+                                    after=first_device_starts_monitoring, audit="esketamine_device_recorded")
+
+    # ----- REMS answers --------------------------------------------------------------------------------
+    def answers(self, actor: Actor | None, session_id: int) -> dict[str, rems.Answer]:
+        record = self.records.record(actor, session_id)
+        _require_esketamine(record)
+        return rems.answers_of(record)
+
+    def record_answers(self, actor: Actor, session_id: int, answers: Mapping[str, object], *,
+                       confirmed_carried: list[str] | tuple[str, ...] = ()) -> Entry:
+        """Record REMS answers (any subset of the questions); a later answer to a question replaces the earlier.
+
+        ``confirmed_carried`` names the answers that were carried over from the previous session and that the
+        person confirmed as still true.
+        """
+        start: dict[str, datetime | None] = {}
+
+        def check(_s: Session, row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            _require_esketamine(record)
+            start["at"] = row.started_at
+            ready = answers.get("ready_to_leave_at")
+            earliest = record.earliest_discharge_at
+            if isinstance(ready, datetime) and earliest is not None and v.to_utc(ready) < earliest:
+                minutes = record.protocol.discharge.min_observation_minutes
+                raise ValidationError("ready to leave at", ready.isoformat(timespec="minutes"),
+                                      f"at least {minutes} minutes after the last device "
+                                      f"({earliest.astimezone():%H:%M})")
+
+        def payload(_p: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
+            return rems.answers_payload(answers, confirmed_carried, session_start=start.get("at"), now=self.now())
+
+        return self.records._append(actor, session_id, Action.CHART, EntryKind.REMS_ANSWERS, payload, check=check,
+                                    needs_record=True, audit="rems_answers_recorded")
+
+    def prefill(self, actor: Actor | None, session_id: int) -> dict[str, rems.Prefill]:
+        """Starting values from the client's previous esketamine session with REMS answers, for the questions
+        this session has not answered yet (each shown as carried over until a person confirms it)."""
+        if actor is not None:
+            require(actor.roles, Action.VIEW_RECORD, actor.name)
+        with self.db.read() as s:
+            row = repo.get_session_row(s, session_id)
+            current = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
+            _require_esketamine(current)
+            answered = rems.answers_of(current)
+            earlier = s.execute(
+                select(SessionRow.id, SessionRow.scheduled_at)
+                .where(SessionRow.client_id == row.client_id, SessionRow.route == Route.INTRANASAL.value,
+                       SessionRow.id != session_id, SessionRow.scheduled_at <= row.scheduled_at)
+                .where(select(EntryRow.id).where(EntryRow.session_id == SessionRow.id,
+                                                 EntryRow.kind == EntryKind.REMS_ANSWERS.value).exists())
+                .order_by(SessionRow.scheduled_at.desc(), SessionRow.id.desc()).limit(1)
+            ).first()
+            if earlier is None:
+                return {}
+            previous = repo.load_record(s, earlier.id)
+        filled = rems.prefill_from(rems.answers_of(previous), earlier.id, earlier.scheduled_at.astimezone().date())
+        return {k: p for k, p in filled.items() if k not in answered}
+
+    # ----- the monitoring form -------------------------------------------------------------------------
+    def form(self, actor: Actor | None, session_id: int) -> rems_form.RemsForm:
+        record = self.records.record(actor, session_id)
+        _require_esketamine(record)
+        return rems_form.build(record, self.setting())
+
+    def form_pdf(self, actor: Actor | None, session_id: int) -> bytes:
+        if actor is not None:
+            require(actor.roles, Action.EXPORT_REPORT, actor.name)
+        from kapconsole.reports.rems_form import render_form
+
+        form = self.form(actor, session_id)
+        content = render_form(form, now=self.now())
+        with self.db.write() as s:
+            repo.add_audit(s, at=self.now(), action="rems_form_exported", actor=actor,
+                           actor_name="" if actor else "command line", session_id=session_id,
+                           detail="complete" if form.complete else f"{len(form.signature_blockers)} missing")
+        return content
+
+    def write_form(self, actor: Actor | None, session_id: int, path: str | os.PathLike[str]) -> Path:
+        """Write the form to ``path``, owner-only from the first byte, replaced atomically."""
+        target = Path(path)
+        content = self.form_pdf(actor, session_id)
+        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return target
+
+    # ----- filing: the seven-day deadline --------------------------------------------------------------
+    def filings(self, actor: Actor | None = None, *, include_filed: bool = False,
+                today: date | None = None) -> list[rems.FilingItem]:
+        """Every esketamine treatment session (a device given) with its form's due date, oldest due first."""
+        if actor is not None:
+            require(actor.roles, Action.VIEW_RECORD, actor.name)
+        day = today or self.now().astimezone().date()
+        with self.db.read() as s:
+            first_device = (select(EntryRow.session_id, func.min(EntryRow.observed_at).label("first_at"))
+                            .where(EntryRow.kind == EntryKind.ADMINISTRATION.value)
+                            .group_by(EntryRow.session_id).subquery())
+            rows = s.execute(
+                select(SessionRow, first_device.c.first_at, RemsFilingRow)
+                .join(first_device, first_device.c.session_id == SessionRow.id)
+                .outerjoin(RemsFilingRow, RemsFilingRow.session_id == SessionRow.id)
+                .where(SessionRow.route == Route.INTRANASAL.value)
+            ).unique().all()
+            items = [self._item(row, first_at, filing, day) for row, first_at, filing in rows]
+        if not include_filed:
+            items = [i for i in items if i.submission is None]
+        return sorted(items, key=lambda i: (i.due_on, i.session_id))
+
+    def _item(self, row: SessionRow, first_at: datetime, filing: RemsFilingRow | None,
+              today: date) -> rems.FilingItem:
+        # The first device's clinical time, back as an aware UTC datetime from either database.
+        at = first_at if isinstance(first_at, datetime) else datetime.fromisoformat(str(first_at))
+        if at.tzinfo is None:
+            from datetime import UTC
+
+            at = at.replace(tzinfo=UTC)
+        treated = at.astimezone().date()
+        due = rems.due_on(treated)
+        submission = None
+        if filing is not None:
+            submission = rems.Submission(filing.submitted_on, filing.method, filing.confirmation,
+                                         filing.recorder.name, filing.recorded_at, filing.note)
+        return rems.FilingItem(row.id, row.client.identifier, row.client.name, row.room, treated, due,
+                               rems.filing_status(due, today, submission is not None), submission)
+
+    def filing(self, actor: Actor | None, session_id: int) -> rems.FilingItem:
+        found = [i for i in self.filings(actor, include_filed=True) if i.session_id == session_id]
+        if not found:
+            raise NotFound(f"session {session_id} is not an esketamine treatment session (no device given)")
+        return found[0]
+
+    def mark_submitted(self, actor: Actor, session_id: int, *, submitted_on: date, method: str,
+                       confirmation: str = "", note: str = "") -> rems.FilingItem:
+        """Record that the session's monitoring form was submitted to the REMS (date, how, confirmation)."""
+        require(actor.roles, Action.FILE_REMS_FORM, actor.name)
+        how = rems.submission_method(method)
+        number = v.text("confirmation number", confirmation, limit=200)
+        text = v.text("note", note, limit=v.REASON_TEXT)
+        item = self.filing(actor, session_id)
+        today = self.now().astimezone().date()
+        if not isinstance(submitted_on, date) or isinstance(submitted_on, datetime):
+            raise ValidationError("date submitted", submitted_on, "a date")
+        if submitted_on < item.treatment_date or submitted_on > today:
+            raise ValidationError("date submitted", submitted_on.isoformat(),
+                                  f"between the treatment date ({item.treatment_date.isoformat()}) and today")
+        form = self.form(actor, session_id)
+        if not form.complete:
+            missing = [*form.missing_answers, *form.missing_record, *form.missing_details]
+            raise rems.RemsIncomplete(missing)
+        with self.db.write() as s:
+            if s.scalar(select(RemsFilingRow.id).where(RemsFilingRow.session_id == session_id)) is not None:
+                raise ValidationError("REMS form", session_id, "it is already marked as submitted")
+            s.add(RemsFilingRow(session_id=session_id, submitted_on=submitted_on, method=how, confirmation=number,
+                                note=text, recorded_by=actor.staff_id, recorded_at=self.now()))
+            repo.add_audit(s, at=self.now(), action="rems_form_submitted", actor=actor, session_id=session_id,
+                           detail=f"{submitted_on.isoformat()} {how}" + (f" #{number}" if number else ""))
+        return self.filing(actor, session_id)
