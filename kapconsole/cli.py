@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
+    from kapconsole.cli_rems import add_parsers as add_rems_parsers
+
+    add_rems_parsers(sub, DB_HELP)
     return p
 
 
@@ -273,6 +276,15 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
             "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
+
+
+def _rems_commands() -> None:
+    from kapconsole.cli_rems import cmd_rems, cmd_rems_form
+
+    COMMANDS.update({"rems-form": cmd_rems_form, "rems": cmd_rems})
+
+
+_rems_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
