@@ -286,7 +286,7 @@ def build(record: SessionRecord, setting: SettingDetails) -> RemsForm:
         elif ep.open:
             missing_record.append(f"{name} has not resolved")
     earliest = earliest_ready(record, sedation, dissociation, resp_at)
-    if ready_at is not None and earliest is not None and ready_at < earliest:
+    if ready_at is not None and earliest is not None and ready_at < earliest.replace(second=0, microsecond=0):
         missing_record.append(f"ready to leave at {ready_at.astimezone():%H:%M} is before the earliest the record "
                               f"allows ({earliest.astimezone():%H:%M})")
     missing_answers = missing(Stage.PREDOSE, values) + missing(Stage.FORM, values)

@@ -197,6 +197,9 @@ class RecordService(ServiceBase):
 
         def check(s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
+            if record.info.route is Route.INTRANASAL:
+                raise ValidationError("dose", dose, "an esketamine session records each 28 mg device on its own "
+                                                    "(record device), 5 minutes apart")
             blockers = record.dosing_blockers()
             if blockers:
                 raise IllegalTransition("dosing is blocked: " + "; ".join(blockers))

@@ -141,7 +141,9 @@ class RemsService(ServiceBase):
             start["at"] = row.started_at
             ready = answers.get("ready_to_leave_at")
             earliest = record.earliest_discharge_at
-            if isinstance(ready, datetime) and earliest is not None and v.to_utc(ready) < earliest:
+            # Times are given to the minute: the minute the monitoring time ends counts.
+            if (isinstance(ready, datetime) and earliest is not None
+                    and v.to_utc(ready) < earliest.replace(second=0, microsecond=0)):
                 minutes = record.protocol.discharge.min_observation_minutes
                 raise ValidationError("ready to leave at", ready.isoformat(timespec="minutes"),
                                       f"at least {minutes} minutes after the last device "

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain.enums import Role
+from kapconsole.domain.enums import Role, Route
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
@@ -48,14 +48,17 @@ def hhmm(moment: Any) -> str:
 
 def summarise_blockers(blockers: list[str], *, names: int = 2) -> list[str]:
     """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
-    prefix = "not confirmed: "
-    missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
     lines = []
-    if missing:
-        shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
-        noun = "item" if len(missing) == 1 else "items"
-        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown})")
-    return lines + [b for b in blockers if not b.startswith(prefix)]
+    prefixes = {"not confirmed: ": "required checklist {noun} not confirmed", "REMS answer missing: ":
+                "REMS {noun} not answered (REMS answers…, Ctrl+Alt+R)"}
+    for prefix, text in prefixes.items():
+        missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
+        if missing:
+            shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
+            noun = ("item" if len(missing) == 1 else "items") if "checklist" in text else (
+                "question" if len(missing) == 1 else "questions")
+            lines.append(f"{len(missing)} {text.format(noun=noun)} ({shown})")
+    return lines + [b for b in blockers if not b.startswith(tuple(prefixes))]
 
 
 class _ItemLabel(QLabel):
@@ -167,7 +170,11 @@ class ChecklistView(QWidget):
         gate_box = QGroupBox("Before dosing")
         gbox = QVBoxLayout(gate_box)
         gbox.addWidget(self.blockers)
+        self.rems_button = QPushButton("REMS answers…", objectName="remsAnswers")
+        self.rems_button.setToolTip("Esketamine REMS: enrolment, phase, medications, fasting, escort (Ctrl+Alt+R)")
+        self.rems_button.hide()
         buttons = QHBoxLayout()
+        buttons.addWidget(self.rems_button)
         buttons.addWidget(self.override_button)
         buttons.addStretch(1)
         buttons.addWidget(self.dose_button)
@@ -201,7 +208,9 @@ class ChecklistView(QWidget):
         self.intention_button.clicked.connect(self._on_save_intention)
         self.dose_button.clicked.connect(self._on_dose_clicked)
         self.override_button.clicked.connect(self._on_override_clicked)
+        self.rems_button.clicked.connect(self.open_rems)
         for key, slot in (("Ctrl+D", self._on_dose_clicked), ("Ctrl+Shift+O", self._on_override_clicked),
+                          ("Ctrl+Alt+R", self.open_rems),
                           ("Ctrl+Shift+I", self._on_save_intention)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -303,6 +312,7 @@ class ChecklistView(QWidget):
         else:
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
+        self.rems_button.setVisible(record.info.route is Route.INTRANASAL)
         blockers = record.dosing_blockers()
         if record.override is not None and not record.administrations:
             ov = record.override
@@ -389,6 +399,18 @@ class ChecklistView(QWidget):
     def _on_dose_clicked(self) -> None:
         if self.dose_button.isEnabled():
             self.dose_requested.emit()
+
+    def open_rems(self) -> QDialog | None:
+        """The esketamine REMS answers (an intranasal session only)."""
+        record = self.controller.record
+        if record is None or record.info.route is not Route.INTRANASAL:
+            return None
+        from kapconsole.ui.checklist.rems_dialog import RemsDialog
+
+        dialog = RemsDialog(self.state, self.controller, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_override_clicked(self) -> None:
         if not self.override_button.isEnabled():

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain import esketamine
+from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.record import SessionRecord
 from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.controller import SessionController
@@ -197,6 +198,13 @@ class SessionView(QWidget):
         self.since_dose_label = self._label("sinceDoseLabel")
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
+        self.device_label = self._label("deviceTimerLabel")
+        self.device_label.setAccessibleName("Esketamine device timer")
+        self.device_label.hide()
+        self.rems_button = self._button("remsButton", "REMS…",
+                                        "Esketamine REMS answers and the Patient Monitoring Form (Ctrl+Alt+R)",
+                                        self.open_rems)
+        self.rems_button.hide()
         self.booster_button = self._button("boosterButton", "Booster…", "Record a booster dose (Ctrl+D)",
                                            self.dose_requested.emit)
         self.discharge_button = self._button("dischargeButton", "Discharge…",
@@ -219,10 +227,11 @@ class SessionView(QWidget):
         row = QHBoxLayout(self.header)
         row.setContentsMargins(10, 6, 10, 6)
         row.addLayout(who, 2)
-        for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
+        self.device_label.setWordWrap(True)
+        for clock in (self.since_dose_label, self.device_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
             row.addWidget(clock, 1)
-        for b in (self.booster_button, self.discharge_button):
+        for b in (self.rems_button, self.booster_button, self.discharge_button):
             row.addWidget(b)
 
     def _build_banners(self) -> None:
@@ -284,6 +293,7 @@ class SessionView(QWidget):
             "Ctrl+Shift+D": lambda: self.discharge_button.isEnabled() and self.discharge_requested.emit(),
             "Ctrl+Shift+E": self.open_end_early,
             "Ctrl+T": self.timeline.table.setFocus,
+            "Ctrl+Alt+R": self.open_rems,
         }
         sequences = []
         for keys, slot in actions.items():
@@ -348,6 +358,17 @@ class SessionView(QWidget):
         dialog.open()
         return dialog
 
+    def open_rems(self) -> QWidget | None:
+        """The esketamine REMS answers and monitoring form (an intranasal session only)."""
+        if self.record is None or self.record.info.route is not Route.INTRANASAL or self._read_only:
+            return None
+        from kapconsole.ui.checklist.rems_dialog import RemsDialog
+
+        dialog = RemsDialog(self.state, self.controller, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def acknowledge_alerts(self) -> None:
         record = self.record
         if record is None or record.locked or self._read_only or not self.ack_button.isEnabled():
@@ -393,8 +414,20 @@ class SessionView(QWidget):
         self.entry_scroll.setVisible(editable)
         self.locked_banner.setText(ENDED_TEXT if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
         self.locked_banner.setVisible(locked and not self._read_only)
-        self.booster_button.setEnabled(editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        live = editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE)
+        nasal = info.route is Route.INTRANASAL
+        if nasal:
+            devices = esketamine.device_status(record)
+            self.booster_button.setText("Next device…")
+            self.booster_button.setToolTip("Record the next esketamine device, 5 minutes after the previous one "
+                                           "(Ctrl+D)")
+            live = live and not devices.complete
+        else:
+            self.booster_button.setText("Booster…")
+            self.booster_button.setToolTip("Record a booster dose (Ctrl+D)")
+        self.booster_button.setEnabled(live)
         self.booster_button.setVisible(not self._read_only)
+        self.rems_button.setVisible(nasal and not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
         self._render_alerts(record)
@@ -453,6 +486,7 @@ class SessionView(QWidget):
         else:
             set_severity(self.vitals_due_label, "")
             self.vitals_due_label.setText(f"Next vitals due in\n{clock_text(due - now, hours=False)}")
+        self._render_device_timer(record, now, closed)
         allowed_at = record.earliest_discharge_at
         if allowed_at is None or closed:
             self.discharge_label.setText("")
@@ -463,6 +497,27 @@ class SessionView(QWidget):
                 self.discharge_label.setText(f"Earliest discharge in\n{clock_text(left)}")
             else:
                 self.discharge_label.setText(f"Minimum observation\nmet ({minutes} min)")
+
+    def _render_device_timer(self, record: SessionRecord, now: datetime, closed: bool) -> None:
+        """Esketamine: the 5-minute rest between devices, counted down, until every device is given."""
+        if record.info.route is not Route.INTRANASAL or closed:
+            self.device_label.hide()
+            return
+        status = esketamine.device_status(record)
+        if status.given == 0 or status.complete:
+            self.device_label.setVisible(status.given > 0)
+            self.device_label.setText(f"Devices\n{status.given} of {status.planned} given")
+            set_severity(self.device_label, "")
+            return
+        wait = status.wait(now)
+        number = status.given + 1
+        if wait.total_seconds() > 0:
+            self.device_label.setText(f"Device {number} of {status.planned} in\n{clock_text(wait, hours=False)}")
+            set_severity(self.device_label, "")
+        else:
+            self.device_label.setText(f"Device {number} of {status.planned}\nmay be given now (Ctrl+D)")
+            set_severity(self.device_label, "ok")
+        self.device_label.show()
 
     def _on_connection_changed(self, connected: bool, message: str) -> None:
         text = "" if connected else (f"⚠ NOT SAVED — the database cannot be written ({message}). What you typed "
