@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
 
         self.lock_screen.unlocked.connect(self._on_unlocked)
         self.today.open_session.connect(self.open_session)
+        self.today.rems_button.clicked.connect(self.show_rems_forms)
         self.today.failed.connect(self.show_error)
         self.today.loaded.connect(self._on_today_loaded)
         self.checklist.dose_requested.connect(self.open_dose_dialog)
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
         self.act_audit = a("actionAudit", "&Audit trail", "Ctrl+Alt+A", self.show_audit)
         self.act_clients = a("actionClients", "&Clients and summaries", "Ctrl+Shift+C", self.show_clients)
+        self.act_rems = a("actionRemsForms", "&REMS forms due…", "Ctrl+Alt+F", self.show_rems_forms)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
@@ -206,6 +208,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_clients)
         view.addAction(self.act_board)
         view.addAction(self.act_audit)
+        view.addAction(self.act_rems)
         tools = QToolBar("Main", objectName="mainToolBar")
         tools.setMovable(False)
         for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_clients,
@@ -228,6 +231,7 @@ class MainWindow(QMainWindow):
         # administrators'. The services check again.
         self.act_board.setEnabled(signed and may(roles, Action.VIEW_AUDIT) and may(roles, Action.VIEW_RECORD))
         self.act_audit.setEnabled(signed and may(roles, Action.VIEW_AUDIT))
+        self.act_rems.setEnabled(signed and may(roles, Action.VIEW_RECORD))
         self.act_clients.setEnabled(signed and may(roles, Action.VIEW_RECORD))
 
     # ----- signing in, switching, locking --------------------------------------------------------------
@@ -338,6 +342,17 @@ class MainWindow(QMainWindow):
             return
         self.today.deactivate()
         self.stack.setCurrentWidget(self.audit)
+
+    def show_rems_forms(self) -> None:
+        """Esketamine REMS monitoring forms due and overdue, and marking one submitted (Ctrl+Alt+F)."""
+        if self._locked or not self.act_rems.isEnabled():
+            return
+        from kapconsole.ui.board.rems_due import RemsDueDialog
+
+        dialog = RemsDueDialog(self.state, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: self.today.refresh())
+        dialog.open()
 
     def show_clients(self) -> None:
         """Clients and summaries: a client's course, session by session (therapists, medical, supervisors)."""
