@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
@@ -15,11 +17,14 @@ from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.esketamine import RULES
 from kapconsole.domain.integrity import GENESIS
 from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.rems import clean_answer
+from kapconsole.domain.rems_form import SettingDetails
 from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
 from kapconsole.services.base import ServiceBase
 
 PROTOCOL_KEY = "protocol"
+REMS_SETTING_KEY = "rems_setting"
 
 
 class ClinicService(ServiceBase):
@@ -162,3 +167,29 @@ class ClinicService(ServiceBase):
     def session(self, session_id: int) -> SessionInfo:
         with self.db.read() as s:
             return repo.session_value(repo.get_session_row(s, session_id))
+
+    # ----- the esketamine REMS treatment setting -------------------------------------------------------
+    def rems_setting(self) -> SettingDetails:
+        """The setting's name, address, telephone and REMS certification number (for the monitoring form)."""
+        with self.db.read() as s:
+            text = repo.get_setting(s, REMS_SETTING_KEY)
+        if not text:
+            return SettingDetails()
+        data = json.loads(text)
+        return SettingDetails(**{k: str(data.get(k, "")) for k in ("name", "address", "phone", "certification")})
+
+    def update_rems_setting(self, actor: Actor, *, name: str, address: str, phone: str = "",
+                            certification: str) -> SettingDetails:
+        """Administrators record the setting's details as the REMS knows them."""
+        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
+        details = SettingDetails(
+            name=v.text("setting name", name, required=True),
+            address=v.text("setting address", address, limit=v.REASON_TEXT, required=True),
+            phone=clean_answer("clinician_contact", phone) if phone.strip() else "",
+            certification=v.text("REMS certification number", certification, limit=64, required=True),
+        )
+        with self.db.write() as s:
+            repo.set_setting(s, REMS_SETTING_KEY, json.dumps(asdict(details), ensure_ascii=False), at=self.now(),
+                             by=actor.staff_id)
+            repo.add_audit(s, at=self.now(), action="rems_setting_updated", actor=actor)
+        return details

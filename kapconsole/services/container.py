@@ -33,7 +33,7 @@ class Services:
         self.integrity = IntegrityService(db, clock)
         self.audit = AuditService(db, clock)
         self.board = BoardService(db, clock)
-        self.rems = RemsService(db, self.records, clock)
+        self.rems = RemsService(db, self.records, self.clinic, clock)
 
     @cached_property
     def reports(self) -> ReportService:

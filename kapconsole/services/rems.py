@@ -7,10 +7,8 @@ about the session rather than part of the clinical record.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +28,8 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.clinic import ClinicService
 from kapconsole.services.record import RecordService
-
-SETTING_KEY = "rems_setting"
 
 
 def _require_esketamine(record: SessionRecord) -> None:
@@ -41,35 +38,19 @@ def _require_esketamine(record: SessionRecord) -> None:
 
 
 class RemsService(ServiceBase):
-    def __init__(self, db: Any, records: RecordService, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Any, records: RecordService, clinic: ClinicService, clock: Clock = system_clock) -> None:
         super().__init__(db, clock)
         self.records = records
+        self.clinic = clinic
 
     # ----- the treatment setting (clinic settings) -----------------------------------------------------
     def setting(self) -> rems_form.SettingDetails:
-        with self.db.read() as s:
-            text = repo.get_setting(s, SETTING_KEY)
-        if not text:
-            return rems_form.SettingDetails()
-        data = json.loads(text)
-        return rems_form.SettingDetails(**{k: str(data.get(k, "")) for k in ("name", "address", "phone",
-                                                                            "certification")})
+        return self.clinic.rems_setting()
 
     def update_setting(self, actor: Actor, *, name: str, address: str, phone: str = "",
                        certification: str) -> rems_form.SettingDetails:
-        """Administrators record the setting's name, address, phone and REMS certification number."""
-        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
-        details = rems_form.SettingDetails(
-            name=v.text("setting name", name, required=True),
-            address=v.text("setting address", address, limit=v.REASON_TEXT, required=True),
-            phone=rems.clean_answer("clinician_contact", phone) if phone.strip() else "",
-            certification=v.text("REMS certification number", certification, limit=64, required=True),
-        )
-        with self.db.write() as s:
-            repo.set_setting(s, SETTING_KEY, json.dumps(asdict(details), ensure_ascii=False), at=self.now(),
-                             by=actor.staff_id)
-            repo.add_audit(s, at=self.now(), action="rems_setting_updated", actor=actor)
-        return details
+        return self.clinic.update_rems_setting(actor, name=name, address=address, phone=phone,
+                                               certification=certification)
 
     # ----- devices -------------------------------------------------------------------------------------
     def device_status(self, actor: Actor | None, session_id: int) -> esketamine.DeviceStatus:
@@ -134,6 +115,9 @@ class RemsService(ServiceBase):
         person confirmed as still true.
         """
         start: dict[str, datetime | None] = {}
+        # A session ended early after a device still needs its form: its answers may be completed after it
+        # closed, with the rights of a correction (kept, attributed and shown as entered after closing).
+        closed = self.clinic.session(session_id).state.is_closed
 
         def check(_s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
@@ -152,8 +136,9 @@ class RemsService(ServiceBase):
         def payload(_p: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
             return rems.answers_payload(answers, confirmed_carried, session_start=start.get("at"), now=self.now())
 
-        return self.records._append(actor, session_id, Action.CHART, EntryKind.REMS_ANSWERS, payload, check=check,
-                                    needs_record=True, audit="rems_answers_recorded")
+        return self.records._append(actor, session_id, Action.AMEND if closed else Action.CHART,
+                                    EntryKind.REMS_ANSWERS, payload, check=check, needs_record=True,
+                                    audit="rems_answers_recorded")
 
     def prefill(self, actor: Actor | None, session_id: int) -> dict[str, rems.Prefill]:
         """Starting values from the client's previous esketamine session with REMS answers, for the questions

@@ -256,3 +256,34 @@ def test_phase_progression() -> None:
     assert rems.next_in_phase("induction", 8) == ("maintenance_weekly", 1)
     assert rems.next_in_phase("maintenance_weekly", 4) == ("maintenance", 1)
     assert rems.next_in_phase("maintenance", 30) == ("maintenance", 31)
+
+
+def test_a_session_ended_early_after_a_device_still_gets_its_form(services: Services, staff: dict[str, Actor],
+                                                                  clock: FakeClock) -> None:
+    nurse, doctor = staff["medical"], staff["supervisor"]
+    services.rems.update_setting(staff["administrator"], **SETTING)
+    sid = esketamine_checklist_done(services, staff, clock, identifier="ESK-EE")
+    services.rems.record_answers(nurse, sid, PREDOSE_ANSWERS)
+    services.records.record_vitals(nurse, sid, {"sbp": 128, "dbp": 80, "hr": 74, "spo2": 98, "rr": 14})
+    services.rems.record_device(nurse, sid, device_lot="D1", ordered_by=doctor.staff_id)
+    clock.advance(minutes=40)
+    services.records.record_vitals(nurse, sid, {"sbp": 182, "dbp": 104, "hr": 96, "spo2": 97, "rr": 16})
+    services.records.record_scale(nurse, sid, "moaas", 4)
+    services.records.record_scale(nurse, sid, "dissociation", 3)
+    clock.advance(minutes=80)
+    services.records.record_vitals(nurse, sid, {"sbp": 132, "dbp": 84, "hr": 80, "spo2": 98, "rr": 14})
+    services.records.record_scale(nurse, sid, "moaas", 5)
+    services.records.record_scale(nurse, sid, "dissociation", 0)
+    clock.advance(minutes=5)
+    services.records.end_early(nurse, sid, "adverse_event", "Hypertensive response; second device not given")
+    (item,) = services.rems.filings(doctor)
+    assert item.session_id == sid
+    answers = {**form_answers(clock.now), "serious_adverse_event": True,
+               "serious_adverse_event_detail": "Blood pressure 182/104 at 40 minutes"}
+    services.rems.record_answers(nurse, sid, answers)  # after the session closed
+    form = services.rems.form(doctor, sid)
+    assert form.dose_mg == 28 and form.devices_given == 1 and form.devices_planned == 3
+    assert form.complete, (form.missing_answers, form.missing_record, form.missing_details)
+    services.rems.mark_submitted(nurse, sid, submitted_on=clock.now.astimezone().date(), method="fax")
+    assert services.rems.filings(doctor) == []
+    assert services.integrity.verify(sid).problems == ()
