@@ -205,6 +205,27 @@ def answers_of(record: SessionRecord) -> dict[str, Answer]:
     return result
 
 
+def describe_answers(payload: Mapping[str, Any]) -> str:
+    """One line for a ``rems_answers`` entry: each question and its answer; carried-over ones confirmed."""
+    def shown(key: str, value: Any) -> str:
+        q = BY_KEY.get(key)
+        if q is None:
+            return f"{key}: {value}"
+        if q.kind is Kind.YESNO:
+            text = "yes" if value else "no"
+        elif q.kind is Kind.PHASE:
+            text = Phase(value).label if value in {p.value for p in Phase} else str(value)
+        elif q.kind is Kind.TIME and isinstance(value, str):
+            text = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone().strftime("%H:%M")
+        else:
+            text = str(value)
+        return f"{q.label}: {text}" + (" (carried over, confirmed)" if key in confirmed else "")
+
+    confirmed = set(payload.get("confirmed_carried", ()))
+    answers = payload.get("answers", {})
+    return "REMS — " + "; ".join(shown(k, v) for k, v in answers.items())
+
+
 def _needed(stage: Stage, values: Mapping[str, Any]) -> list[Question]:
     return [q for q in QUESTIONS if q.stage is stage and (not q.when_yes or values.get(q.when_yes) is True)]
 

@@ -86,6 +86,8 @@ class RemsForm:
     bp_predose: BpReading | None
     bp_40min: BpReading | None
     bp_before_completion: BpReading | None
+    #: Pre-dose readings above the label's hold (140/90) before the one the dose went ahead on: the recheck.
+    bp_held: tuple[BpReading, ...]
     # Effects during monitoring
     sedation: Episode
     dissociation: Episode
@@ -161,6 +163,12 @@ def bp_readings(record: SessionRecord, first: datetime | None
     later = [c for c in after if forty is not None and (c.at, c.entry.seq) > (forty.at, forty.entry.seq)]
     return (_reading(before[-1], first) if before else None, _reading(forty, first) if forty else None,
             _reading(later[-1], first) if later else None)
+
+
+def _held(record: SessionRecord, first: datetime | None) -> list[BpReading]:
+    rules = esketamine.RULES
+    return [_reading(c, first) for c in _bp_readings(record) if (first is None or c.at <= first)
+            and (c.payload["sbp"] > rules.predose_sbp or c.payload["dbp"] > rules.predose_dbp)]
 
 
 def _scale_episode(record: SessionRecord, scale: Scale, first: datetime, present: Any, resolved: Any
@@ -313,6 +321,7 @@ def build(record: SessionRecord, setting: SettingDetails) -> RemsForm:
         bp_predose=pre,
         bp_40min=forty,
         bp_before_completion=last,
+        bp_held=tuple(r for r in _held(record, first) if pre is None or r.at < pre.at),
         sedation=sedation,
         dissociation=dissociation,
         respiratory_depression=resp,

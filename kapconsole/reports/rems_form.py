@@ -156,7 +156,12 @@ def story(form: RemsForm, now: datetime) -> list[Flowable]:
         _fields([("Escort", a.get("escort_name")), ("Escort's contact number", a.get("escort_contact")),
                  ("Transport home", a.get("transport"))]),
     ]))
-    flow.append(_section(5, "Blood pressure", [_bp_table(form)]))
+    bp: list[Flowable] = [_bp_table(form)]
+    if form.bp_held:
+        held = ", ".join(f"{r.text} at {_clock(r.at)}" for r in form.bp_held)
+        bp.append(st.para(st.markup(f"Dose held for a pre-dose reading above 140/90 and rechecked: {held}."),
+                          st.Styles.small))
+    flow.append(_section(5, "Blood pressure", bp))
     during: list[tuple[str, object]] = [
         *_episode_rows("Sedation", form.sedation),
         *_episode_rows("Dissociation", form.dissociation),

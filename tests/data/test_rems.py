@@ -139,6 +139,8 @@ def test_answers_are_validated_and_a_later_answer_replaces_an_earlier(services: 
     assert answers["med_maois"].value is False and answers["rems_patient_id"].value == "RP-1"
     entries = [e for e in services.records.record(nurse, sid).entries if e.kind is EntryKind.REMS_ANSWERS]
     assert len(entries) == 2 and entries[0].payload["answers"] == {"rems_patient_id": "RP-1", "med_maois": True}
+    assert rems.describe_answers(entries[0].payload) == ("REMS — REMS patient ID (patient enrolled in the REMS): "
+                                                         "RP-1; Taking MAOIs: yes")
     # A ketamine session has no REMS answers.
     from tests.data.helpers import in_checklist
 
@@ -287,3 +289,12 @@ def test_a_session_ended_early_after_a_device_still_gets_its_form(services: Serv
     services.rems.mark_submitted(nurse, sid, submitted_on=clock.now.astimezone().date(), method="fax")
     assert services.rems.filings(doctor) == []
     assert services.integrity.verify(sid).problems == ()
+
+
+def test_the_form_shows_the_bp_hold_and_recheck(services: Services, staff: dict[str, Actor], clock: FakeClock) -> None:
+    sid = chart_84mg(services, staff, clock)
+    form = services.rems.form(staff["supervisor"], sid)
+    assert [r.text for r in form.bp_held] == ["150/94 mmHg"]
+    assert form.bp_predose is not None and form.bp_predose.text == "134/84 mmHg"
+    text = _text(services.rems.form_pdf(staff["supervisor"], sid))
+    assert "Dose held for a pre-dose reading above 140/90 and rechecked: 150/94 mmHg at" in text

@@ -181,6 +181,18 @@ def test_an_84mg_esketamine_session_from_the_keyboard(qtbot, sqlite_services: Se
     with pytest.raises(RemsIncomplete):
         services.discharge.sign(staff["supervisor"], sid, password=PASSWORD, seen_chain_head=head)
 
+    # The discharge dialog says why it cannot be signed yet.
+    from kapconsole.ui.discharge.discharge_view import DischargeDialog
+
+    window.state.set_actor(staff["supervisor"])  # the supervisor steps in to sign
+    discharge = DischargeDialog(window.state, window.controller, window)
+    discharge.open()
+    qtbot.waitUntil(lambda: "REMS answers needed before signing" in discharge.sign_hint.text(), timeout=5000)
+    assert not discharge.sign_button.isEnabled()
+    assert "Respiratory depression during monitoring" in discharge.sign_hint.text()
+    discharge.reject()
+    window.state.set_actor(staff["medical"])
+
     # The monitoring form's answers, typed on the session screen's REMS dialog.
     dialog = open_rems(qtbot, window, session.timeline.table)
     assert "Respiratory depression during monitoring" in dialog.missing.text()

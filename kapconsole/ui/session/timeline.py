@@ -36,6 +36,7 @@ from kapconsole.domain.entries import AMENDABLE
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rems import describe_answers
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import row_table
 
@@ -55,7 +56,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
     "Amendments": frozenset({EntryKind.AMENDMENT}),
     "Checklist and state": frozenset(
         {EntryKind.CHECKLIST, EntryKind.OVERRIDE, EntryKind.STATE, EntryKind.DISCHARGE_ASSESSMENT,
-         EntryKind.SIGNATURE}
+         EntryKind.SIGNATURE, EntryKind.REMS_ANSWERS}
     ),
 }
 
@@ -112,6 +113,10 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
         text = f"{p.get('drug', '')} {_num(p.get('dose', ''))} {p.get('unit', '')}, {_label(Route, p.get('route'))}"
         if p.get("lot"):
             text += f", lot {p['lot']}"
+        if p.get("device"):
+            text += f", device {p['device']} of {p.get('devices_planned', '?')}, device lot {p.get('device_lot', '')}"
+            if p.get("early_reason"):
+                text += f" (early: {p['early_reason']})"
         return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
     if kind is EntryKind.SCALE:
         return f"{_label(Scale, p.get('scale'))}: {_num(p.get('score', ''))}"
@@ -132,6 +137,8 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
         return f"Signed: {p.get('meaning', '')}".rstrip(": ")
     if kind is EntryKind.DISCHARGE_ASSESSMENT:
         return "Discharge assessment: " + ("ready" if p.get("ready") else "not ready")
+    if kind is EntryKind.REMS_ANSWERS:
+        return describe_answers(p)
     return ", ".join(f"{k}: {v}" for k, v in p.items())
 
 
