@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kapconsole.domain.errors import ValidationError
 from kapconsole.domain.protocol import ChecklistItem, DischargeRules, Limits, ProtocolSettings, VitalsSchedule
@@ -138,16 +138,6 @@ def device_status(record: SessionRecord) -> DeviceStatus:
     last = given[-1].at if given else None
     nxt = None if last is None else last + timedelta(minutes=RULES.device_interval_minutes)
     return DeviceStatus(len(given), planned_devices(record), last, nxt)
-
-
-def device_payload(base: dict[str, Any], *, number: int, planned: int, early_reason: str) -> dict[str, Any]:
-    """An administration payload with the device's number, the devices planned and, if early, why."""
-    payload = dict(base)
-    payload["device"] = number
-    payload["devices_planned"] = planned
-    if early_reason:
-        payload["early_reason"] = early_reason
-    return payload
 
 
 def check_device(status: DeviceStatus, at: datetime, early_reason: str) -> None:

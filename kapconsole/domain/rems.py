@@ -19,15 +19,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from kapconsole.domain import validation as v
+from kapconsole.domain.entry_base import EntryContent, EntryLookup, register
+from kapconsole.domain.enums import EntryKind
 from kapconsole.domain.errors import IllegalTransition, ValidationError
 from kapconsole.domain.esketamine import RULES
 from kapconsole.domain.integrity import timestamp
 
 if TYPE_CHECKING:
     from kapconsole.domain.record import SessionRecord
-
-ENTRY_KIND = "rems_answers"
-
 
 class Phase(StrEnum):
     INDUCTION = "induction"
@@ -187,6 +186,33 @@ def answers_payload(answers: Mapping[str, object], confirmed_carried: list[str] 
     return {"answers": clean, "confirmed_carried": confirmed}
 
 
+@register
+@dataclass(frozen=True)
+class RemsAnswers(EntryContent):
+    """One ``rems_answers`` entry: the answers a person gave or confirmed, and which of them were carried over
+    from the previous session and confirmed as still true. Not amended: a later answer replaces an earlier."""
+
+    kind = EntryKind.REMS_ANSWERS
+    answers: Mapping[str, Any]
+    confirmed_carried: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, answers: Mapping[str, object], confirmed_carried: list[str] | tuple[str, ...] = (), *,
+              session_start: datetime | None = None, now: datetime | None = None) -> RemsAnswers:
+        payload = answers_payload(answers, confirmed_carried, session_start=session_start, now=now)
+        return cls(payload["answers"], tuple(payload["confirmed_carried"]))
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"answers": dict(self.answers), "confirmed_carried": list(self.confirmed_carried)}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> RemsAnswers:
+        return cls(dict(payload["answers"]), tuple(payload.get("confirmed_carried", ())))
+
+    def describe(self, record: EntryLookup | None = None) -> str:
+        return describe_answers(self.to_payload())
+
+
 @dataclass(frozen=True)
 class Answer:
     value: Any
@@ -196,10 +222,8 @@ class Answer:
 
 def answers_of(record: SessionRecord) -> dict[str, Answer]:
     """The session's REMS answers as they stand: per question, the latest answer given."""
-    from kapconsole.domain.enums import EntryKind
-
     result: dict[str, Answer] = {}
-    for c in record.current(EntryKind(ENTRY_KIND)):
+    for c in record.current(EntryKind.REMS_ANSWERS):
         for key, value in c.payload["answers"].items():
             result[key] = Answer(value, c.at, c.entry.author_name)
     return result
@@ -223,7 +247,9 @@ def describe_answers(payload: Mapping[str, Any]) -> str:
 
     confirmed = set(payload.get("confirmed_carried", ()))
     answers = payload.get("answers", {})
-    return "REMS — " + "; ".join(shown(k, v) for k, v in answers.items())
+    order = {q.key: n for n, q in enumerate(QUESTIONS)}
+    keys = sorted(answers, key=lambda k: (order.get(k, len(order)), k))  # in the form's order
+    return "REMS — " + "; ".join(shown(k, answers[k]) for k in keys)
 
 
 def _needed(stage: Stage, values: Mapping[str, Any]) -> list[Question]:
@@ -235,13 +261,20 @@ def missing(stage: Stage, values: Mapping[str, Any]) -> list[str]:
     return [q.label for q in _needed(stage, values) if values.get(q.key) is None]
 
 
-def predose_blockers(values: Mapping[str, Any]) -> list[str]:
-    """Why the REMS answers do not let the first device be given (empty when they do)."""
-    blockers = [f"REMS answer missing: {label}" for label in missing(Stage.PREDOSE, values)]
+def predose_blocker_items(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Why the REMS answers do not let the first device be given, as (question key, label, message)."""
+    items = [(q.key, q.label, f"REMS answer missing: {q.label}") for q in _needed(Stage.PREDOSE, values)
+             if values.get(q.key) is None]
     for q in QUESTIONS:
         if q.proceed is not None and q.key in values and values[q.key] is not q.proceed:
-            blockers.append(f"REMS: the dose waits — {q.label.lower()}: {'yes' if values[q.key] else 'no'}")
-    return blockers
+            items.append((q.key, q.label,
+                          f"REMS: the dose waits — {q.label.lower()}: {'yes' if values[q.key] else 'no'}"))
+    return items
+
+
+def predose_blockers(values: Mapping[str, Any]) -> list[str]:
+    """Why the REMS answers do not let the first device be given (empty when they do)."""
+    return [message for _key, _label, message in predose_blocker_items(values)]
 
 
 # ----- pre-fill ----------------------------------------------------------------------------------------------

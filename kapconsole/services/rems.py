@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import EntryRow, RemsFilingRow, SessionRow, StaffRow
-from kapconsole.domain import entries as build
 from kapconsole.domain import esketamine, rems, rems_form
 from kapconsole.domain import validation as v
+from kapconsole.domain.entries import Administration
+from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, SessionState
 from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
 from kapconsole.domain.protocol import ProtocolSettings
@@ -73,7 +75,7 @@ class RemsService(ServiceBase):
             _require_esketamine(record)
             blockers = record.dosing_blockers()
             if blockers:
-                raise IllegalTransition("dosing is blocked: " + "; ".join(blockers))
+                raise IllegalTransition("dosing is blocked: " + "; ".join(b.message for b in blockers))
             for field, sid in (("ordered by", ordered_by), ("given by", given)):
                 person = s.get(StaffRow, sid)
                 if person is None or not person.active:
@@ -81,25 +83,25 @@ class RemsService(ServiceBase):
                 names[sid] = person.name
             status["now"] = esketamine.device_status(record)
 
-        def payload(_p: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
+        def content(_p: ProtocolSettings, at: datetime) -> EntryContent:
             current = status["now"]
             esketamine.check_device(current, at, reason)
             early = reason if current.next_allowed_at is not None and at < current.next_allowed_at else ""
-            base = build.administration(drug=esketamine.DRUG, route=Route.INTRANASAL.value,
+            base = Administration.build(drug=esketamine.DRUG, route=Route.INTRANASAL.value,
                                         dose=esketamine.RULES.device_mg, unit="mg", device_lot=device_lot,
                                         started_at=at, ordered_by=ordered_by, ordered_by_name=names[ordered_by],
                                         given_by=given, given_by_name=names[given])
-            return esketamine.device_payload(base, number=current.given + 1, planned=current.planned,
-                                             early_reason=early)
+            return replace(base, device=current.given + 1, devices_planned=current.planned, early_reason=early)
 
-        def first_device_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> None:
+        def first_device_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> Entry | None:
             if SessionState(row.state) is SessionState.CHECKLIST:
-                self.records._transition(s, row, actor, SessionState.MONITORING, reason="first device given",
-                                         at=entry.observed_at)
+                return self.records._transition(s, row, actor, SessionState.MONITORING, reason="first device given",
+                                                at=entry.observed_at)
+            return None
 
-        return self.records._append(actor, session_id, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
-                                    observed_at=observed_at, check=check, needs_record=True,
-                                    after=first_device_starts_monitoring, audit="esketamine_device_recorded")
+        return self.records._append(actor, session_id, Action.RECORD_DOSE, content, observed_at=observed_at,
+                                    check=check, needs_record=True, after=first_device_starts_monitoring,
+                                    audit="esketamine_device_recorded")
 
     # ----- REMS answers --------------------------------------------------------------------------------
     def answers(self, actor: Actor | None, session_id: int) -> dict[str, rems.Answer]:
@@ -133,12 +135,11 @@ class RemsService(ServiceBase):
                                       f"at least {minutes} minutes after the last device "
                                       f"({earliest.astimezone():%H:%M})")
 
-        def payload(_p: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
-            return rems.answers_payload(answers, confirmed_carried, session_start=start.get("at"), now=self.now())
+        def content(_p: ProtocolSettings, _at: datetime) -> EntryContent:
+            return rems.RemsAnswers.build(answers, confirmed_carried, session_start=start.get("at"), now=self.now())
 
-        return self.records._append(actor, session_id, Action.AMEND if closed else Action.CHART,
-                                    EntryKind.REMS_ANSWERS, payload, check=check, needs_record=True,
-                                    audit="rems_answers_recorded")
+        return self.records._append(actor, session_id, Action.AMEND if closed else Action.CHART, content,
+                                    check=check, needs_record=True, audit="rems_answers_recorded")
 
     def prefill(self, actor: Actor | None, session_id: int) -> dict[str, rems.Prefill]:
         """Starting values from the client's previous esketamine session with REMS answers, for the questions
