@@ -66,6 +66,14 @@ class EsketamineRules:
 RULES = EsketamineRules()
 
 
+def check_plan(dose: float | None, unit: str) -> None:
+    """An esketamine session is planned in mg, for a dose the label lists (56 or 84 mg)."""
+    if unit.strip() != "mg":
+        raise ValidationError("unit", unit, "esketamine is planned in mg (28 mg a device)")
+    if dose is not None:
+        RULES.devices_for(dose)
+
+
 def _checklist(base: Sequence[ChecklistItem]) -> tuple[ChecklistItem, ...]:
     """The clinic's checklist, without the items the REMS answers ask in their own, typed form.
 

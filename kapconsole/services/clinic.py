@@ -14,7 +14,7 @@ from kapconsole.data.models import ClientRow, CourseRow, SessionRow, SessionStaf
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
-from kapconsole.domain.esketamine import RULES
+from kapconsole.domain.esketamine import check_plan
 from kapconsole.domain.integrity import GENESIS
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.rems import clean_answer
@@ -116,8 +116,8 @@ class ClinicService(ServiceBase):
                 number = (s.scalar(select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course_id))
                           or 0) + 1
             protocol = ProtocolSettings.from_json(repo.get_setting(s, PROTOCOL_KEY)).for_route(route_value.value)
-            if route_value is Route.INTRANASAL and dose is not None:
-                RULES.devices_for(dose)  # 56 or 84 mg: two or three devices
+            if route_value is Route.INTRANASAL:
+                check_plan(dose, planned_unit)  # 56 or 84 mg: two or three devices
             row = SessionRow(
                 client_id=client_id, course_id=course_id, number_in_course=number, room=room,
                 workstation=v.text("workstation", workstation, limit=128), route=route_value.value,

@@ -49,6 +49,11 @@ def test_esketamine_sessions_are_planned_under_the_esketamine_protocol(services:
     assert protocol.schedule.first_phase_interval == 20  # a reading falls at 40 minutes
     with pytest.raises(ValidationError, match="56 mg or 84 mg"):
         esketamine_planned(services, staff["medical"], clock, identifier="ESK-2", dose=70)
+    client = services.clinic.add_client(staff["medical"], identifier="ESK-3", name="Per Unit")
+    with pytest.raises(ValidationError, match="planned in mg"):
+        services.clinic.plan_session(staff["medical"], client_id=client.id, room="Room 2", route="intranasal",
+                                     planned_drug="Esketamine", planned_dose=84, planned_unit="mg/kg",
+                                     scheduled_at=clock.now)
 
 
 def test_an_84mg_session_devices_hold_recheck_and_the_signature_gate(services: Services, staff: dict[str, Actor],
