@@ -261,6 +261,10 @@ class RemsDialog(QDialog):
         if "clinician_name" not in self.answers and "clinician_name" not in self.carried and actor is not None:
             self.fields["clinician_name"].set_value(actor.name.split(",")[0])
             self.status["clinician_name"].setText("you (not saved yet)")
+        now = self.state.services.rems.now()
+        for field in self.fields.values():
+            if field.set_box is not None and not field.set_box.isChecked():
+                field.widget.setProperty("dateTime", to_qdatetime(now))  # a start for the person to adjust
         ready = self.fields["ready_to_leave_at"]
         if "ready_to_leave_at" not in self.answers and form.earliest_ready_at is not None:
             ready.set_value(form.earliest_ready_at)
@@ -277,8 +281,14 @@ class RemsDialog(QDialog):
 
     def _show_missing(self, form: RemsForm) -> None:
         lines = []
-        if form.missing_answers:
-            lines.append("Answers missing: " + "; ".join(form.missing_answers))
+        predose = {q.label for q in QUESTIONS if q.stage is Stage.PREDOSE}
+        if form.devices_given == 0:
+            # Before the first device only the pre-dose questions matter; the form's questions come later.
+            waiting = [label for label in form.missing_answers if label in predose]
+            if waiting:
+                lines.append(f"Before the first device ({len(waiting)}): " + "; ".join(waiting))
+        elif form.missing_answers:
+            lines.append(f"Answers missing ({len(form.missing_answers)}): " + "; ".join(form.missing_answers))
         if form.missing_record:
             lines.append("From the record: " + "; ".join(form.missing_record))
         if form.missing_details:
