@@ -209,18 +209,22 @@ class RemsService(ServiceBase):
             require(actor.roles, Action.VIEW_RECORD, actor.name)
         day = today or self.now().astimezone().date()
         with self.db.read() as s:
-            first_device = (select(EntryRow.session_id, func.min(EntryRow.observed_at).label("first_at"))
-                            .where(EntryRow.kind == EntryKind.ADMINISTRATION.value)
-                            .group_by(EntryRow.session_id).subquery())
-            rows = s.execute(
-                select(SessionRow, first_device.c.first_at, RemsFilingRow)
-                .join(first_device, first_device.c.session_id == SessionRow.id)
-                .outerjoin(RemsFilingRow, RemsFilingRow.session_id == SessionRow.id)
-                .where(SessionRow.route == Route.INTRANASAL.value)
-            ).unique().all()
-            items = [self._item(row, first_at, filing, day) for row, first_at, filing in rows]
-        if not include_filed:
-            items = [i for i in items if i.submission is None]
+            # Only esketamine sessions (and, unless asked, only those not filed): the entries scanned for the
+            # first device are those sessions' administrations, found through the (session, kind) index.
+            stmt = (select(SessionRow, RemsFilingRow)
+                    .outerjoin(RemsFilingRow, RemsFilingRow.session_id == SessionRow.id)
+                    .where(SessionRow.route == Route.INTRANASAL.value))
+            if not include_filed:
+                stmt = stmt.where(RemsFilingRow.id.is_(None))
+            sessions = s.execute(stmt).unique().all()
+            ids = [row.id for row, _filing in sessions]
+            first: dict[int, datetime] = {}
+            if ids:
+                first = dict(s.execute(
+                    select(EntryRow.session_id, func.min(EntryRow.observed_at))
+                    .where(EntryRow.session_id.in_(ids), EntryRow.kind == EntryKind.ADMINISTRATION.value)
+                    .group_by(EntryRow.session_id)).tuples().all())
+            items = [self._item(row, first[row.id], filing, day) for row, filing in sessions if row.id in first]
         return sorted(items, key=lambda i: (i.due_on, i.session_id))
 
     def _item(self, row: SessionRow, first_at: datetime, filing: RemsFilingRow | None,
