@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -81,13 +82,18 @@ def administration(*, drug: str, route: str, dose: object, unit: str, lot: str =
 
 
 def vitals_reading(values: dict[str, Any], protocol: ProtocolSettings, *, source: str = "manual",
-                   confirmed_by: int | None = None) -> dict[str, Any]:
+                   confirmed_by: int | None = None, device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A vitals reading. ``device``: for a confirmed monitor reading, which device, its time and readings."""
     clean: dict[str, Any] = dict(v.vitals(values, protocol))
     clean["source"] = v.choice("source", source, VitalsSource).value
     # Monitor artefacts are common: a device reading counts as charted only once staff confirm it.
     if clean["source"] == VitalsSource.DEVICE.value and confirmed_by is None:
         raise ValidationError("confirmed by", None, "a device reading must be confirmed by a person")
     clean["confirmed_by"] = confirmed_by
+    if device is not None:
+        if clean["source"] != VitalsSource.DEVICE.value:
+            raise ValidationError("device", device.get("name"), "only a device reading names a device")
+        clean["device"] = dict(device)
     return clean
 
 

@@ -222,12 +222,17 @@ class RecordService(ServiceBase):
 
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
-                      confirmed_by: int | None = None, observed_at: datetime | None = None) -> Entry:
-        """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record."""
+                      confirmed_by: int | None = None, observed_at: datetime | None = None,
+                      device: Mapping[str, Any] | None = None,
+                      after: Callable[[Session, SessionRow, Entry], None] | None = None) -> Entry:
+        """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record.
+
+        ``device`` names the monitor of a confirmed device reading; ``after`` runs in the same unit of work.
+        """
         return self._append(actor, session_id, Action.CHART, EntryKind.VITALS,
                             lambda p, _a: build.vitals_reading(dict(values), p, source=source,
-                                                               confirmed_by=confirmed_by),
-                            observed_at=observed_at)
+                                                               confirmed_by=confirmed_by, device=device),
+                            observed_at=observed_at, after=after)
 
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
                            description: str = "", observed_at: datetime | None = None) -> Entry:
@@ -250,10 +255,11 @@ class RecordService(ServiceBase):
                             observed_at=observed_at, check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
-                           for_integration: bool = False, observed_at: datetime | None = None) -> Entry:
+                           for_integration: bool = False, observed_at: datetime | None = None,
+                           after: Callable[[Session, SessionRow, Entry], None] | None = None) -> Entry:
         payload = build.observation(category, text, for_integration=for_integration)
         return self._append(actor, session_id, Action.CHART, EntryKind.OBSERVATION, lambda _p, _a: payload,
-                            observed_at=observed_at)
+                            observed_at=observed_at, after=after)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
                      observed_at: datetime | None = None) -> Entry:
@@ -313,7 +319,7 @@ def _rebuild(target: Entry, content: dict[str, Any], protocol: ProtocolSettings)
     kind = target.kind
     if kind is EntryKind.VITALS:
         return build.vitals_reading(content, protocol, source=old.get("source", "manual"),
-                                    confirmed_by=old.get("confirmed_by"))
+                                    confirmed_by=old.get("confirmed_by"), device=old.get("device"))
     if kind is EntryKind.OBSERVATION:
         merged = {**old, **content}
         return build.observation(merged["category"], merged["text"], for_integration=merged["for_integration"],
