@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
+    from kapconsole import cli_monitor
+
+    cli_monitor.add_parser(sub, DB_HELP)
     return p
 
 
@@ -192,7 +195,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"session {problem.session_id}: {problem.message}")
     verdict = "OK" if result.ok else f"FAILED: {len(result.problems)} problem(s)"
     print(f"{verdict} — {result.sessions_checked} session(s), {result.entries_checked} entries checked")
-    return 0 if result.ok else 1
+    stream = services.monitor.verify()
+    for problem in stream.problems:
+        print(problem.message)
+    if stream.digests or stream.undigested:
+        print(f"{'OK' if stream.ok else 'FAILED'} — device stream: {stream.digests} digest(s), {stream.readings} "
+              f"readings checked, {stream.undigested} not yet sealed")
+    return 0 if result.ok and stream.ok else 1
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -271,7 +280,13 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(getattr(args, "database", None))
 
 
-COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from kapconsole import cli_monitor
+
+    return cli_monitor.run(args, _open, _secret, CLI_WORKSTATION)
+
+
+COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
             "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
 
 
