@@ -127,3 +127,21 @@ def test_suspect_value_needs_a_second_enter_and_an_artefact_is_rejected_with_a_r
     assert spo2.text() == ""
     # The rest of the row is still offered; the rejected SpO2 is not.
     qtbot.waitUntil(lambda: view.vitals.offer is not None and "spo2" not in view.vitals.offer.values, timeout=10000)
+
+
+def test_board_shows_each_rooms_monitor_state(live: Live, qtbot: QtBot) -> None:
+    from kapconsole.ui.board.board_view import BoardView
+
+    live.services.monitor.add_device(live.staff["administrator"], name="Room 2 monitor", room="Room 2",
+                                     identity_kind="bed", identity="KAP^Room 2^1")
+    send(live, 3)
+    board = BoardView(live.state)
+    qtbot.addWidget(board)
+    board.show()
+    qtbot.waitExposed(board)
+    label = board.findChild(QLabel, "boardMonitors")
+    qtbot.waitUntil(lambda: "Room 1: Monitor Bed 1 monitor: connected" in label.text(), timeout=10000)
+    assert "Room 2: Monitor Room 2 monitor: no message yet" in label.text()
+    live.clock.advance(minutes=3)
+    qtbot.waitUntil(lambda: "NOT CONNECTED, last message 3 min ago" in label.text(), timeout=10000)
+    board.hide()
