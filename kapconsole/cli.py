@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
                        description="Create a demo clinic (staff of every role, rooms with sessions in every state, "
                                    "a course in progress, a signed three-hour session) and print the demo logins.")
     d.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
+    d.add_argument("--live-monitor", action="store_true",
+                   help="then run a monitor listener and a simulated bedside monitor for Room 2 until Ctrl+C "
+                        "(the demo's session there shows a live stream); on a demo database already seeded, "
+                        "only this")
+    d.add_argument("--monitor-port", type=int, default=2575, help="the listener's port for --live-monitor")
 
     s = sub.add_parser("sessions", help="list sessions, one a line",
                        description="List sessions, newest first: id, date, room, client, state.")
@@ -160,12 +165,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from kapconsole.services.demo import seed_demo
 
     services = _open(args, create=True)
+    if args.live_monitor and services.monitor.devices():
+        from kapconsole import cli_monitor
+
+        return cli_monitor.live_demo(services, args.monitor_port)
     summary = seed_demo(services)
     print(f"Demo clinic created in {services.database_name}: {summary.sessions} sessions.")
     print(f"Logins (password for all: {summary.password}):")
     for login, name, roles in summary.logins:
         print(f"  {login:<16} {name:<20} {roles}")
     print(f"Signed three-hour session: {summary.signed_session_id}")
+    if args.live_monitor:
+        from kapconsole import cli_monitor
+
+        return cli_monitor.live_demo(services, args.monitor_port)
     return 0
 
 

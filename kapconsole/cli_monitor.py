@@ -175,3 +175,42 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"sent {stats.sent}, acknowledged {stats.acked}, rejected {stats.rejected}, re-sent {stats.resent}, "
           f"cut {stats.cuts}")
     return 0 if stats.rejected == 0 else 1
+
+
+def live_demo(services: Any, port: int) -> int:
+    """The demo clinic's live monitor: a listener and a simulated monitor in Room 2, until Ctrl+C."""
+    import asyncio
+    import contextlib
+    import signal
+
+    from kapconsole.services.demo import DEMO_MONITOR_ROOM
+    from kapconsole.services.monitor.ingest import MonitorIngest
+    from kapconsole.services.monitor.listener import MonitorListener
+    from kapconsole.services.monitor.simulate import MessageFactory, Style, send_stream, session_stream
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    active = [s for s in services.clinic.list_sessions(room=DEMO_MONITOR_ROOM, limit=20) if s.state.is_active]
+    dosed = services.records.record(None, active[0].id).first_dose_at if active else None
+    # The simulated client is as far into the session as the demo's: the blood pressure rise is at 20–40 min.
+    elapsed = (datetime.now(UTC) - dosed).total_seconds() / 60 if dosed is not None else 0.0
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        listener = MonitorListener(MonitorIngest(services.db, services.monitor.now), host="127.0.0.1", port=port,
+                                   workers=1 if services.db.is_sqlite else 2, seal=services.monitor.seal)
+        bound = await listener.start()
+        print(f"Live monitor for {DEMO_MONITOR_ROOM} on 127.0.0.1:{bound}: open the console, sign in as "
+              f"nurse.kim and open {DEMO_MONITOR_ROOM}. Ctrl+C stops it.", flush=True)
+        factory = MessageFactory(DEMO_MONITOR_ROOM, Style.MDC)
+        try:
+            await send_stream("127.0.0.1", bound, session_stream(factory, datetime.now(UTC), 8 * 3600,
+                                                                 elapsed_minutes=elapsed), speed=1.0, stop=stop)
+        finally:
+            await listener.close()
+
+    asyncio.run(main())
+    return 0

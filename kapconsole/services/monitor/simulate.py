@@ -160,12 +160,15 @@ class MessageFactory:
 
 
 def session_stream(factory: MessageFactory, start: datetime, seconds: int, *, seed: int = 1,
-                   cuff_every: int = 300) -> Iterator[tuple[datetime, bytes]]:
-    """(observation time, message) for ``seconds`` of a session from ``start``, one numerics set per second."""
+                   cuff_every: int = 300, elapsed_minutes: float = 0.0) -> Iterator[tuple[datetime, bytes]]:
+    """(observation time, message) for ``seconds`` of a session from ``start``, one numerics set per second.
+
+    ``elapsed_minutes``: how far into the session ``start`` is (the blood pressure rise is at 20–40 minutes).
+    """
     patient = Patient(random.Random(seed))
     for second in range(seconds):
         moment = start + timedelta(seconds=second)
-        minute = second / 60
+        minute = elapsed_minutes + second / 60
         values, flags = patient.numerics(minute)
         if second % cuff_every == 30:
             values.update(patient.cuff(minute))
