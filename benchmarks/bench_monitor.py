@@ -117,7 +117,7 @@ def _run_pair(url: str, seconds: int, speed: float) -> tuple[tuple[float, list[f
         services.close()
 
 
-def _ingest_rows(label: str, url: str) -> list[Result]:
+def _ingest_rows(label: str, url: str, paced_url: str) -> list[Result]:
     import logging
 
     logging.getLogger("kapconsole.monitor").setLevel(logging.WARNING)
@@ -130,7 +130,7 @@ def _ingest_rows(label: str, url: str) -> list[Result]:
                     [f"{acked} messages, each stored and committed before its ACK; 10 min of 8 rooms is "
                      f"{ROOMS * SIMULATED_SECONDS / 60 * 60 / took:.0f}× faster than real time"])
     lat_name = f"monitor ACK latency p99, {label} (received → stored → ACK, 8 rooms at 1 msg/s)"
-    (_t, lat, _a), (_et, elat, _ea), _stored = _run_pair(url, PACED_SECONDS, 1.0)
+    (_t, lat, _a), (_et, elat, _ea), _stored = _run_pair(paced_url, PACED_SECONDS, 1.0)
     ours, base = Stats.of(lat), Stats.of(elat)
     latency = Result(lat_name, describe(ours, p99=True), f"bare MLLP echo: {describe(base, p99=True)}",
                      ours.p99 / base.p99, f"p99 < {LATENCY_TARGET_MS:g} ms", ours.p99 * 1000 < LATENCY_TARGET_MS,
@@ -194,7 +194,8 @@ def _chart_row() -> Result:
 def run() -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
-        results += _ingest_rows("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}")
+        results += _ingest_rows("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}",
+                                f"sqlite:///{Path(folder) / 'paced.db'}")
     results += _guarded("PostgreSQL", _pg_rows)
     results.append(_chart_row())
     return results
@@ -207,15 +208,17 @@ def _pg_rows() -> list[Result]:
     from sqlalchemy.engine import make_url
 
     admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    name = f"kap_bench_{uuid.uuid4().hex[:10]}"
+    names = [f"kap_bench_{uuid.uuid4().hex[:10]}" for _ in range(2)]
     with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        return _ingest_rows("PostgreSQL", make_url(PG_ADMIN_URL).set(database=name).render_as_string(
-            hide_password=False))
+        urls = [make_url(PG_ADMIN_URL).set(database=n).render_as_string(hide_password=False) for n in names]
+        return _ingest_rows("PostgreSQL", urls[0], urls[1])
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _guarded(label: str, fn: Callable[[], list[Result]]) -> list[Result]:
