@@ -27,6 +27,8 @@ class Action(StrEnum):
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
     FILE_REMS_FORM = "file_rems_form"  # mark an esketamine monitoring form as submitted to the REMS
+    MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
+    VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
     @property
     def label(self) -> str:
@@ -55,6 +57,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
     Action.FILE_REMS_FORM: frozenset({_M, _S}),
+    Action.MANAGE_DEVICES: frozenset({_A}),
+    Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }
 
 

@@ -54,6 +54,8 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.EDIT_PROTOCOL: lambda a: services.clinic.update_protocol(a, ProtocolSettings()),
         Action.FILE_REMS_FORM: lambda a: services.rems.mark_submitted(a, fresh_dosed(), submitted_on=clock.now.date(),
                                                                       method="online"),
+        Action.MANAGE_DEVICES: lambda a: services.monitor.remove_device(a, f"no-such-monitor-{next(_ids)}"),
+        Action.VIEW_UNASSIGNED: lambda a: services.monitor.unassigned(a),
     }
 
 
