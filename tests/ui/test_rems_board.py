@@ -52,7 +52,7 @@ def test_the_board_and_today_show_the_forms_due_and_one_is_marked_submitted(qtbo
     assert panel.heading.text() == "REMS forms: 1 overdue, 1 due"
     rows = [(panel.model.index(r, 3).data(), panel.model.index(r, 0).data()) for r in range(2)]
     assert rows == [(str(overdue), "overdue by 2 days"), (str(due), "due in 7 days")]
-    assert panel.model.index(0, 4).data() == "Tomasz Nowak (ESK-OLD)"
+    assert panel.model.index(0, 4).data() == "TN (ESK-OLD)"  # initials, as on the board
 
     # Mark the overdue one submitted, from the keyboard.
     panel.table.setFocus()

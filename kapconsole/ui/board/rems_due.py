@@ -80,7 +80,9 @@ class RemsDueModel(RowsTableModel):
         if column == 3:
             return str(item.session_id)
         if column == 4:
-            return f"{item.client_name} ({item.client_identifier})"
+            # Initials and identifier, as on the board: the screen may be seen from the corridor.
+            initials = "".join(part[0] for part in item.client_name.split() if part)[:3].upper()
+            return f"{initials} ({item.client_identifier})"
         if column == 5:
             return item.room
         s = item.submission
