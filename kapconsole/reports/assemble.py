@@ -257,7 +257,9 @@ def vitals_rows(record: SessionRecord, clock: Clock) -> tuple[d.VitalsRow, ...]:
     ack_entries: dict[int, list[Entry]] = {}
     for c in record.current(EntryKind.ALERT_ACK):
         vid = int(c.payload["vitals"])
-        acks.setdefault(vid, []).append(f"acknowledged by {c.entry.author_name} at {clock(c.at).clock}")
+        note = str(c.payload.get("note", ""))
+        acks.setdefault(vid, []).append(f"acknowledged by {c.entry.author_name} at {clock(c.at).clock}"
+                                        + (f": {note}" if note else ""))
     for e in _of_kind(record, EntryKind.ALERT_ACK):
         ack_entries.setdefault(int(e.payload["vitals"]), []).append(e)
     rows = []

@@ -42,8 +42,8 @@ class PageDecorations:
 
     def __init__(self, data: ReportData) -> None:
         h = data.header
-        self.left = f"{h.clinic_name} · {data.title}"
-        self.right = f"Client {h.client_identifier} · session {h.session_date.isoformat()}"
+        self.left = st.plain(f"{h.clinic_name} · {data.title}")
+        self.right = st.plain(f"Client {h.client_identifier} · session {h.session_date.isoformat()}")
         self.draft = data.draft
 
     def __call__(self, canv: Canvas, _doc: object) -> None:

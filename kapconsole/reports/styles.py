@@ -1,28 +1,18 @@
-"""The one stylesheet of the integration summary: fonts, colours, paragraph and table styles, text markup.
+"""The one stylesheet of the integration summary: fonts, colours, paragraph and table styles.
 
-DejaVu Sans is registered once and embedded (subset) in every PDF, so any Latin, Greek, Cyrillic, Arabic or
-Hebrew text staff type prints as typed. Chinese, Japanese and Korean, which DejaVu lacks, print in WenQuanYi
-Micro Hei, also shipped and embedded (subset): registered the first time such a character appears.
+Fonts and how user text becomes printable live in :mod:`kapconsole.reports.fonts` and
+:mod:`kapconsole.reports.text`; their names are re-exported here for the layout code.
 """
 
 from __future__ import annotations
-
-import re
-import threading
-from functools import cache
-from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph
 
-from kapconsole.resources_path import resource_path
+from kapconsole.reports import fonts, text
 
 # ----- page geometry ------------------------------------------------------------------------------------------
 PAGE = A4
@@ -33,77 +23,12 @@ FRAME_WIDTH = PAGE[0] - 2 * MARGIN_X
 COLUMN_GAP = 4 * mm
 COLUMN_WIDTH = (FRAME_WIDTH - 2 * COLUMN_GAP) / 3  # the appendix's three columns
 
-# ----- fonts --------------------------------------------------------------------------------------------------
-SANS = "KapSans"
-SANS_BOLD = "KapSans-Bold"
-SANS_ITALIC = "KapSans-Oblique"
-_CJK = "KapCJK"  # CJK ideographs, kana, Hangul
-_lock = threading.Lock()
-_registered = False
-_cjk_registered = False
-
-
-def register_fonts() -> None:
-    """Register DejaVu Sans (regular, bold, oblique) as one family; safe to call from any thread, many times."""
-    global _registered
-    with _lock:
-        if _registered:
-            return
-        for name, file in ((SANS, "DejaVuSans.ttf"), (SANS_BOLD, "DejaVuSans-Bold.ttf"),
-                           (SANS_ITALIC, "DejaVuSans-Oblique.ttf")):
-            pdfmetrics.registerFont(TTFont(name, str(resource_path("fonts", file))))
-        pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS_ITALIC, boldItalic=SANS_BOLD)
-        _registered = True
-
-
-def _register_cjk() -> str:
-    global _cjk_registered
-    with _lock:
-        if not _cjk_registered:
-            path = resource_path("fonts", "wqy-microhei.ttc")
-            pdfmetrics.registerFont(TTFont(_CJK, str(path), subfontIndex=0))
-            _cjk_registered = True
-    return _CJK
-
-
-@cache
-def _covered() -> frozenset[int]:
-    register_fonts()
-    font = pdfmetrics.getFont(SANS)
-    return frozenset(font.face.charToGlyph)  # type: ignore[attr-defined]
-
-
-def _fallback(code: int) -> str | None:
-    hangul = 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F
-    han_kana = 0x2E80 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
-    return _register_cjk() if hangul or han_kana else None
-
-
-def markup(text: str) -> str:
-    """User text made safe for a Paragraph: escaped, line breaks kept, CJK runs in a font that has them."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.isascii():
-        return escape(text).replace("\n", "<br/>")
-    covered = _covered()
-    out: list[str] = []
-    run: list[str] = []
-    run_font: str | None = None
-
-    def flush() -> None:
-        if run:
-            chunk = escape("".join(run)).replace("\n", "<br/>")
-            out.append(f'<font name="{run_font}">{chunk}</font>' if run_font else chunk)
-            run.clear()
-
-    for ch in text:
-        code = ord(ch)
-        font = None if code in covered or code < 0x2E80 else _fallback(code)
-        if font != run_font:
-            flush()
-            run_font = font
-        run.append(ch)
-    flush()
-    return "".join(out)
+# ----- fonts (see kapconsole.reports.fonts) ---------------------------------------------------------------
+SANS, SANS_BOLD, SANS_ITALIC = fonts.SANS, fonts.SANS_BOLD, fonts.SANS_ITALIC
+register_fonts = fonts.register_fonts
+markup = text.markup
+para = text.para
+plain = text.plain
 
 
 # ----- colours ------------------------------------------------------------------------------------------------
@@ -180,21 +105,3 @@ def table_commands(*, compact: bool = False) -> list[tuple[object, ...]]:
         ("RIGHTPADDING", (0, 0), (-1, -1), 2 if compact else 3),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
     ]
-
-
-# ----- scripts that need shaping ------------------------------------------------------------------------------
-# Hebrew, Arabic, Syriac, Thaana, N'Ko and the Indic and South-East Asian scripts: their letters join or
-# reorder, and right-to-left text must be laid out as it is read. HarfBuzz does that, at a cost, so only the
-# paragraphs that hold such text are shaped.
-_COMPLEX = re.compile("[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\ufb1d-\ufdff\ufe70-\ufeff]")
-_shaped: dict[str, ParagraphStyle] = {}
-
-
-def para(text: str, style: ParagraphStyle, **kw: Any) -> Paragraph:
-    """A Paragraph of already escaped ``text``; shaped when the text holds a script that needs it."""
-    if _COMPLEX.search(text):
-        shaped = _shaped.get(style.name)
-        if shaped is None:
-            shaped = _shaped[style.name] = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
-        style = shaped
-    return Paragraph(text, style, **kw)
