@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from kapconsole.domain import outcomes
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import (
     EntryKind,
@@ -130,6 +131,24 @@ def scale_score(scale: str, score: object, *, instrument: str = "") -> dict[str,
     }
 
 
+def closing_note(*, state: str, words: str = "", themes: str = "", suggestions: str = "") -> dict[str, Any]:
+    """The therapist's closing note: the client's state and words at departure, themes, integration suggestions."""
+    payload = {
+        "state": v.text("client's state at departure", state, limit=v.LONG_TEXT, required=True),
+        "words": v.text("client's words", words, limit=v.LONG_TEXT),
+        "themes": v.text("themes", themes, limit=v.LONG_TEXT),
+        "suggestions": v.text("suggestions for integration", suggestions, limit=v.LONG_TEXT),
+    }
+    return payload
+
+
+def outcome_measure(instrument: str, items: list[object]) -> dict[str, Any]:
+    """An outcome measure's answers, with its total and band as scored when recorded."""
+    scored = outcomes.score(instrument, items)
+    return {"instrument": scored.instrument.value, "items": list(scored.items), "total": scored.total,
+            "band": scored.band}
+
+
 def alert_ack(vitals_entry_id: int, measures: list[str], note: str = "") -> dict[str, Any]:
     if not measures:
         raise ValidationError("alert", None, "name the alerting measures that are acknowledged")
@@ -162,5 +181,7 @@ AMENDABLE = frozenset(
         EntryKind.OBSERVATION,
         EntryKind.SCALE,
         EntryKind.ALERT_ACK,
+        EntryKind.CLOSING_NOTE,
+        EntryKind.OUTCOME_MEASURE,
     }
 )

@@ -7,6 +7,7 @@ from reportlab.graphics.renderPDF import draw as draw_drawing
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Table, TableStyle
@@ -166,3 +167,44 @@ def value_grid(pairs: list[tuple[str, str]], width: float, columns: int = 4) -> 
         commands.append(("BOTTOMPADDING", (0, r), (-1, r), 6))
     table.setStyle(TableStyle(commands))
     return table
+
+
+class Bookmark(Flowable):
+    """An entry of the PDF's outline (bookmarks) at this place, and an anchor a :class:`PageRef` can name."""
+
+    def __init__(self, title: str, key: str, level: int = 0) -> None:
+        super().__init__()
+        self.title, self.key, self.level = title, key, level
+        self.width = self.height = 0
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        mark = getattr(self.canv, "mark", None)
+        if mark is not None:
+            mark(self.key, self.title, self.level)
+
+
+class PageRef(Flowable):
+    """One line of text naming the page of a :class:`Bookmark` (``{page}``), filled in once every page is laid
+    out (the canvas holds pages back until then)."""
+
+    def __init__(self, text: str, key: str, style: ParagraphStyle) -> None:
+        super().__init__()
+        self.text, self.key, self.style = text, key, style
+        self.height = style.leading
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        return available_width, self.style.leading
+
+    def draw(self) -> None:
+        later = getattr(self.canv, "later", None)
+        x, y = self.canv.absolutePosition(self.style.leftIndent, self.style.leading - self.style.fontSize)
+        if later is not None:
+            later(self.key, self.text, x, y, self.style.fontName, self.style.fontSize, self.style.textColor)
+        else:
+            self.canv.setFont(self.style.fontName, self.style.fontSize)
+            self.canv.drawString(self.style.leftIndent, self.style.leading - self.style.fontSize,
+                                 self.text.replace("{page}", "?"))

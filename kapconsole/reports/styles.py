@@ -31,9 +31,13 @@ para = text.para
 plain = text.plain
 
 
+#: The smallest text: page header and footer. Table text is 8.5 pt (see table_commands).
+FOOTER_SIZE = 7.5
+TABLE_SIZE = 8.5
+
 # ----- colours ------------------------------------------------------------------------------------------------
 INK = colors.HexColor("#1E2328")
-MUTED = colors.HexColor("#5C6670")
+MUTED = colors.HexColor("#434B53")  # dark enough to survive a fax
 ACCENT = colors.HexColor("#1F5F7A")
 ALERT = colors.HexColor("#B3261E")
 GOOD = colors.HexColor("#0F7B6C")
@@ -55,7 +59,7 @@ DOSE = colors.HexColor("#4A4A4A")
 # ----- paragraph styles ---------------------------------------------------------------------------------------
 def _style(name: str, **kw: object) -> ParagraphStyle:
     base: dict[str, object] = {"fontName": SANS, "fontSize": 9, "leading": 11.5, "textColor": INK,
-                               "splitLongWords": 1, "alignment": TA_LEFT}
+                               "splitLongWords": 1, "alignment": TA_LEFT, "bulletFontName": SANS}
     base.update(kw)
     return ParagraphStyle(name, **base)  # type: ignore[arg-type]
 
@@ -64,26 +68,26 @@ class Styles:
     """Every paragraph style the summary uses, by name."""
 
     body = _style("body")
-    small = _style("small", fontSize=7.5, leading=9.5)
-    tiny = _style("tiny", fontSize=6.5, leading=8)
-    cell = _style("cell", fontSize=7.5, leading=9.2)
-    cell_head = _style("cell_head", fontName=SANS_BOLD, fontSize=7.5, leading=9.2, textColor=ACCENT)
+    small = _style("small", fontSize=8, leading=10)
+    tiny = _style("tiny", fontSize=7.5, leading=9)
+    cell = _style("cell", fontSize=8.5, leading=10.4)
+    cell_head = _style("cell_head", fontName=SANS_BOLD, fontSize=8.5, leading=10.4, textColor=ACCENT)
     title = _style("title", fontName=SANS_BOLD, fontSize=18, leading=22, textColor=ACCENT, spaceAfter=2)
     subtitle = _style("subtitle", fontSize=10, leading=13, textColor=MUTED, spaceAfter=6)
     h1 = _style("h1", fontName=SANS_BOLD, fontSize=13, leading=16, textColor=ACCENT, spaceBefore=12, spaceAfter=5,
                 keepWithNext=1)
     h2 = _style("h2", fontName=SANS_BOLD, fontSize=10, leading=13, textColor=INK, spaceBefore=8, spaceAfter=3,
                 keepWithNext=1)
-    label = _style("label", fontSize=7, leading=9, textColor=MUTED)
+    label = _style("label", fontSize=7.5, leading=9, textColor=MUTED)
     value = _style("value", fontName=SANS_BOLD, fontSize=9.5, leading=12)
     callout = _style("callout", fontSize=10, leading=13.5, backColor=FILL, borderPadding=(6, 8, 6, 8),
                      leftIndent=8, rightIndent=8, spaceBefore=4, spaceAfter=10)
-    item = _style("item", leftIndent=14, bulletIndent=0, spaceAfter=3)
+    item = _style("item", leftIndent=14, bulletIndent=0, spaceAfter=2, bulletFontName=SANS)
     # An amendment note under the row it corrects, and the observation timeline.
-    cell_note = _style("cell_note", fontSize=7.5, leading=9.5, leftIndent=10, textColor=AMEND, spaceBefore=1,
+    cell_note = _style("cell_note", fontSize=8.5, leading=10.4, leftIndent=10, textColor=AMEND, spaceBefore=1,
                        spaceAfter=2.5)
     timeline = _style("timeline", leftIndent=12, firstLineIndent=-12, spaceAfter=5)
-    timeline_note = _style("timeline_note", fontSize=7.5, leading=9.5, leftIndent=12, textColor=AMEND,
+    timeline_note = _style("timeline_note", fontSize=8.5, leading=10.4, leftIndent=12, textColor=AMEND,
                            spaceAfter=2.5)
     banner = _style("banner", fontName=SANS_BOLD, fontSize=9, leading=12, textColor=ALERT, alignment=TA_CENTER,
                     borderColor=ALERT, borderWidth=0.8, borderPadding=4, spaceBefore=2, spaceAfter=8)
@@ -97,7 +101,8 @@ def table_commands(*, compact: bool = False) -> list[tuple[object, ...]]:
     return [
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
         ("FONTNAME", (0, 0), (-1, -1), SANS),
-        ("FONTSIZE", (0, 0), (-1, -1), 6.5 if compact else 7.5),
+        ("FONTSIZE", (0, 0), (-1, -1), TABLE_SIZE),
+        ("LEADING", (0, 0), (-1, -1), TABLE_SIZE + 1.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), pad),
         ("BOTTOMPADDING", (0, 0), (-1, -1), pad),

@@ -234,3 +234,54 @@ def para(text: str, style: ParagraphStyle, **kw: Any) -> Paragraph:
     if _RTL.search(text):
         return BidiParagraph(text, style, **kw)
     return Paragraph(text, style, **kw)
+
+
+# ----- text as outlines ---------------------------------------------------------------------------------------
+class _PathPen:
+    """A HarfBuzz drawing pen that appends glyph outlines to a ReportLab path, scaled and offset."""
+
+    def __init__(self, path: Any, scale: float, dx: float) -> None:
+        self.path, self.scale, self.dx = path, scale, dx
+        self.last = (0.0, 0.0)
+
+    def _xy(self, x: float, y: float) -> tuple[float, float]:
+        return self.dx + x * self.scale, y * self.scale
+
+    def moveTo(self, p: tuple[float, float]) -> None:  # noqa: N802 - the pen protocol's names
+        self.path.moveTo(*self._xy(*p))
+        self.last = p
+
+    def lineTo(self, p: tuple[float, float]) -> None:  # noqa: N802
+        self.path.lineTo(*self._xy(*p))
+        self.last = p
+
+    def curveTo(self, a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> None:  # noqa: N802
+        self.path.curveTo(*self._xy(*a), *self._xy(*b), *self._xy(*c))
+        self.last = c
+
+    def qCurveTo(self, a: tuple[float, float], b: tuple[float, float]) -> None:  # noqa: N802
+        (x0, y0), (x1, y1), (x2, y2) = self.last, a, b
+        c1 = (x0 + 2 / 3 * (x1 - x0), y0 + 2 / 3 * (y1 - y0))
+        c2 = (x2 + 2 / 3 * (x1 - x2), y2 + 2 / 3 * (y1 - y2))
+        self.curveTo(c1, c2, b)
+
+    def closePath(self) -> None:  # noqa: N802
+        self.path.close()
+
+
+def outline(path: Any, text: str, font_name: str, size: float) -> float:
+    """Add ``text``'s glyph outlines (font ``font_name``, ``size`` points) to ``path`` from x = 0; returns the
+    width. Drawn as shapes, the text is seen on the page but is not in the text layer (a watermark)."""
+    ttf = pdfmetrics.getFont(font_name)
+    face = hb.Face(hb.Blob.from_file_path(str(ttf.face.filename)))  # type: ignore[attr-defined]
+    font = hb.Font(face)
+    scale = size / face.upem
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    hb.shape(font, buf, {"liga": False})
+    x = 0.0
+    for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
+        font.draw_glyph_with_pen(info.codepoint, _PathPen(path, scale, x + pos.x_offset * scale))
+        x += pos.x_advance * scale
+    return x

@@ -279,6 +279,33 @@ class RecordService(ServiceBase):
         return self._append(actor, session_id, Action.CHART, EntryKind.ALERT_ACK, lambda _p, _a: payload,
                             check=check, needs_record=True, audit="alert_acknowledged")
 
+    def record_closing_note(self, actor: Actor, session_id: int, *, state: str, words: str = "", themes: str = "",
+                            suggestions: str = "", observed_at: datetime | None = None) -> Entry:
+        """The therapist's closing note at the end of the session (before sign-off; amended after it)."""
+        payload = build.closing_note(state=state, words=words, themes=themes, suggestions=suggestions)
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            if record.closing_note is not None:
+                raise ValidationError("closing note", session_id, "already written; correct it with an amendment")
+
+        return self._append(actor, session_id, Action.WRITE_CLOSING_NOTE, EntryKind.CLOSING_NOTE,
+                            lambda _p, _a: payload, observed_at=observed_at, check=check, needs_record=True)
+
+    def record_outcome_measure(self, actor: Actor, session_id: int, instrument: str, items: list[object], *,
+                               observed_at: datetime | None = None) -> Entry:
+        """PHQ-9, GAD-7 or PCL-5 answers at check-in, before the first dose."""
+        payload = build.outcome_measure(instrument, items)
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            if record.first_dose_at is not None:
+                raise IllegalTransition("outcome measures are recorded at check-in, before the first dose")
+
+        return self._append(actor, session_id, Action.RECORD_OUTCOME, EntryKind.OUTCOME_MEASURE,
+                            lambda _p, _a: payload, observed_at=observed_at, check=check, needs_record=True,
+                            audit="outcome_measure_recorded")
+
     # ----- amendments ----------------------------------------------------------------------------------
     def amend(self, actor: Actor, session_id: int, entry_id: int, *, reason: str,
               content: Mapping[str, Any] | None) -> Entry:
@@ -339,6 +366,11 @@ def _rebuild(target: Entry, content: dict[str, Any], protocol: ProtocolSettings)
         merged = {**old, **content}
         return build.checklist(old["item"], old["label"], answer=merged["answer"], note=merged["note"])
     merged = {**old, **content}
+    if kind is EntryKind.CLOSING_NOTE:
+        return build.closing_note(state=merged["state"], words=merged.get("words", ""),
+                                  themes=merged.get("themes", ""), suggestions=merged.get("suggestions", ""))
+    if kind is EntryKind.OUTCOME_MEASURE:
+        return build.outcome_measure(old["instrument"], list(merged["items"]))
     if kind is EntryKind.SIDE_EFFECT_RESOLVED:
         return build.side_effect_resolved(int(merged["side_effect"]), merged.get("note", ""))
     return build.alert_ack(int(merged["vitals"]), list(merged["measures"]), merged.get("note", ""))

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.db import Database
-from kapconsole.data.models import ClientRow, SessionRow
+from kapconsole.data.models import ClientRow, SessionRow, StaffRow
 from kapconsole.domain import validation as v
 from kapconsole.domain.errors import NotFound
+from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor
 from kapconsole.reports import assemble
@@ -33,7 +34,15 @@ class ReportService(ServiceBase):
         with self.db.read() as s:
             record = repo.load_record(s, session_id)
             clinic = (repo.get_setting(s, CLINIC_NAME_KEY) or "").strip() or DEFAULT_CLINIC_NAME
-        return assemble.report_data(record, clinic_name=clinic, now=self.now())
+            directory = {m.id: m for m in map(repo.staff_value, s.scalars(select(StaffRow)))}
+            course: list[SessionRecord] = []
+            if record.info.course_id is not None:
+                ids = s.scalars(select(SessionRow.id).where(SessionRow.course_id == record.info.course_id,
+                                                            SessionRow.id != session_id)).all()
+                course = [repo.load_record(s, sid) for sid in ids]
+        return assemble.report_data(record, clinic_name=clinic, now=self.now(),
+                                    printed_by=actor.name if actor is not None else "command line",
+                                    directory=directory, course=course)
 
     def pdf(self, actor: Actor | None, session_id: int, *, password: str | None = None) -> bytes:
         """The summary as PDF bytes (encrypted when ``password`` is given). The export is audited."""
