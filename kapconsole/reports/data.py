@@ -379,6 +379,15 @@ class DoseMark:
 
 
 @dataclass(frozen=True)
+class ChartEvent:
+    """A mark on the chart's event row: "dose", "rescue", "side effect", "scale" or "discharge"."""
+
+    minute: float
+    kind: str
+    label: str  # short: "D1", "Rx", "SE", "S", "DC"
+
+
+@dataclass(frozen=True)
 class Chart:
     x_min: float
     x_max: float
@@ -386,6 +395,7 @@ class Chart:
     panels: tuple[ChartPanel, ...]
     doses: tuple[DoseMark, ...]
     x_label: str = "minutes since first dose"
+    events: tuple[ChartEvent, ...] = ()
 
 
 @dataclass(frozen=True)

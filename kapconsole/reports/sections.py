@@ -263,12 +263,18 @@ def summary_lines(data: ReportData) -> list[str]:
     return lines
 
 
+def _section(title: str, key: str, room: float = 120) -> list[Flowable]:
+    """A section heading over a table: kept off the foot of a page (at least ``room`` points must follow it),
+    bookmarked in the outline."""
+    return [CondPageBreak(room), Bookmark(title, key, 1), _p(title, S.h1_table)]
+
+
 # ----- the full record ----------------------------------------------------------------------------------------
 
 
 def checklist(data: ReportData) -> list[Flowable]:
     out: list[Flowable] = [PageBreak(), Bookmark("Full record", "record"), _p("Full record", S.title),
-                           Bookmark("Pre-session checklist", "checklist", 1), _p("Pre-session checklist", S.h1)]
+                           *_section("Pre-session checklist", "checklist")]
     rows = RowsWithNotes(("Item", "Answer", "Confirmed by", "When"), [W * 0.48, W * 0.14, W * 0.22, W * 0.16])
     group = None
     for r in data.checklist:
@@ -293,7 +299,7 @@ def checklist(data: ReportData) -> list[Flowable]:
 
 
 def administrations(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [Bookmark("Administrations", "doses", 1), _p("Administrations", S.h1)]
+    out: list[Flowable] = [*_section("Administrations", "doses")]
     if not data.doses:
         return out + [_p(_muted("No dose recorded."), S.body)]
     rows = RowsWithNotes(("Time", "Drug", "Route", "Dose", "Lot", "Ordered by", "Given by"),
@@ -325,16 +331,16 @@ def _value(r: VitalsRow, key: str) -> str:
 
 
 def vitals(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [Bookmark("Vital signs", "vitals", 1), _p("Vital signs", S.h1)]
-    if data.chart is not None:
-        out.append(VitalsChart(data.chart, W))
-        out.append(Spacer(1, 6))
+    chart = VitalsChart(data.chart, W) if data.chart is not None else None
+    out: list[Flowable] = [*_section("Vital signs", "vitals", chart.height + 40 if chart else 120)]
+    if chart is not None:
+        out += [chart, Spacer(1, 6)]
     if not data.vitals:
         return out + [_p(_muted("No vital signs recorded."), S.body)]
     compact = len(data.vitals) >= COMPACT_FROM
     shown = [r for r in data.vitals if r.key] if compact else list(data.vitals)
     title = f"Key readings ({len(shown)} of {len(data.vitals)})" if compact else f"All readings ({len(shown)})"
-    out.append(_p(title, S.h2))
+    out += [CondPageBreak(90), _p(title, S.h2_table)]
     if compact:
         out.append(_p(_muted("Baseline, the reading nearest 40 min after the dose, peaks, alerts, amended readings "
                              "and the discharge reading. Every reading is listed in the appendix."), S.small))
@@ -350,7 +356,7 @@ def vitals(data: ReportData) -> list[Flowable]:
 
 
 def scales(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [Bookmark("Scale scores", "scales", 1), _p("Scale scores", S.h1)]
+    out: list[Flowable] = [*_section("Scale scores", "scales")]
     if not data.scales:
         return out + [_p(_muted("No scale scores recorded."), S.body)]
     rows = RowsWithNotes(("Time", "Scale", "Score", "Instrument", "By"),
@@ -362,7 +368,7 @@ def scales(data: ReportData) -> list[Flowable]:
 
 
 def side_effects(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [Bookmark("Side effects", SIDE_EFFECTS_ANCHOR, 1), _p("Side effects", S.h1)]
+    out: list[Flowable] = [*_section("Side effects", SIDE_EFFECTS_ANCHOR)]
     if not data.side_effects:
         return out + [_p(_muted("No side effects recorded."), S.body)]
     rows = RowsWithNotes(("Onset", "Side effect", "Severity", "Intervention", "Resolved"),
@@ -398,13 +404,14 @@ def timeline(data: ReportData) -> list[Flowable]:
 
 
 def discharge(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [Bookmark("Discharge assessment", "discharge", 1), _p("Discharge assessment", S.h1)]
+    out: list[Flowable] = [*_section("Discharge assessment", "discharge")]
     if not data.assessments:
         return out + [_p(_muted("No discharge assessment recorded."), S.body)]
-    for a in data.assessments:
+    for n, a in enumerate(data.assessments):
         verdict = (f'<font color="#{_GOOD}"><b>ready for discharge</b></font>' if a.ready
                    else f'<font color="#{_ALERT}"><b>not ready</b></font>')
-        out.append(_p(f"Assessment at {_when(a.moment)} by {u(a.by)}: {verdict}", S.h2))
+        out += [CondPageBreak(90)] if n else []
+        out.append(_p(f"Assessment at {_when(a.moment)} by {u(a.by)}: {verdict}", S.h2_table))
         rows: list[list[object]] = [[_p(t, S.cell_head) for t in ("Criterion", "Result", "Detail", "From")]]
         for c in a.criteria:
             result = "passed" if c.passed else f'<font color="#{_ALERT}"><b>not met</b></font>'

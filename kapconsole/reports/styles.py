@@ -78,6 +78,12 @@ class Styles:
                 keepWithNext=1)
     h2 = _style("h2", fontName=SANS_BOLD, fontSize=10, leading=13, textColor=INK, spaceBefore=8, spaceAfter=3,
                 keepWithNext=1)
+    # Headings over tables: not kept with the whole table (that would push a long table to the next page and
+    # leave the page empty); a conditional page break before them keeps them off the foot of a page instead.
+    h1_table = _style("h1_table", fontName=SANS_BOLD, fontSize=13, leading=16, textColor=ACCENT, spaceBefore=12,
+                      spaceAfter=5)
+    h2_table = _style("h2_table", fontName=SANS_BOLD, fontSize=10, leading=13, textColor=INK, spaceBefore=8,
+                      spaceAfter=3)
     label = _style("label", fontSize=7.5, leading=9, textColor=MUTED)
     value = _style("value", fontName=SANS_BOLD, fontSize=9.5, leading=12)
     callout = _style("callout", fontSize=10, leading=13.5, backColor=FILL, borderPadding=(6, 8, 6, 8),
