@@ -93,7 +93,8 @@ class VitalsChart(Flowable):
     # ----- building ---------------------------------------------------------------------------------------
     def _build(self) -> Drawing:
         c = self.chart
-        drawing = Drawing(self.width, self.height)
+        # The renderer's starting font, else the built-in Helvetica (not embedded) is set on every page.
+        drawing = Drawing(self.width, self.height, initialFontName=st.SANS, initialFontSize=7)
         plot_width = self.width - _LEFT - _RIGHT
         self._legend(drawing)
         top = self.height - _LEGEND
@@ -241,6 +242,7 @@ def value_grid(pairs: list[tuple[str, str]], width: float, columns: int = 4) -> 
         rows.append([c[1] for c in chunk])
     table = Table(rows, colWidths=[width / columns] * columns, splitInRow=1)
     commands: list[tuple[object, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), st.SANS),  # never the built-in Helvetica, which is not embedded
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
         ("RIGHTPADDING", (0, 0), (-1, -1), 6),

@@ -40,7 +40,7 @@ class SummaryDocument(BaseDocTemplate):
             bottomMargin=st.MARGIN_BOTTOM, title=document_title(data),
             author=data.header.clinic_name, subject=data.subject, creator=CREATOR,
             keywords=["integration summary", "ketamine-assisted psychotherapy"],
-            lang=LANGUAGE, displayDocTitle=1,
+            lang=LANGUAGE, displayDocTitle=1, initialFontName=st.SANS, initialFontSize=9,
         )
         self._created = pdf_date(data.header.generated_at)
         decorate = PageDecorations(data)

@@ -444,6 +444,7 @@ def signature(data: ReportData) -> list[Flowable]:
     ]
     table = Table(rows, colWidths=[W * 0.2, W * 0.8], hAlign="LEFT")
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, st.ACCENT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONTNAME", (0, 0), (-1, -1), st.SANS),
                                ("BACKGROUND", (0, 0), (0, -1), st.FILL), ("TOPPADDING", (0, 0), (-1, -1), 4),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
     # The heading never stands alone at the foot of a page: it goes with the signature block.
