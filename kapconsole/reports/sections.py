@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from reportlab.platypus import (
     CondPageBreak,
@@ -68,6 +69,72 @@ def _table(rows: list[list[object]], widths: Sequence[float], extra: list[tuple[
     return table
 
 
+BODY_HEIGHT = st.PAGE[1] - st.MARGIN_TOP - st.MARGIN_BOTTOM
+
+
+def _shift(commands: list[tuple[Any, ...]], by: int) -> list[tuple[Any, ...]]:
+    """Table style commands with their row indices moved by ``by`` (those that fall before row 0 dropped)."""
+    out: list[tuple[Any, ...]] = []
+    for name, (c0, r0), (c1, r1), *rest in commands:
+        n0 = r0 + by if r0 >= 0 else r0
+        n1 = r1 + by if r1 >= 0 else r1
+        if (r0 >= 0 > n0) or (r1 >= 0 > n1):
+            continue
+        out.append((name, (c0, n0), (c1, n1), *rest))
+    return out
+
+
+class RowsAfterNote(Flowable):
+    """The rest of a table after an amendment note: its column headings only where it starts a page.
+
+    Right under a note, half-way down a page, the rows simply go on; when they run onto (or start) a new page,
+    the headings come first there, as a table's headings repeat at page tops.
+    """
+
+    def __init__(self, head: list[object], rows: list[list[object]], widths: Sequence[float],
+                 extra: list[tuple[object, ...]]) -> None:
+        super().__init__()
+        self.head, self.rows, self.widths, self.extra = head, rows, list(widths), extra
+        self._table: Table | None = None
+
+    def _make(self, with_head: bool, split_in_row: int = 1) -> Table:
+        if with_head:
+            return _table([self.head, *self.rows], self.widths, _shift(self.extra, 1))
+        table = Table(self.rows, colWidths=self.widths, splitInRow=split_in_row, hAlign="LEFT")
+        commands = [c for c in st.table_commands() if not (c[0] == "LINEBELOW" and c[1] == (0, 0))]
+        table.setStyle(TableStyle([*commands, ("LINEABOVE", (0, 0), (-1, 0), 0.25, st.RULE), *self.extra]))
+        return table
+
+    @staticmethod
+    def _at_top(available_height: float) -> bool:
+        return available_height >= BODY_HEIGHT - 1
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self._table = self._make(self._at_top(available_height))
+        width, height = self._table.wrap(available_width, available_height)
+        self.width, self.height = width, height
+        return width, height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        if self._at_top(available_height):
+            return self._make(True).split(available_width, available_height)
+        # Split between rows, so that the rest starts with its headings on the next page (a row that does not
+        # fit moves there whole; at a page top a row taller than the page may still split inside).
+        table = self._make(False, split_in_row=0)
+        table.wrap(available_width, available_height)
+        parts = table.split(available_width, available_height)
+        if len(parts) != 2:
+            return parts
+        done = len(parts[0]._cellvalues)  # type: ignore[attr-defined]
+        if done + len(parts[1]._cellvalues) != len(self.rows):  # type: ignore[attr-defined]
+            return parts  # a tall row was split inside: keep ReportLab's parts
+        return [parts[0], RowsAfterNote(self.head, self.rows[done:], self.widths, _shift(self.extra, -done))]
+
+    def draw(self) -> None:
+        assert self._table is not None
+        self._table.drawOn(self.canv, 0, 0)
+
+
 class RowsWithNotes:
     """A table whose amended rows are followed, right underneath, by their amendment notes.
 
@@ -85,6 +152,7 @@ class RowsWithNotes:
     def _start(self) -> None:
         self.rows: list[list[object]] = [[_p(t, S.cell_head) for t in self.head]]
         self.extra: list[tuple[object, ...]] = []
+        self.parts = getattr(self, "parts", 0)
 
     def group(self, text: str) -> None:
         self.rows.append([_p(text, S.cell)] + [""] * (len(self.widths) - 1))
@@ -102,7 +170,11 @@ class RowsWithNotes:
 
     def _close(self) -> None:
         if len(self.rows) > 1:
-            self.out.append(_table(self.rows, self.widths, self.extra))
+            if self.parts == 0:
+                self.out.append(_table(self.rows, self.widths, self.extra))
+            else:  # after an amendment note: no headings half-way down a page
+                self.out.append(RowsAfterNote(self.rows[0], self.rows[1:], self.widths, _shift(self.extra, -1)))
+            self.parts += 1
         self._start()
 
     def flowables(self) -> list[Flowable]:

@@ -204,3 +204,29 @@ def test_six_hour_summary_keeps_the_clinical_summary_on_page_one(six_hours: byte
     # The signature block follows the discharge assessment, before the long timeline and the appendix.
     assert text.index("Discharge assessment") < text.index("Printed name") < text.index("Observation timeline")
     assert text.index("Observation timeline") < text.index("Appendix: every vital-sign reading")
+
+
+def test_table_headings_do_not_repeat_under_an_amendment_note(sqlite_services: Services, clock: FakeClock) -> None:
+    team = _team(sqlite_services)
+    sid, _c, _k = _session(sqlite_services, clock, team, vitals_at=tuple(range(5, 200, 5)), sign=False)
+    readings = sqlite_services.records.record(team.sup, sid).vitals
+    for reading in readings[3:30:6]:
+        sqlite_services.records.amend(team.nurse, sid, reading.id, reason="Cuff slipped; re-measured",
+                                      content={**{k: reading.payload[k] for k in ("sbp", "dbp", "hr", "spo2", "rr")},
+                                               "hr": 77})
+    pdf = sqlite_services.reports.pdf(team.sup, sid)
+    reader = PdfReader(io.BytesIO(pdf))
+    heads: dict[int, list[float]] = {}
+    notes = 0
+    for n, page in enumerate(reader.pages):
+        def visit(text: str, cm: list[float], tm: list[float], _f: object, _s: float, n: int = n) -> None:
+            if text.strip() == "Marks and alerts":
+                heads.setdefault(n, []).append(cm[5] + tm[5])
+        page.extract_text(visitor_text=visit)
+        notes += (page.extract_text() or "").count("Cuff slipped; re-measured")
+    assert notes == 5
+    assert heads and all(len(ys) == 1 for ys in heads.values()), heads  # once per page, never under a note
+    # On every page after the first the headings stand at the top of the page's text.
+    for n, (y,) in heads.items():
+        if n != min(heads):
+            assert y > 700, (n, y)
