@@ -204,7 +204,8 @@ def side_effect_rows(record: SessionRecord, clock: Clock) -> tuple[d.SideEffect,
             p.get("description", ""), p.get("intervention", ""), clock(res.at) if res else None,
             res.entry.author_name if res else "", str(res.payload.get("note", "")) if res else "",
             corrections(record, [e, *resolutions.get(e.id, [])], clock),
-            open_at_close=closed and res is None, accepted_by=closer if res is None else "", related=related))
+            open_at_close=closed and res is None, accepted_by=closer if res is None else "", related=related,
+            ended_early=record.info.state is SessionState.ENDED_EARLY))
     return tuple(rows)
 
 

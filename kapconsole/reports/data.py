@@ -181,11 +181,15 @@ class SideEffect:
     open_at_close: bool = False
     accepted_by: str = ""
     related: str = ""  # readings that go with it: "lowest SpO2 89%, RR 8/min while open"
+    ended_early: bool = False  # the session was ended early, not discharged
 
     @property
     def status(self) -> str:
         if self.resolved:
             return f"resolved {self.resolved.label}"
+        if self.open_at_close and self.ended_early:
+            return "still open when the session was ended early" + (
+                f" by {self.accepted_by}" if self.accepted_by else "")
         if self.open_at_close:
             return "still open at discharge" + (f", accepted by {self.accepted_by}" if self.accepted_by else "")
         return "not resolved yet"

@@ -242,7 +242,7 @@ def first_page(data: ReportData) -> list[Flowable]:
         _p(f"{u(data.title)} · {u(h.course_label)}" + (f" · {u(h.course_title)}" if h.course_title else ""),
            S.subtitle),
         _p(_muted(f"All times in this document are local time, {u(h.time_zone)}; “+min” counts from the first "
-                  "dose."), S.small),
+                  "dose."), S.zone),
     ]
     if h.draft:
         out.append(_p(f"DRAFT — not signed ({u(h.state)}); this summary may still change.", S.banner))
@@ -451,7 +451,7 @@ def side_effects(data: ReportData) -> list[Flowable]:
             resolved = f"{_when(e.resolved)}<br/>{_muted('by ' + u(e.resolved_by))}"
             resolved += f"<br/>{u(e.resolution_note)}" if e.resolution_note else ""
         else:
-            resolved = f'<font color="#{_ALERT}">not resolved</font>'
+            resolved = f'<font color="#{_ALERT}">{u(e.status)}</font>'
         rows.add([_when(e.moment), _struck(effect, e.corrections), u(e.severity), u(e.intervention), resolved],
                  e.corrections)
     return out + rows.flowables()

@@ -70,6 +70,7 @@ class Styles:
     body = _style("body")
     small = _style("small", fontSize=8, leading=10)
     tiny = _style("tiny", fontSize=7.5, leading=9)
+    zone = _style("zone", fontSize=8, leading=10, spaceAfter=6)
     cell = _style("cell", fontSize=8.5, leading=10.4)
     cell_head = _style("cell_head", fontName=SANS_BOLD, fontSize=8.5, leading=10.4, textColor=ACCENT)
     title = _style("title", fontName=SANS_BOLD, fontSize=18, leading=22, textColor=ACCENT, spaceAfter=2)

@@ -208,6 +208,8 @@ def test_adverse_event_is_the_first_line(services: Services, clock: FakeClock, t
     assert line.startswith("Adverse events / transfers: Session ended early: Adverse event: Hypertensive response; "
                            "transferred to the emergency department; Severe elevated blood pressure")
     assert re.search(r"Rescue medications / interventions: Labetalol 10 mg iv infusion at \d\d:\d\d", summary)
+    assert "Elevated blood pressure (severe) at" in summary
+    assert "still open when the session was ended early by Dr Sam Supervisor" in summary
 
 
 def test_closing_note_is_the_therapists_and_amendable(services: Services, clock: FakeClock, team: Team) -> None:
