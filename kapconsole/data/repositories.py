@@ -132,6 +132,19 @@ def get_session_row(s: Session, session_id: int, *, for_update: bool = False, le
     return row
 
 
+def staff_standing(s: Session, staff_id: int) -> tuple[str, str, bool, frozenset[Role]] | None:
+    """(login, name, active, roles) of one staff member as the database has them now, in one query."""
+    rows = s.execute(
+        select(StaffRow.login, StaffRow.name, StaffRow.active, StaffRoleRow.role)
+        .outerjoin(StaffRoleRow, StaffRoleRow.staff_id == StaffRow.id)
+        .where(StaffRow.id == staff_id)
+    ).all()
+    if not rows:
+        return None
+    login, name, active, _role = rows[0]
+    return login, name, bool(active), frozenset(Role(r[3]) for r in rows if r[3] is not None)
+
+
 def get_staff_row(s: Session, login: str) -> StaffRow | None:
     return s.scalars(select(StaffRow).where(StaffRow.login == login)).one_or_none()
 

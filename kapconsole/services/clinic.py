@@ -14,9 +14,9 @@ from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.integrity import GENESIS
 from kapconsole.domain.protocol import ProtocolSettings
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import ServiceBase, authorize
 
 PROTOCOL_KEY = "protocol"
 
@@ -29,20 +29,20 @@ class ClinicService(ServiceBase):
 
     def update_protocol(self, actor: Actor, settings: ProtocolSettings) -> None:
         """Administrators edit the clinic protocol; sessions already planned keep the one they started with."""
-        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
         settings.validate()
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.EDIT_PROTOCOL)
             repo.set_setting(s, PROTOCOL_KEY, settings.to_json(), at=self.now(), by=actor.staff_id)
             repo.add_audit(s, at=self.now(), action="protocol_updated", actor=actor)
 
     # ----- clients and courses -------------------------------------------------------------------------
     def add_client(self, actor: Actor, *, identifier: str, name: str, date_of_birth: date | None = None,
                    sex: str = "", allergies: str = "", screening_notes: str = "") -> Client:
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
         ident = v.text("client identifier", identifier, limit=64, required=True)
         if date_of_birth is not None and not (date(1900, 1, 1) <= date_of_birth <= self.now().date()):
             raise ValidationError("date of birth", date_of_birth.isoformat(), "between 1900-01-01 and today")
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_CLIENTS)
             if s.scalar(select(ClientRow.id).where(ClientRow.identifier == ident)) is not None:
                 raise ValidationError("client identifier", ident, "this identifier is already in use")
             row = ClientRow(
@@ -57,9 +57,9 @@ class ClinicService(ServiceBase):
 
     def add_course(self, actor: Actor, client_id: int, *, title: str, planned_sessions: int,
                    started_on: date | None = None) -> Course:
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         count = v.number("planned sessions", planned_sessions, low=1, high=50)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
             if s.get(ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             row = CourseRow(client_id=client_id, title=v.text("course title", title, required=True),
@@ -94,12 +94,12 @@ class ClinicService(ServiceBase):
                      scheduled_at: datetime, planned_dose: float | None = None, planned_unit: str = "mg",
                      course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = ()) -> SessionInfo:
         """Plan a session; it takes a copy of the clinic protocol in force now."""
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         route_value = v.choice("route", route, Route)
         room = v.text("room", room, limit=64, required=True)
         dose = v.number("planned dose", planned_dose, low=0, high=1000, decimals=3, required=False)
         when = v.to_utc(scheduled_at, "scheduled at")
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
             if s.get(ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             number = None
@@ -131,8 +131,8 @@ class ClinicService(ServiceBase):
 
     def set_staff(self, actor: Actor, session_id: int, staff_ids: Iterable[int]) -> None:
         """Who is present in the room (shown on the summary)."""
-        require(actor.roles, Action.START_SESSION, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             if SessionState(row.state).is_closed:
                 raise ValidationError("staff present", session_id, "a closed session's staff cannot change")

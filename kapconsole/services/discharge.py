@@ -13,9 +13,9 @@ from kapconsole.domain import validation as v
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import IllegalTransition, StaleRecord
 from kapconsole.domain.record import SessionRecord, latest_assessment
-from kapconsole.domain.rules import Action, require, require_state_allows
+from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 
 
@@ -38,8 +38,8 @@ class DischargeService(ServiceBase):
     def assess(self, actor: Actor, session_id: int, *, confirmations: Mapping[str, bool],
                score_parts: Mapping[str, int]) -> AssessmentResult:
         """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge."""
-        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
             state = SessionState(row.state)
             require_state_allows(state, Action.ASSESS_DISCHARGE)
@@ -67,10 +67,11 @@ class DischargeService(ServiceBase):
         ``seen_chain_head`` is the chain head of the record shown to the supervisor; when anything was added
         since, signing is refused and the supervisor must review again.
         """
-        require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
         meaning = v.text("meaning", meaning, limit=v.REASON_TEXT, required=True)
-        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id)
+        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
+                                  action=Action.SIGN_DISCHARGE)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.SIGN_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
             state = SessionState(row.state)
             require_state_allows(state, Action.SIGN_DISCHARGE)

@@ -22,9 +22,9 @@ from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
 from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
-from kapconsole.domain.rules import Action, require, require_state_allows, require_transition
+from kapconsole.domain.rules import Action, require_state_allows, require_transition
 from kapconsole.domain.values import Actor, Entry
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 
 PayloadFn = Callable[[ProtocolSettings, datetime], Mapping[str, Any]]
@@ -60,9 +60,9 @@ class RecordService(ServiceBase):
     # ----- reading -------------------------------------------------------------------------------------
     def record(self, actor: Actor | None, session_id: int) -> SessionRecord:
         """The whole record. ``actor`` None is for trusted headless jobs (verify, report from the CLI)."""
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
             return repo.load_record(s, session_id)
 
     def version(self, session_id: int) -> int:
@@ -76,8 +76,8 @@ class RecordService(ServiceBase):
                 check: Callable[[Session, SessionRow, SessionRecord | None], None] | None = None,
                 needs_record: bool = False, audit: str = "",
                 after: Callable[[Session, SessionRow, Entry], None] | None = None) -> Entry:
-        require(actor.roles, action, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, action)
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
             row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
             require_state_allows(SessionState(row.state), action)
@@ -117,8 +117,8 @@ class RecordService(ServiceBase):
     # ----- state ---------------------------------------------------------------------------------------
     def start_session(self, actor: Actor, session_id: int) -> Entry:
         """Planned → pre-session checklist. The person starting it is added to the staff present."""
-        require(actor.roles, Action.START_SESSION, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             entry = self._transition(s, row, actor, SessionState.CHECKLIST)
             if actor.staff_id not in {link.staff_id for link in row.staff}:
@@ -126,10 +126,10 @@ class RecordService(ServiceBase):
             return entry
 
     def end_early(self, actor: Actor, session_id: int, reason_code: EndReason | str, reason: str) -> Entry:
-        require(actor.roles, Action.END_EARLY, actor.name)
         code = v.choice("reason", reason_code, EndReason)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.END_EARLY)
             row = repo.get_session_row(s, session_id, for_update=True)
             require_state_allows(SessionState(row.state), Action.END_EARLY)
             return self._transition(s, row, actor, SessionState.ENDED_EARLY, reason=f"{code.label}: {text}",
@@ -137,16 +137,16 @@ class RecordService(ServiceBase):
 
     def begin_discharge(self, actor: Actor, session_id: int) -> Entry:
         """Monitoring → discharge assessment."""
-        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
             return self._transition(s, row, actor, SessionState.DISCHARGE)
 
     def resume_monitoring(self, actor: Actor, session_id: int, reason: str) -> Entry:
         """Discharge assessment → back to monitoring (the client is not ready after all)."""
-        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
             return self._transition(s, row, actor, SessionState.MONITORING, reason=text)
 
@@ -170,9 +170,9 @@ class RecordService(ServiceBase):
 
     def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str) -> Entry:
         """A supervisor lets dosing go ahead despite the gate, after re-entering their password."""
-        require(actor.roles, Action.OVERRIDE_CHECKLIST, actor.name)
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
-        self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id)
+        self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id,
+                                  action=Action.OVERRIDE_CHECKLIST)
         missing: list[str] = []
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
@@ -191,7 +191,6 @@ class RecordService(ServiceBase):
                               observed_at: datetime | None = None, infusion_end: datetime | None = None,
                               ordered_by: int, given_by: int | None = None) -> Entry:
         """Record a dose (booster doses too). The first dose moves the session to monitoring."""
-        require(actor.roles, Action.RECORD_DOSE, actor.name)
         given = given_by if given_by is not None else actor.staff_id
         names: dict[int, str] = {}
 

@@ -12,12 +12,12 @@ from kapconsole.data.db import Database
 from kapconsole.data.models import ClientRow, SessionRow
 from kapconsole.domain import validation as v
 from kapconsole.domain.errors import NotFound
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor
 from kapconsole.reports import assemble
 from kapconsole.reports.data import DEFAULT_CLINIC_NAME, CourseSessionLine, ReportData
 from kapconsole.reports.render import render_pdf
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 
 CLINIC_NAME_KEY = "clinic_name"
 
@@ -28,9 +28,9 @@ class ReportService(ServiceBase):
 
     def build(self, actor: Actor | None, session_id: int) -> ReportData:
         """Everything the summary of ``session_id`` shows. ``actor`` None is for the trusted command line."""
-        if actor is not None:
-            require(actor.roles, Action.EXPORT_REPORT, actor.name)
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.EXPORT_REPORT)
             record = repo.load_record(s, session_id)
             clinic = (repo.get_setting(s, CLINIC_NAME_KEY) or "").strip() or DEFAULT_CLINIC_NAME
         return assemble.report_data(record, clinic_name=clinic, now=self.now())
@@ -66,9 +66,9 @@ class ReportService(ServiceBase):
 
     def course_overview(self, actor: Actor | None, client_id: int) -> list[CourseSessionLine]:
         """Per session of the client (oldest first): date, state, doses, peaks, side effects, integration items."""
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
             if s.get(ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             ids = s.scalars(select(SessionRow.id).where(SessionRow.client_id == client_id)

@@ -17,7 +17,7 @@ from kapconsole.domain.enums import Role
 from kapconsole.domain.errors import AuthenticationFailed, DomainError, NotFound, ValidationError
 from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor, StaffMember
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import ServiceBase, authorize
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong, yet quick enough at a bedside.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -76,7 +76,7 @@ class StaffService(ServiceBase):
                 if Role.ADMINISTRATOR not in role_set:
                     raise ValidationError("roles", ",".join(sorted(role_set)), "the first user must be an administrator")
             else:
-                require(actor.roles, Action.ADMINISTER_USERS, actor.name)
+                actor = authorize(s, actor, Action.ADMINISTER_USERS)
             if repo.get_staff_row(s, login) is not None:
                 raise ValidationError("login", login, "this login is taken")
             row = StaffRow(login=login, name=name, password_hash=digest, active=True, failed_attempts=0,
@@ -92,22 +92,23 @@ class StaffService(ServiceBase):
         """An administrator sets anyone's password; a person changes their own with the current one."""
         digest = _HASHER.hash(_check_password(password))
         with self.db.write() as s:
+            actor = authorize(s, actor, None)
             row = self._row(s, login)
             if row.id == actor.staff_id and Role.ADMINISTRATOR not in actor.roles:
                 if current_password is None or not _verify(row, current_password):
                     raise AuthenticationFailed("the current password is wrong")
             elif row.id != actor.staff_id:
-                require(actor.roles, Action.ADMINISTER_USERS, actor.name)
+                require(actor.roles, Action.ADMINISTER_USERS, actor.name)  # roles just read by authorize()
             row.password_hash = digest
             row.failed_attempts = 0
             repo.add_audit(s, at=self.now(), action="password_set", actor=actor, detail=row.login)
 
     def set_roles(self, actor: Actor, login: str, roles: Iterable[Role | str]) -> StaffMember:
-        require(actor.roles, Action.ADMINISTER_USERS, actor.name)
         role_set = frozenset(v.choice("role", r, Role) for r in roles)
         if not role_set:
             raise ValidationError("roles", None, "at least one role")
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ADMINISTER_USERS)
             row = self._row(s, login)
             repo.set_roles(row, role_set)
             s.flush()
@@ -119,8 +120,8 @@ class StaffService(ServiceBase):
 
     def deactivate(self, actor: Actor, login: str) -> None:
         """Accounts are never deleted: their entries keep pointing at them."""
-        require(actor.roles, Action.ADMINISTER_USERS, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ADMINISTER_USERS)
             row = self._row(s, login)
             if not row.active:
                 raise DomainError(f"{row.login} is already deactivated")
@@ -154,9 +155,15 @@ class StaffService(ServiceBase):
         assert failure is not None
         raise failure
 
-    def reauthenticate(self, actor: Actor, password: str, purpose: str, *, session_id: int | None = None) -> None:
-        """Ask a signed-in person for their password again (signatures, overrides)."""
+    def reauthenticate(self, actor: Actor, password: str, purpose: str, *, session_id: int | None = None,
+                       action: Action | None = None) -> None:
+        """Ask a signed-in person for their password again (signatures, overrides).
+
+        With ``action``, the person's current roles (from the database) must allow it before the password is
+        even checked.
+        """
         with self.db.write() as s:
+            actor = authorize(s, actor, action)
             row = s.get(StaffRow, actor.staff_id)
             if row is None or not row.active:
                 raise AuthenticationFailed(f"{actor.login} is no longer an active account")
