@@ -149,6 +149,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "seq", name="uq_entries_session_seq"),
         Index("ix_entries_session_kind", "session_id", "kind"),
+        Index("ix_entries_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,6 +165,9 @@ class EntryRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The client-generated key (a UUID) of the request that made this entry: a retry with the same key after
+    # an ambiguous commit finds the entry instead of appending a duplicate. Null on entries made before it.
+    request_key: Mapped[str | None] = mapped_column(String(36))
 
     author: Mapped[StaffRow] = relationship(lazy="joined")
 

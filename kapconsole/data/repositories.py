@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from kapconsole.data.models import (
     StaffRow,
 )
 from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
-from kapconsole.domain.errors import NotFound
+from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.integrity import canonical_payload, entry_hash
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import (
@@ -186,10 +187,30 @@ def list_sessions(s: Session, *, client: str | None = None, states: list[Session
 # ----- the append path --------------------------------------------------------------------------------------
 
 
+def entry_by_request_key(s: Session, session_id: int, key: str | None, actor: Actor,
+                         kinds: tuple[EntryKind, ...]) -> Entry | None:
+    """The entry an earlier try of this request made, if its commit landed (None when there is none).
+
+    A key is the client's: used again by another person, for another session or another kind of entry it is
+    a mistake, not a retry.
+    """
+    if key is None:
+        return None
+    row = s.scalars(select(EntryRow).where(EntryRow.request_key == key)).one_or_none()
+    if row is None:
+        return None
+    if row.session_id != session_id or row.author_id != actor.staff_id or EntryKind(row.kind) not in kinds:
+        raise ValidationError("request key", key, "a new key for each new entry (this one was used for another)")
+    return entry_value(row)
+
+
 def append_entry(s: Session, session: SessionRow, *, kind: EntryKind, observed_at: datetime,
                  entered_at: datetime, actor: Actor, payload: Mapping[str, Any],
-                 amends_id: int | None = None) -> Entry:
-    """Append one entry to the session's hash chain. The caller's unit of work commits it."""
+                 amends_id: int | None = None, request_key: str | None = None) -> Entry:
+    """Append one entry to the session's hash chain. The caller's unit of work commits it.
+
+    ``request_key`` is the client's key for the request (a fresh one is made when the caller has none).
+    """
     text = canonical_payload(payload)
     seq = session.entry_count + 1
     digest = entry_hash(
@@ -200,7 +221,7 @@ def append_entry(s: Session, session: SessionRow, *, kind: EntryKind, observed_a
     row = EntryRow(
         session_id=session.id, seq=seq, kind=kind.value, observed_at=observed_at, entered_at=entered_at,
         author_id=actor.staff_id, workstation=actor.workstation, amends_id=amends_id, payload=text,
-        prev_hash=session.chain_head, hash=digest,
+        prev_hash=session.chain_head, hash=digest, request_key=request_key or str(uuid.uuid4()),
     )
     s.add(row)
     session.entry_count = seq

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,18 @@ def text(field: str, value: object, *, limit: int = SHORT_TEXT, required: bool =
     except UnicodeEncodeError:
         raise ValidationError(field, "text with an unpaired surrogate", "valid Unicode text is expected") from None
     return cleaned
+
+
+def request_key(value: object) -> str | None:
+    """A client's request key: None, or a UUID (returned in its canonical lower-case form)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValidationError("request key", "(not shown)", "a UUID made when the form was opened")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValidationError("request key", "(not shown)", "a UUID made when the form was opened") from None
 
 
 def number(field: str, value: object, *, low: float | None, high: float | None, unit: str = "",

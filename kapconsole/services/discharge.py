@@ -36,11 +36,17 @@ class DischargeService(ServiceBase):
         return rules.assess(record, now=self.now(), confirmations=confirmations, score_parts=score_parts)
 
     def assess(self, actor: Actor, session_id: int, *, confirmations: Mapping[str, bool],
-               score_parts: Mapping[str, int]) -> AssessmentResult:
+               score_parts: Mapping[str, int], request_key: str | None = None) -> AssessmentResult:
         """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge."""
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
+            done = repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.DISCHARGE_ASSESSMENT,))
+            if done is not None:
+                p = done.payload
+                return AssessmentResult(done, rules.Assessment(
+                    tuple(rules.Criterion(**c) for c in p["criteria"]), p["scores"], p["ready"], p["chain_head"]))
             state = SessionState(row.state)
             require_state_allows(state, Action.ASSESS_DISCHARGE)
             now = self.now()
@@ -50,7 +56,7 @@ class DischargeService(ServiceBase):
             payload["confirmations"] = {k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA}
             payload["score_parts"] = dict(score_parts)
             entry = repo.append_entry(s, row, kind=EntryKind.DISCHARGE_ASSESSMENT, observed_at=now, entered_at=now,
-                                      actor=actor, payload=payload)
+                                      actor=actor, payload=payload, request_key=key)
             if state is SessionState.MONITORING:
                 repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
                                   payload=build.state_change(state.value, SessionState.DISCHARGE.value,
@@ -61,7 +67,7 @@ class DischargeService(ServiceBase):
             return AssessmentResult(entry, assessment)
 
     def sign(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
-             meaning: str = rules.SIGNATURE_MEANING) -> Entry:
+             meaning: str = rules.SIGNATURE_MEANING, request_key: str | None = None) -> Entry:
         """Sign the discharge. The signature covers exactly the record the supervisor saw.
 
         ``seen_chain_head`` is the chain head of the record shown to the supervisor; when anything was added
@@ -70,9 +76,12 @@ class DischargeService(ServiceBase):
         meaning = v.text("meaning", meaning, limit=v.REASON_TEXT, required=True)
         self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
                                   action=Action.SIGN_DISCHARGE)
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.SIGN_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.SIGNATURE,))) is not None:
+                return done
             state = SessionState(row.state)
             require_state_allows(state, Action.SIGN_DISCHARGE)
             if row.chain_head != seen_chain_head:
@@ -97,7 +106,7 @@ class DischargeService(ServiceBase):
                 "signed_seq": row.entry_count,
             }
             entry = repo.append_entry(s, row, kind=EntryKind.SIGNATURE, observed_at=now, entered_at=now,
-                                      actor=actor, payload=payload)
+                                      actor=actor, payload=payload, request_key=key)
             repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
                               payload=build.state_change(state.value, SessionState.DISCHARGED.value, "discharge signed"))
             row.state = SessionState.DISCHARGED.value

@@ -71,15 +71,19 @@ class RecordService(ServiceBase):
             return repo.get_session_row(s, session_id).version
 
     # ----- the one write path --------------------------------------------------------------------------
-    def _append(self, actor: Actor, session_id: int, action: Action, kind: EntryKind, payload: PayloadFn, *,
+    def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, kind: EntryKind,
+                payload: PayloadFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
                 check: Callable[[Session, SessionRow, SessionRecord | None], None] | None = None,
                 needs_record: bool = False, audit: str = "",
                 after: Callable[[Session, SessionRow, Entry], None] | None = None) -> Entry:
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, action)
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
             row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (kind,))) is not None:
+                return done  # a retry of a request whose commit landed: the entry it made, not a duplicate
             require_state_allows(SessionState(row.state), action)
             now = self.now()
             protocol = session_protocol(row.protocol_json)
@@ -93,18 +97,19 @@ class RecordService(ServiceBase):
             repo.add_audit(s, at=now, action=audit or f"{kind.value}_recorded", actor=actor, session_id=session_id,
                            detail=f"entry {row.entry_count + 1}")
             entry = repo.append_entry(s, row, kind=kind, observed_at=at, entered_at=now, actor=actor,
-                                      payload=content, amends_id=amends_id)
+                                      payload=content, amends_id=amends_id, request_key=key)
             if after is not None:
                 after(s, row, entry)
             return entry
 
     def _transition(self, s: Session, row: SessionRow, actor: Actor, target: SessionState, *, reason: str = "",
-                    reason_code: str = "", at: datetime | None = None) -> Entry:
+                    reason_code: str = "", at: datetime | None = None, request_key: str | None = None) -> Entry:
         current = SessionState(row.state)
         require_transition(current, target)
         now = self.now()
         entry = repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=at or now, entered_at=now, actor=actor,
-                                  payload=build.state_change(current.value, target.value, reason, reason_code))
+                                  payload=build.state_change(current.value, target.value, reason, reason_code),
+                                  request_key=request_key)
         row.state = target.value
         if target is SessionState.CHECKLIST:
             row.started_at = at or now
@@ -115,60 +120,72 @@ class RecordService(ServiceBase):
         return entry
 
     # ----- state ---------------------------------------------------------------------------------------
-    def start_session(self, actor: Actor, session_id: int) -> Entry:
+    def start_session(self, actor: Actor, session_id: int, *, request_key: str | None = None) -> Entry:
         """Planned → pre-session checklist. The person starting it is added to the staff present."""
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
-            entry = self._transition(s, row, actor, SessionState.CHECKLIST)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
+            entry = self._transition(s, row, actor, SessionState.CHECKLIST, request_key=key)
             if actor.staff_id not in {link.staff_id for link in row.staff}:
                 s.add(SessionStaffRow(session_id=session_id, staff_id=actor.staff_id))
             return entry
 
-    def end_early(self, actor: Actor, session_id: int, reason_code: EndReason | str, reason: str) -> Entry:
+    def end_early(self, actor: Actor, session_id: int, reason_code: EndReason | str, reason: str, *, request_key: str | None = None) -> Entry:
         code = v.choice("reason", reason_code, EndReason)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.END_EARLY)
             row = repo.get_session_row(s, session_id, for_update=True)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
             require_state_allows(SessionState(row.state), Action.END_EARLY)
             return self._transition(s, row, actor, SessionState.ENDED_EARLY, reason=f"{code.label}: {text}",
-                                    reason_code=code.value)
+                                    reason_code=code.value, request_key=key)
 
-    def begin_discharge(self, actor: Actor, session_id: int) -> Entry:
+    def begin_discharge(self, actor: Actor, session_id: int, *, request_key: str | None = None) -> Entry:
         """Monitoring → discharge assessment."""
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
-            return self._transition(s, row, actor, SessionState.DISCHARGE)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
+            return self._transition(s, row, actor, SessionState.DISCHARGE, request_key=key)
 
-    def resume_monitoring(self, actor: Actor, session_id: int, reason: str) -> Entry:
+    def resume_monitoring(self, actor: Actor, session_id: int, reason: str, *, request_key: str | None = None) -> Entry:
         """Discharge assessment → back to monitoring (the client is not ready after all)."""
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
+        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
-            return self._transition(s, row, actor, SessionState.MONITORING, reason=text)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
+            return self._transition(s, row, actor, SessionState.MONITORING, reason=text, request_key=key)
 
     # ----- checklist -----------------------------------------------------------------------------------
     def confirm_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, answer: str = "confirmed",
-                               note: str = "", observed_at: datetime | None = None) -> Entry:
+                               note: str = "", observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         def payload(protocol: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
             item = protocol.checklist_item(item_key)
             if item is None:
                 raise ValidationError("checklist item", item_key, "an item of this session's protocol")
             return build.checklist(item.key, item.label, answer=answer, note=note)
 
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, payload,
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, payload,
                             observed_at=observed_at)
 
     def record_intention(self, actor: Actor, session_id: int, text: str,
-                         observed_at: datetime | None = None) -> Entry:
+                         observed_at: datetime | None = None, *, request_key: str | None = None) -> Entry:
         payload = build.intention(text)
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.OBSERVATION,
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.OBSERVATION,
                             lambda _p, _a: payload, observed_at=observed_at)
 
-    def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str) -> Entry:
+    def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str, request_key: str | None = None) -> Entry:
         """A supervisor lets dosing go ahead despite the gate, after re-entering their password."""
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id,
@@ -181,7 +198,7 @@ class RecordService(ServiceBase):
             if not missing:
                 raise IllegalTransition("nothing blocks dosing: no override is needed")
 
-        return self._append(actor, session_id, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE,
+        return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE,
                             lambda _p, _a: build.override(reason, missing), check=check, needs_record=True,
                             audit="checklist_overridden")
 
@@ -189,7 +206,7 @@ class RecordService(ServiceBase):
     def record_administration(self, actor: Actor, session_id: int, *, drug: str, route: Route | str,
                               dose: object, unit: str, lot: str = "", device_lot: str = "",
                               observed_at: datetime | None = None, infusion_end: datetime | None = None,
-                              ordered_by: int, given_by: int | None = None) -> Entry:
+                              ordered_by: int, given_by: int | None = None, request_key: str | None = None) -> Entry:
         """Record a dose (booster doses too). The first dose moves the session to monitoring."""
         given = given_by if given_by is not None else actor.staff_id
         names: dict[int, str] = {}
@@ -216,26 +233,26 @@ class RecordService(ServiceBase):
                 self._transition(s, row, actor, SessionState.MONITORING, reason="first dose recorded",
                                  at=entry.observed_at)
 
-        return self._append(actor, session_id, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
+        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
                             observed_at=observed_at, check=check, needs_record=True, after=first_dose_starts_monitoring)
 
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
-                      confirmed_by: int | None = None, observed_at: datetime | None = None) -> Entry:
+                      confirmed_by: int | None = None, observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record."""
-        return self._append(actor, session_id, Action.CHART, EntryKind.VITALS,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.VITALS,
                             lambda p, _a: build.vitals_reading(dict(values), p, source=source,
                                                                confirmed_by=confirmed_by),
                             observed_at=observed_at)
 
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
-                           description: str = "", observed_at: datetime | None = None) -> Entry:
+                           description: str = "", observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         payload = build.side_effect(kind, severity, intervention=intervention, description=description)
-        return self._append(actor, session_id, Action.CHART, EntryKind.SIDE_EFFECT, lambda _p, _a: payload,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SIDE_EFFECT, lambda _p, _a: payload,
                             observed_at=observed_at)
 
     def resolve_side_effect(self, actor: Actor, session_id: int, side_effect_id: int, *, note: str = "",
-                            observed_at: datetime | None = None) -> Entry:
+                            observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         payload = build.side_effect_resolved(side_effect_id, note)
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
@@ -245,23 +262,23 @@ class RecordService(ServiceBase):
             if side_effect_id in record.resolutions:
                 raise ValidationError("side effect", side_effect_id, "it is already marked resolved")
 
-        return self._append(actor, session_id, Action.CHART, EntryKind.SIDE_EFFECT_RESOLVED, lambda _p, _a: payload,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SIDE_EFFECT_RESOLVED, lambda _p, _a: payload,
                             observed_at=observed_at, check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
-                           for_integration: bool = False, observed_at: datetime | None = None) -> Entry:
+                           for_integration: bool = False, observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         payload = build.observation(category, text, for_integration=for_integration)
-        return self._append(actor, session_id, Action.CHART, EntryKind.OBSERVATION, lambda _p, _a: payload,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.OBSERVATION, lambda _p, _a: payload,
                             observed_at=observed_at)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
-                     observed_at: datetime | None = None) -> Entry:
+                     observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         payload = build.scale_score(scale, score, instrument=instrument)
-        return self._append(actor, session_id, Action.CHART, EntryKind.SCALE, lambda _p, _a: payload,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SCALE, lambda _p, _a: payload,
                             observed_at=observed_at)
 
     def acknowledge_alert(self, actor: Actor, session_id: int, vitals_entry_id: int, measures: list[str], *,
-                          note: str = "") -> Entry:
+                          note: str = "", request_key: str | None = None) -> Entry:
         """A person acknowledges the alerts of one reading; recorded with who and when."""
         payload = build.alert_ack(vitals_entry_id, measures, note)
 
@@ -275,12 +292,12 @@ class RecordService(ServiceBase):
                 raise ValidationError("alert", ", ".join(sorted(set(measures) - alerting)),
                                       "only measures that alerted can be acknowledged")
 
-        return self._append(actor, session_id, Action.CHART, EntryKind.ALERT_ACK, lambda _p, _a: payload,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.ALERT_ACK, lambda _p, _a: payload,
                             check=check, needs_record=True, audit="alert_acknowledged")
 
     # ----- amendments ----------------------------------------------------------------------------------
     def amend(self, actor: Actor, session_id: int, entry_id: int, *, reason: str,
-              content: Mapping[str, Any] | None) -> Entry:
+              content: Mapping[str, Any] | None, request_key: str | None = None) -> Entry:
         """Correct an entry: a new row pointing at it, with a reason. ``content`` None means entered in error.
 
         ``content`` is the corrected entry in the same shape as the original kind's input (for vitals a mapping
@@ -302,7 +319,7 @@ class RecordService(ServiceBase):
             corrected = None if content is None else _rebuild(target, dict(content), protocol)
             return build.amendment(target.kind, reason, corrected)
 
-        return self._append(actor, session_id, Action.AMEND, EntryKind.AMENDMENT, payload, amends_id=entry_id,
+        return self._append(actor, session_id, request_key, Action.AMEND, EntryKind.AMENDMENT, payload, amends_id=entry_id,
                             check=check, needs_record=True, audit="entry_amended")
 
 
