@@ -12,7 +12,7 @@ from kapconsole.data.models import ClientRow, CourseRow, SessionRow, SessionStaf
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
-from kapconsole.domain.integrity import GENESIS
+from kapconsole.domain.integrity import GENESIS, canonical_payload, header_hash
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
@@ -126,6 +126,10 @@ class ClinicService(ServiceBase):
                 s.add(SessionStaffRow(session_id=row.id, staff_id=sid))
             s.flush()
             s.refresh(row)
+            # The clinical header as planned starts the chain: its hash is the genesis every entry builds on.
+            row.header_json = canonical_payload(repo.header_of(row))
+            row.genesis = row.chain_head = header_hash(row.header_json)
+            repo.clinic_event(s, at=self.now(), kind="planned", session_id=row.id, detail={"header": row.genesis})
             repo.add_audit(s, at=self.now(), action="session_planned", actor=actor, session_id=row.id)
             return repo.session_value(row)
 

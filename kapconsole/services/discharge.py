@@ -15,6 +15,7 @@ from kapconsole.domain.errors import IllegalTransition, StaleRecord
 from kapconsole.domain.record import SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
+from kapconsole.services import keys
 from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 
@@ -97,14 +98,10 @@ class DischargeService(ServiceBase):
                 raise StaleRecord("entries were added after the latest assessment; assess again before signing")
             now = self.now()
             signed_head = row.chain_head
-            payload = {
-                "meaning": meaning,
-                "signer": actor.staff_id,
-                "signer_name": actor.name,
-                "signed_at": now.isoformat(),
-                "signed_hash": row.chain_head,
-                "signed_seq": row.entry_count,
-            }
+            # A digital signature by the supervisor's own key (opened with the password just typed) over the
+            # record's head and clinical header: recomputing hashes after an edit cannot redo it.
+            payload = keys.session_signature(s, staff_id=actor.staff_id, password=password, now=now, session=row,
+                                             purpose="discharge", fields={"meaning": meaning})
             entry = repo.append_entry(s, row, kind=EntryKind.SIGNATURE, observed_at=now, entered_at=now,
                                       actor=actor, payload=payload, request_key=key)
             repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,

@@ -24,6 +24,7 @@ from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require_state_allows, require_transition
 from kapconsole.domain.values import Actor, Entry
+from kapconsole.services import keys
 from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 
@@ -191,15 +192,18 @@ class RecordService(ServiceBase):
         self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id,
                                   action=Action.OVERRIDE_CHECKLIST)
         missing: list[str] = []
+        signed: list[dict[str, Any]] = []
 
-        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+        def check(s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
             missing.extend(record.dosing_blockers())
             if not missing:
                 raise IllegalTransition("nothing blocks dosing: no override is needed")
+            signed.append(keys.session_signature(s, staff_id=actor.staff_id, password=password, now=self.now(),
+                                                 session=row, purpose="override", fields=build.override(reason, missing)))
 
         return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE,
-                            lambda _p, _a: build.override(reason, missing), check=check, needs_record=True,
+                            lambda _p, _a: signed[0], check=check, needs_record=True,
                             audit="checklist_overridden")
 
     # ----- dosing --------------------------------------------------------------------------------------

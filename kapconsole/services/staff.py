@@ -17,6 +17,7 @@ from kapconsole.domain.enums import Role
 from kapconsole.domain.errors import AuthenticationFailed, DomainError, NotFound, ValidationError
 from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor, StaffMember
+from kapconsole.services import keys
 from kapconsole.services.base import ServiceBase, authorize
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong, yet quick enough at a bedside.
@@ -61,8 +62,10 @@ class StaffService(ServiceBase):
         return s.scalar(stmt) is not None
 
     def add_user(self, actor: Actor | None, *, login: str, name: str, roles: Iterable[Role | str],
-                 password: str) -> StaffMember:
-        """Create an account. Without an ``actor`` only the first administrator may be created."""
+                 password: str, actor_password: str | None = None) -> StaffMember:
+        """Create an account with its signing key. Without an ``actor`` only the first administrator may be
+        created (the clinic root key is made then). The new key is registered by the administrator's own key
+        when ``actor_password`` is given, else by the clinic root key of this workstation."""
         role_set = frozenset(v.choice("role", r, Role) for r in roles)
         if not role_set:
             raise ValidationError("roles", None, "at least one role: " + ", ".join(r.value for r in Role))
@@ -84,12 +87,27 @@ class StaffService(ServiceBase):
             repo.set_roles(row, role_set)
             s.add(row)
             s.flush()
+            if actor is None:
+                root = keys.root_signer(s, self.now(), create=True)
+                if root is None:
+                    raise DomainError("this database was set up with another clinic root key than this "
+                                      "workstation's clinic configuration")
+                keys.issue(s, row, password, self.now(), root, "first administrator")
+            else:
+                registrar = keys.registrar(s, actor.staff_id, _text_or_none(actor_password), self.now())
+                keys.issue(s, row, password, self.now(), registrar, "account created")
             repo.add_audit(s, at=self.now(), action="user_added", actor=actor,
                            actor_name="first start" if actor is None else "", detail=f"{login} ({', '.join(sorted(role_set))})")
             return repo.staff_value(row)
 
-    def set_password(self, actor: Actor, login: str, password: str, *, current_password: str | None = None) -> None:
-        """An administrator sets anyone's password; a person changes their own with the current one."""
+    def set_password(self, actor: Actor, login: str, password: str, *, current_password: str | None = None,
+                     actor_password: str | None = None) -> None:
+        """An administrator sets anyone's password; a person changes their own with the current one.
+
+        A person's own change re-wraps their signing key under the new password. A reset by an administrator
+        issues a new key pair (the old private key cannot be opened without the old password): what the old
+        key signed stays verifiable against it.
+        """
         digest = _HASHER.hash(_check_password(password))
         with self.db.write() as s:
             actor = authorize(s, actor, None)
@@ -99,6 +117,11 @@ class StaffService(ServiceBase):
                     raise AuthenticationFailed("the current password is wrong")
             elif row.id != actor.staff_id:
                 require(actor.roles, Action.ADMINISTER_USERS, actor.name)  # roles just read by authorize()
+            if current_password is not None and _verify(row, current_password) and row.id == actor.staff_id:
+                keys.rewrap(s, row.id, current_password, password)
+            else:
+                registrar = keys.registrar(s, actor.staff_id, _text_or_none(actor_password), self.now())
+                keys.issue(s, row, password, self.now(), registrar, "password reset")
             row.password_hash = digest
             row.failed_attempts = 0
             repo.add_audit(s, at=self.now(), action="password_set", actor=actor, detail=row.login)
@@ -126,6 +149,7 @@ class StaffService(ServiceBase):
             if not row.active:
                 raise DomainError(f"{row.login} is already deactivated")
             row.active = False
+            keys.retire(s, row.id, self.now())
             s.flush()
             if not self._has_admin(s):
                 raise DomainError("the clinic would be left without an active administrator")
@@ -210,6 +234,10 @@ class StaffService(ServiceBase):
         if row is None or (active and not row.active):
             raise NotFound(f"there is no {'active ' if active else ''}user {login!r}")
         return row
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _verify(row: StaffRow, password: str) -> bool:
