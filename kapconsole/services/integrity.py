@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import AuditRow, ChainHeadRow, ClinicEventRow, EntryRow, SessionRow, SigningKeyRow
+from kapconsole.data.models import (
+    AuditRow,
+    ChainHeadRow,
+    ClinicEventRow,
+    EntryRow,
+    SessionRow,
+    SigningKeyRow,
+    StaffRow,
+)
 from kapconsole.domain import signing
 from kapconsole.domain.enums import EntryKind
 from kapconsole.domain.errors import DomainError, NotFound
@@ -60,6 +68,32 @@ class IntegrityService(ServiceBase):
                 problems += checker.audit_chain()
                 problems += checker.root_key()
         return VerifyResult(sessions, entries, tuple(problems))
+
+    def verify_against(self, anchor: Mapping[str, str]) -> VerifyResult:
+        """Check the record against an anchor taken from a printed or exported summary (or the anchor file).
+
+        The session must still have, at the anchored sequence number, the chain head the summary printed (as
+        recomputed from its header, not as stored), and a signed anchor's signature must be the one recorded.
+        """
+        try:
+            sid, seq = int(anchor["session"]), int(anchor["seq"])
+        except (KeyError, ValueError):
+            raise DomainError("the anchor names no session and sequence number") from None
+        result = self.verify(sid)
+        problems = list(result.problems)
+        with self.db.read() as s:
+            row = s.get(SessionRow, sid)
+            assert row is not None
+            rows = list(s.scalars(select(EntryRow).where(EntryRow.session_id == sid).order_by(EntryRow.seq)))
+        true_chain, _ = _check_chain(sid, row.genesis, row.chain_head, row.entry_count, rows)
+        if true_chain.get(seq) != anchor.get("head"):
+            problems.append(_problem(sid, f"the record up to #{seq} differs from the summary's anchor "
+                                          f"({str(anchor.get('head'))[:16]}…)"))
+        if "sig" in anchor:
+            recorded = [_payload(r).get("sig") for r in rows if r.kind == EntryKind.SIGNATURE.value]
+            if anchor["sig"] not in recorded:
+                problems.append(_problem(sid, "the signature printed on the summary is not in the record"))
+        return VerifyResult(result.sessions_checked, result.entries_checked, tuple(problems))
 
 
 def _problem(sid: int, message: str, row: EntryRow | None = None) -> VerifyProblem:
@@ -225,6 +259,9 @@ class _Checker:
         problems: list[VerifyProblem] = []
         if key.staff_id != payload.get("signer"):
             problems.append(_problem(sid, f"{where}: the signing key belongs to someone else", r))
+        person = self.s.get(StaffRow, key.staff_id)
+        if person is None or (person.login, person.name) != (payload.get("signer_login"), payload.get("signer_name")):
+            problems.append(_problem(sid, f"{where}: the signer's name or login differs from the one signed", r))
         if r.entered_at < key.valid_from or (key.valid_until is not None and r.entered_at > key.valid_until):
             problems.append(_problem(sid, f"{where}: signed outside the key's validity", r))
         if not self._registered_ok(key.public_key, 0):

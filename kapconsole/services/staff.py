@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import StaffRoleRow, StaffRow
+from kapconsole.domain import signing
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Role
 from kapconsole.domain.errors import AuthenticationFailed, DomainError, NotFound, ValidationError
@@ -154,6 +155,12 @@ class StaffService(ServiceBase):
             if not self._has_admin(s):
                 raise DomainError("the clinic would be left without an active administrator")
             repo.add_audit(s, at=self.now(), action="user_deactivated", actor=actor, detail=row.login)
+
+    def root_fingerprint(self) -> str:
+        """The fingerprint of the clinic root key this database was set up with ("" when none yet)."""
+        with self.db.read() as s:
+            root = keys.database_root(s)
+        return signing.fingerprint(root) if root else ""
 
     def list_staff(self, *, include_inactive: bool = False) -> list[StaffMember]:
         with self.db.read() as s:
