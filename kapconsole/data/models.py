@@ -66,6 +66,17 @@ class StaffRow(Base):
     roles: Mapped[list[StaffRoleRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
+class SignInFailureRow(Base):
+    """Consecutive failed sign-ins of one login at one workstation (row-locked while a try is checked)."""
+
+    __tablename__ = "sign_in_failures"
+
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StaffRoleRow(Base):
     __tablename__ = "staff_roles"
 

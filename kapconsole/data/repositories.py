@@ -20,6 +20,7 @@ from kapconsole.data.models import (
     EntryRow,
     SessionRow,
     SettingRow,
+    SignInFailureRow,
     StaffRoleRow,
     StaffRow,
 )
@@ -165,6 +166,23 @@ def staff_standing(s: Session, staff_id: int) -> tuple[str, str, bool, frozenset
         return None
     login, name, active, _role = rows[0]
     return login, name, bool(active), frozenset(Role(r[3]) for r in rows if r[3] is not None)
+
+
+def sign_in_counter(s: Session, login: str, workstation: str) -> SignInFailureRow:
+    """The failed-sign-in counter of one login at one workstation, created if new and locked (row lock)."""
+    table = SignInFailureRow
+    values = {"login": login[:64], "workstation": workstation[:128], "failures": 0}
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        s.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        s.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+    return s.scalars(select(SignInFailureRow).where(SignInFailureRow.login == values["login"],
+                                                    SignInFailureRow.workstation == values["workstation"])
+                     .with_for_update().execution_options(populate_existing=True)).one()
 
 
 def get_staff_row(s: Session, login: str) -> StaffRow | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -170,15 +172,26 @@ class StaffService(ServiceBase):
             return [repo.staff_value(r) for r in s.scalars(stmt)]
 
     def authenticate(self, login: str, password: str, workstation: str) -> Actor:
-        """Sign in. Wrong passwords are counted, audited and slow further tries."""
-        login = (login or "").strip().lower()
+        """Sign in. Wrong passwords are counted per login and workstation, audited and slow further tries.
+
+        An unknown or deactivated login gets the same answer, after the same work (a password check against a
+        dummy hash), as a wrong password. What was typed as a login is audited only when it is an account's
+        login: a password typed into the login field never reaches the audit trail.
+        """
+        workstation = v.text("workstation", workstation, limit=128)
+        typed = login.strip().lower() if isinstance(login, str) else ""
+        known = _looks_like_login(typed)
+        password = password if isinstance(password, str) else ""
         now = self.now()
         with self.db.write() as s:
-            row = repo.get_staff_row(s, login)
+            row = repo.get_staff_row(s, typed) if known else None
             if row is None or not row.active:
-                repo.add_audit(s, at=now, action="sign_in_failed", actor_name=login[:64], workstation=workstation,
-                               detail="unknown or deactivated login")
-                failure: DomainError | None = AuthenticationFailed("wrong login or password")
+                _dummy_verify(password)
+                key = typed if known else "?"
+                failure: DomainError | None = self._count_unknown(s, key, workstation, now)
+                repo.add_audit(s, at=now, action="sign_in_failed", actor_id=row.id if row else None,
+                               actor_name=row.login if row else "", workstation=workstation,
+                               detail="deactivated login" if row else "unknown login")
             else:
                 failure = self._try(s, row, password, workstation, "sign_in")
                 if failure is None:
@@ -198,30 +211,42 @@ class StaffService(ServiceBase):
             row = s.get(StaffRow, actor.staff_id)
             if row is None or not row.active:
                 raise AuthenticationFailed(f"{actor.login} is no longer an active account")
-            failure = self._try(s, row, password, actor.workstation, purpose, session_id=session_id)
+            failure = self._try(s, row, password if isinstance(password, str) else "", actor.workstation, purpose,
+                                session_id=session_id)
         if isinstance(failure, AuthenticationFailed):
             raise failure
+
+    def _count_unknown(self, s: Session, login: str, workstation: str, now: datetime) -> AuthenticationFailed:
+        counter = repo.sign_in_counter(s, login, workstation)
+        left = _throttled_for(counter.failures, counter.last_failed_at, now)
+        if left is None:
+            counter.failures += 1
+            counter.last_failed_at = now
+            return AuthenticationFailed("wrong login or password")
+        return AuthenticationFailed(_throttle_message(left))
 
     def _try(self, s: Session, row: StaffRow, password: str, workstation: str, purpose: str, *,
              session_id: int | None = None) -> DomainError | None:
         now = self.now()
-        wait = throttle_delay(row.failed_attempts)
-        if row.last_failed_at is not None and now < row.last_failed_at + wait:
-            left = int((row.last_failed_at + wait - now).total_seconds()) + 1
+        # Locked for the rest of the unit of work: parallel tries at one workstation are checked one at a time,
+        # each seeing the count the one before it left. Other workstations have their own count.
+        counter = repo.sign_in_counter(s, row.login, workstation)
+        left = _throttled_for(counter.failures, counter.last_failed_at, now)
+        if left is not None:
             repo.add_audit(s, at=now, action=f"{purpose}_throttled", actor_id=row.id, actor_name=row.name,
-                           workstation=workstation, session_id=session_id, detail=f"{row.failed_attempts} failures")
-            return AuthenticationFailed(f"too many wrong passwords for {row.login}; try again in {left} s")
+                           workstation=workstation, session_id=session_id, detail=f"{counter.failures} failures")
+            return AuthenticationFailed(_throttle_message(left))
         if not _verify(row, password):
-            row.failed_attempts += 1
-            row.last_failed_at = now
+            counter.failures += 1
+            counter.last_failed_at = now
             repo.add_audit(s, at=now, action=f"{purpose}_failed", actor_id=row.id, actor_name=row.name,
                            workstation=workstation, session_id=session_id,
-                           detail=f"wrong password ({row.failed_attempts} in a row)")
+                           detail=f"wrong password ({counter.failures} in a row at this workstation)")
             return AuthenticationFailed("wrong login or password" if purpose == "sign_in" else "wrong password")
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
-        row.failed_attempts = 0
-        row.last_failed_at = None
+        counter.failures = 0
+        counter.last_failed_at = None
         repo.add_audit(s, at=now, action=purpose, actor_id=row.id, actor_name=row.name, workstation=workstation,
                        session_id=session_id)
         return None
@@ -241,6 +266,31 @@ class StaffService(ServiceBase):
         if row is None or (active and not row.active):
             raise NotFound(f"there is no {'active ' if active else ''}user {login!r}")
         return row
+
+
+#: A hash of a random password: unknown logins are checked against it so they answer as slowly as known ones.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def _dummy_verify(password: str) -> None:
+    with contextlib.suppress(VerificationError, InvalidHashError, VerifyMismatchError):
+        _HASHER.verify(_DUMMY_HASH, password)
+
+
+def _looks_like_login(text: str) -> bool:
+    return 0 < len(text) <= 64 and all(c.isascii() and (c.isalnum() or c in "._-") for c in text)
+
+
+def _throttled_for(failures: int, last_failed_at: datetime | None, now: datetime) -> int | None:
+    """Seconds still to wait before another try (None: a try is allowed now)."""
+    wait = throttle_delay(failures)
+    if last_failed_at is None or now >= last_failed_at + wait:
+        return None
+    return int((last_failed_at + wait - now).total_seconds()) + 1
+
+
+def _throttle_message(seconds: int) -> str:
+    return f"too many wrong passwords at this workstation; try again in {seconds} s"
 
 
 def _text_or_none(value: object) -> str | None:

@@ -190,7 +190,7 @@ def test_wrong_password_is_refused_counted_and_throttled(services: Services, sta
     for _ in range(3):
         with pytest.raises(AuthenticationFailed, match="^wrong password$"):
             services.discharge.sign(boss, sid, password="not-my-password", seen_chain_head=head)
-    with pytest.raises(AuthenticationFailed, match="too many wrong passwords for sam; try again in"):
+    with pytest.raises(AuthenticationFailed, match="too many wrong passwords at this workstation; try again in"):
         services.discharge.sign(boss, sid, password=PASSWORD, seen_chain_head=head)
     failures = services.audit.events(boss, action="signature_reauth_failed")
     assert len(failures) == 3 and failures[0].workstation == "room-1"
