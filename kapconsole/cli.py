@@ -135,7 +135,11 @@ def _open(args: argparse.Namespace, *, create: bool):  # type: ignore[no-untyped
     if state is migrate.SchemaStatus.EMPTY and not create:
         raise CliError(f"{db.display_name} is not a KAP Console database (it is empty); "
                        "create one with 'kapconsole db upgrade' or 'kapconsole demo'")
-    migrate.upgrade(db)
+    try:
+        migrate.upgrade(db)
+    except BaseException:
+        db.remove_if_created_empty()  # no empty database file left behind (a full disk at set-up)
+        raise
     return Services(db)
 
 
