@@ -142,6 +142,8 @@ def get_session_row(s: Session, session_id: int, *, for_update: bool = False, le
     The append path only needs the row's own columns (state, chain head, counters, protocol); a lean row still
     loads a relationship when it is touched, with a query of its own.
     """
+    if not isinstance(session_id, int) or isinstance(session_id, bool) or not 0 < session_id < 2**31:
+        raise NotFound(f"there is no session {session_id}")
     stmt = select(SessionRow).where(SessionRow.id == session_id)
     if lean:
         stmt = stmt.options(lazyload("*"))
@@ -183,6 +185,13 @@ def sign_in_counter(s: Session, login: str, workstation: str) -> SignInFailureRo
     return s.scalars(select(SignInFailureRow).where(SignInFailureRow.login == values["login"],
                                                     SignInFailureRow.workstation == values["workstation"])
                      .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def get_by_id(s: Session, model: type[Any], row_id: object) -> Any:
+    """The row of ``model`` with id ``row_id``; None for an unknown id or one no database could hold."""
+    if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**31:
+        return None
+    return s.get(model, row_id)
 
 
 def get_staff_row(s: Session, login: str) -> StaffRow | None:

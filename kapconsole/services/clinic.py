@@ -16,7 +16,7 @@ from kapconsole.domain.integrity import GENESIS, canonical_payload, header_hash
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
-from kapconsole.services.base import ServiceBase, authorize
+from kapconsole.services.base import ServiceBase, authorize, valid_id
 
 PROTOCOL_KEY = "protocol"
 
@@ -60,7 +60,7 @@ class ClinicService(ServiceBase):
         count = v.number("planned sessions", planned_sessions, low=1, high=50)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.PLAN_SESSION)
-            if s.get(ClientRow, client_id) is None:
+            if repo.get_by_id(s, ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             row = CourseRow(client_id=client_id, title=v.text("course title", title, required=True),
                             planned_sessions=int(count or 1), started_on=started_on)
@@ -70,6 +70,8 @@ class ClinicService(ServiceBase):
             return repo.course_value(row)
 
     def find_clients(self, text: str = "", *, limit: int = 100) -> list[Client]:
+        text = v.search_text("search", text) or ""
+        limit = v.count("limit", limit, low=1, high=10_000)
         with self.db.read() as s:
             stmt = select(ClientRow).order_by(ClientRow.name).limit(limit)
             if text:
@@ -79,12 +81,14 @@ class ClinicService(ServiceBase):
 
     def client(self, client_id: int) -> Client:
         with self.db.read() as s:
-            row = s.get(ClientRow, client_id)
+            row = repo.get_by_id(s, ClientRow, client_id)
             if row is None:
                 raise NotFound(f"there is no client {client_id}")
             return repo.client_value(row)
 
     def courses(self, client_id: int) -> list[Course]:
+        if not valid_id(client_id):
+            return []
         with self.db.read() as s:
             rows = s.scalars(select(CourseRow).where(CourseRow.client_id == client_id).order_by(CourseRow.id))
             return [repo.course_value(r) for r in rows]
@@ -100,11 +104,11 @@ class ClinicService(ServiceBase):
         when = v.to_utc(scheduled_at, "scheduled at")
         with self.db.write() as s:
             actor = authorize(s, actor, Action.PLAN_SESSION)
-            if s.get(ClientRow, client_id) is None:
+            if repo.get_by_id(s, ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             number = None
             if course_id is not None:
-                course = s.get(CourseRow, course_id)
+                course = repo.get_by_id(s, CourseRow, course_id)
                 if course is None or course.client_id != client_id:
                     raise ValidationError("course", course_id, "a course of this client")
                 number = (s.scalar(select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course_id))
@@ -121,7 +125,7 @@ class ClinicService(ServiceBase):
             s.add(row)
             s.flush()
             for sid in sorted(set(staff_ids)):
-                if s.get(StaffRow, sid) is None:
+                if repo.get_by_id(s, StaffRow, sid) is None:
                     raise NotFound(f"there is no staff member {sid}")
                 s.add(SessionStaffRow(session_id=row.id, staff_id=sid))
             s.flush()
@@ -141,6 +145,9 @@ class ClinicService(ServiceBase):
             if SessionState(row.state).is_closed:
                 raise ValidationError("staff present", session_id, "a closed session's staff cannot change")
             wanted = set(staff_ids)
+            for sid in wanted:
+                if repo.get_by_id(s, StaffRow, sid) is None:
+                    raise NotFound(f"there is no staff member {sid}")
             for link in list(row.staff):
                 if link.staff_id not in wanted:
                     s.delete(link)
@@ -152,9 +159,15 @@ class ClinicService(ServiceBase):
     def list_sessions(self, *, client: str | None = None, states: list[SessionState] | None = None,
                       room: str | None = None, since: datetime | None = None, until: datetime | None = None,
                       limit: int = 200, offset: int = 0, newest_first: bool = True) -> list[SessionListItem]:
+        client = v.search_text("client", client)
+        room = v.search_text("room", room)
+        since, until = v.optional_time(since, "since"), v.optional_time(until, "until")
+        limit, offset = v.count("limit", limit, low=1, high=10_000), v.count("offset", offset, low=0, high=10**9)
+        if states is not None:
+            states = [v.choice("state", st, SessionState) for st in states]
         with self.db.read() as s:
             return repo.list_sessions(s, client=client, states=states, room=room, since=since, until=until,
-                                      limit=limit, offset=offset, newest_first=newest_first)
+                                      limit=limit, offset=offset, newest_first=bool(newest_first))
 
     def rooms(self) -> list[str]:
         with self.db.read() as s:

@@ -221,7 +221,7 @@ class RecordService(ServiceBase):
             if blockers:
                 raise IllegalTransition("dosing is blocked: " + "; ".join(blockers))
             for field, sid in (("ordered by", ordered_by), ("given by", given)):
-                person = s.get(StaffRow, sid)
+                person = repo.get_by_id(s, StaffRow, sid)
                 if person is None or not person.active:
                     raise ValidationError(field, sid, "an active staff member")
                 names[sid] = person.name

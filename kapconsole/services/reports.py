@@ -137,7 +137,7 @@ class ReportService(ServiceBase):
         with self.db.read() as s:
             if actor is not None:
                 authorize(s, actor, Action.VIEW_RECORD)
-            if s.get(ClientRow, client_id) is None:
+            if repo.get_by_id(s, ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             ids = s.scalars(select(SessionRow.id).where(SessionRow.client_id == client_id)
                             .order_by(SessionRow.scheduled_at, SessionRow.id)).all()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import StaffRoleRow, StaffRow
+from kapconsole.data.models import SessionRow, StaffRoleRow, StaffRow
 from kapconsole.domain import signing
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Role
@@ -38,6 +38,8 @@ def throttle_delay(failed_attempts: int) -> timedelta:
 
 
 def _check_password(password: str) -> str:
+    if isinstance(password, str) and ("\x00" in password or not _encodable(password)):
+        raise ValidationError("password", "(hidden)", "valid Unicode text without NUL characters")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise ValidationError("password", "(hidden)", f"at least {MIN_PASSWORD} characters (a PIN of "
                               f"{MIN_PASSWORD}+ digits is accepted)")
@@ -206,8 +208,13 @@ class StaffService(ServiceBase):
         With ``action``, the person's current roles (from the database) must allow it before the password is
         even checked.
         """
+        if not isinstance(purpose, str) or not 0 < len(purpose) <= 40 or not purpose.isascii() \
+                or not purpose.replace("_", "").isalpha():
+            raise ValidationError("purpose", "(not shown)", "a short name such as signature_reauth")
         with self.db.write() as s:
             actor = authorize(s, actor, action)
+            if session_id is not None and repo.get_by_id(s, SessionRow, session_id) is None:
+                raise NotFound(f"there is no session {session_id}")
             row = s.get(StaffRow, actor.staff_id)
             if row is None or not row.active:
                 raise AuthenticationFailed(f"{actor.login} is no longer an active account")
@@ -262,7 +269,10 @@ class StaffService(ServiceBase):
 
     @staticmethod
     def _row(s: Session, login: str, *, active: bool = False) -> StaffRow:
-        row = repo.get_staff_row(s, (login or "").strip().lower())
+        typed = login.strip().lower() if isinstance(login, str) else ""
+        if not _looks_like_login(typed):
+            raise NotFound("there is no such user (a login is letters, digits, '.', '_' and '-')")
+        row = repo.get_staff_row(s, typed)
         if row is None or (active and not row.active):
             raise NotFound(f"there is no {'active ' if active else ''}user {login!r}")
         return row
@@ -274,7 +284,7 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 def _dummy_verify(password: str) -> None:
     with contextlib.suppress(VerificationError, InvalidHashError, VerifyMismatchError):
-        _HASHER.verify(_DUMMY_HASH, password)
+        _HASHER.verify(_DUMMY_HASH, password.encode("utf-8", "surrogatepass"))
 
 
 def _looks_like_login(text: str) -> bool:
@@ -297,8 +307,17 @@ def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _verify(row: StaffRow, password: str) -> bool:
+def _encodable(text: str) -> bool:
     try:
-        return bool(_HASHER.verify(row.password_hash, password or ""))
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _verify(row: StaffRow, password: str) -> bool:
+    secret = password.encode("utf-8", "surrogatepass") if isinstance(password, str) else b""
+    try:
+        return bool(_HASHER.verify(row.password_hash, secret))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
