@@ -236,7 +236,7 @@ def list_sessions(s: Session, *, client: str | None = None, states: list[Session
 
 
 def entry_by_request_key(s: Session, session_id: int, key: str | None, actor: Actor,
-                         kinds: tuple[EntryKind, ...]) -> Entry | None:
+                         kinds: tuple[EntryKind, ...] | None) -> Entry | None:
     """The entry an earlier try of this request made, if its commit landed (None when there is none).
 
     A key is the client's: used again by another person, for another session or another kind of entry it is
@@ -247,7 +247,8 @@ def entry_by_request_key(s: Session, session_id: int, key: str | None, actor: Ac
     row = s.scalars(select(EntryRow).where(EntryRow.request_key == key)).one_or_none()
     if row is None:
         return None
-    if row.session_id != session_id or row.author_id != actor.staff_id or EntryKind(row.kind) not in kinds:
+    if row.session_id != session_id or row.author_id != actor.staff_id or (
+            kinds is not None and EntryKind(row.kind) not in kinds):
         raise ValidationError("request key", key, "a new key for each new entry (this one was used for another)")
     return entry_value(row)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from kapconsole.data import repositories as repo
 from kapconsole.domain import discharge as rules
-from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
+from kapconsole.domain.entries import Signature
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import IllegalTransition, StaleRecord
 from kapconsole.domain.record import SessionRecord, latest_assessment
@@ -18,6 +18,7 @@ from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import keys
 from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
+from kapconsole.services.writes import append, followed, transition
 
 
 @dataclass(frozen=True)
@@ -45,27 +46,24 @@ class DischargeService(ServiceBase):
             row = repo.get_session_row(s, session_id, for_update=True)
             done = repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.DISCHARGE_ASSESSMENT,))
             if done is not None:
-                p = done.payload
-                return AssessmentResult(done, rules.Assessment(
-                    tuple(rules.Criterion(**c) for c in p["criteria"]), p["scores"], p["ready"], p["chain_head"]))
+                record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
+                return AssessmentResult(done, rules.assess(record, now=done.entered_at, confirmations=confirmations,
+                                                           score_parts=score_parts))
             state = SessionState(row.state)
             require_state_allows(state, Action.ASSESS_DISCHARGE)
             now = self.now()
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
             assessment = rules.assess(record, now=now, confirmations=confirmations, score_parts=score_parts)
-            payload = assessment.to_payload()
-            payload["confirmations"] = {k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA}
-            payload["score_parts"] = dict(score_parts)
-            entry = repo.append_entry(s, row, kind=EntryKind.DISCHARGE_ASSESSMENT, observed_at=now, entered_at=now,
-                                      actor=actor, payload=payload, request_key=key)
+            content = assessment.entry(
+                confirmations={k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA},
+                score_parts=dict(score_parts))
+            entry = append(s, row, actor, content, observed_at=now, entered_at=now, request_key=key)
+            moved = None
             if state is SessionState.MONITORING:
-                repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
-                                  payload=build.state_change(state.value, SessionState.DISCHARGE.value,
-                                                             "discharge assessment"))
-                row.state = SessionState.DISCHARGE.value
+                moved = transition(s, row, actor, SessionState.DISCHARGE, now=now, reason="discharge assessment")
             repo.add_audit(s, at=now, action="discharge_assessed", actor=actor, session_id=session_id,
                            detail="ready" if assessment.ready else _failing_text(len(assessment.failing)))
-            return AssessmentResult(entry, assessment)
+            return AssessmentResult(followed(entry, moved), assessment)
 
     def sign(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
              meaning: str = rules.SIGNATURE_MEANING, request_key: str | None = None) -> Entry:
@@ -75,9 +73,9 @@ class DischargeService(ServiceBase):
         since, signing is refused and the supervisor must review again.
         """
         meaning = v.text("meaning", meaning, limit=v.REASON_TEXT, required=True)
+        key = v.request_key(request_key)
         self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
                                   action=Action.SIGN_DISCHARGE)
-        key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.SIGN_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
@@ -98,19 +96,18 @@ class DischargeService(ServiceBase):
                 raise StaleRecord("entries were added after the latest assessment; assess again before signing")
             now = self.now()
             signed_head = row.chain_head
+            signature = Signature.build(meaning=meaning, signer=actor.staff_id, signer_name=actor.name, signed_at=now,
+                                        signed_hash=row.chain_head, signed_seq=row.entry_count)
             # A digital signature by the supervisor's own key (opened with the password just typed) over the
             # record's head and clinical header: recomputing hashes after an edit cannot redo it.
             payload = keys.session_signature(s, staff_id=actor.staff_id, password=password, now=now, session=row,
-                                             purpose="discharge", fields={"meaning": meaning})
-            entry = repo.append_entry(s, row, kind=EntryKind.SIGNATURE, observed_at=now, entered_at=now,
-                                      actor=actor, payload=payload, request_key=key)
-            repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
-                              payload=build.state_change(state.value, SessionState.DISCHARGED.value, "discharge signed"))
-            row.state = SessionState.DISCHARGED.value
-            row.ended_at = now
+                                             purpose="discharge", fields=signature.to_payload())
+            entry = append(s, row, actor, signature, observed_at=now, entered_at=now, request_key=key,
+                           payload=payload)
+            closed = transition(s, row, actor, SessionState.DISCHARGED, now=now, reason="discharge signed")
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
                            detail=f"signed hash {signed_head[:16]}…")
-            return entry
+            return followed(entry, closed)
 
 
 def _failing_text(count: int) -> str:

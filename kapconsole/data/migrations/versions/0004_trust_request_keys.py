@@ -1,7 +1,7 @@
 """entries carry the client's request key (a UUID) under a unique constraint: retries never duplicate
 
 Revision ID: trust_1
-Revises: 0002
+Revises: monitor_1
 Create Date: 2026-11-29
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "trust_1"
-down_revision = "0002"
+down_revision = "monitor_1"
 branch_labels = None
 depends_on = None
 
