@@ -106,6 +106,7 @@ class ParsedObservation:
     flags: tuple[str, ...]  # OBX-8, each repetition
     equipment_id: str  # OBX-18.1
     device_time: datetime | None  # OBX-14 (None: the message's time applies)
+    time_text: str = ""  # OBX-14 as sent
     problem: str = ""  # why the value cannot be used ("" when it can)
     suspect: str = ""  # why the value is questionable even though it can be shown
 
