@@ -228,6 +228,9 @@ class IngestResult:
     session_id: int | None = None
     clock_offset: float | None = None
     message_id: int | None = None
+    #: Why stored readings cannot be shown (unknown code or unit, status, empty value …), each reason once.
+    problems: tuple[str, ...] = ()
+    unusable_readings: int = 0
 
 
 @dataclass(frozen=True)

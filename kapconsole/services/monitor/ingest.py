@@ -150,7 +150,9 @@ class MonitorIngest(ServiceBase):
         self._previous.update(updates)
         return IngestResult("AA", placement, parsed.control_id, stored_readings=len(rows),
                             device_name=device.name if device else "", session_id=session_id,
-                            clock_offset=offset, message_id=msg.id)
+                            clock_offset=offset, message_id=msg.id,
+                            problems=tuple(dict.fromkeys(r.problem for r in rows if r.problem)),
+                            unusable_readings=sum(1 for r in rows if r.problem))
 
     @staticmethod
     def _source_key(device: Device | None, parsed: ParsedMessage) -> str:
