@@ -28,6 +28,8 @@ class Action(StrEnum):
     EDIT_PROTOCOL = "edit_protocol"
     WRITE_CLOSING_NOTE = "write_closing_note"  # the therapist's note at the end of the session
     RECORD_OUTCOME = "record_outcome"  # PHQ-9, GAD-7, PCL-5 at check-in, before dosing
+    MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
+    VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
     @property
     def label(self) -> str:
@@ -57,6 +59,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_PROTOCOL: frozenset({_A}),
     Action.WRITE_CLOSING_NOTE: frozenset({_T}),
     Action.RECORD_OUTCOME: frozenset({_T, _M, _S}),
+    Action.MANAGE_DEVICES: frozenset({_A}),
+    Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }
 
 

@@ -39,7 +39,8 @@ class SummaryDocument(BaseDocTemplate):
             target, pagesize=st.PAGE, leftMargin=st.MARGIN_X, rightMargin=st.MARGIN_X, topMargin=st.MARGIN_TOP,
             bottomMargin=st.MARGIN_BOTTOM, title=document_title(data),
             author=data.header.clinic_name, subject=data.subject, creator=CREATOR,
-            keywords=["integration summary", "ketamine-assisted psychotherapy"],
+            keywords=["integration summary", "ketamine-assisted psychotherapy",
+                      *([data.anchor] if data.anchor else [])],
             lang=LANGUAGE, displayDocTitle=1, initialFontName=st.SANS, initialFontSize=9,
         )
         self._created = pdf_date(data.header.generated_at)

@@ -30,6 +30,8 @@ EXPECTED = {
     Action.EDIT_PROTOCOL: {A},
     Action.WRITE_CLOSING_NOTE: {T},
     Action.RECORD_OUTCOME: {T, M, S},
+    Action.MANAGE_DEVICES: {A},
+    Action.VIEW_UNASSIGNED: {S, A},
 }
 
 
