@@ -84,6 +84,10 @@ class ClientRow(Base):
     allergies: Mapped[str] = mapped_column(Text, default="")
     screening_notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Structured allergies as JSON: [{"substance", "reaction", "severity"}, …]; checked before every dose.
+    allergy_list: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # Body weight for mg/kg dose limits (None: not recorded, so mg/kg limits cannot be checked).
+    weight_kg: Mapped[float | None] = mapped_column(Float)
 
 
 class CourseRow(Base):
@@ -125,6 +129,10 @@ class SessionRow(Base):
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every append: lets a client tell cheaply whether the record changed since it looked.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The entry time of the latest entry: a workstation clock behind it is refused (it would stamp out of order).
+    last_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ended early after a dose and not yet attested by a physician: the session stays on the supervisor board.
+    needs_attestation: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -20,8 +20,9 @@ from kapconsole.data.models import (
     StaffRoleRow,
     StaffRow,
 )
+from kapconsole.domain.allergies import Allergy, AllergySeverity
 from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
-from kapconsole.domain.errors import NotFound
+from kapconsole.domain.errors import ClockBehind, NotFound
 from kapconsole.domain.integrity import canonical_payload, entry_hash
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import (
@@ -43,7 +44,19 @@ def staff_value(row: StaffRow) -> StaffMember:
 
 
 def client_value(row: ClientRow) -> Client:
-    return Client(row.id, row.identifier, row.name, row.date_of_birth, row.sex, row.allergies, row.screening_notes)
+    return Client(row.id, row.identifier, row.name, row.date_of_birth, row.sex, row.allergies, row.screening_notes,
+                  allergies_from_json(row.allergy_list), row.weight_kg)
+
+
+def allergies_from_json(text: str | None) -> tuple[Allergy, ...]:
+    items = json.loads(text) if text else []
+    return tuple(Allergy(i["substance"], i.get("reaction", ""), AllergySeverity(i.get("severity", "unknown")))
+                 for i in items)
+
+
+def allergies_to_json(allergies: tuple[Allergy, ...]) -> str:
+    return json.dumps([{"substance": a.substance, "reaction": a.reaction, "severity": a.severity.value}
+                       for a in allergies], ensure_ascii=False, sort_keys=True)
 
 
 def course_value(row: CourseRow) -> Course:
@@ -75,6 +88,7 @@ def session_value(row: SessionRow) -> SessionInfo:
         chain_head=row.chain_head,
         entry_count=row.entry_count,
         version=row.version,
+        needs_attestation=bool(row.needs_attestation),
     )
 
 
@@ -176,7 +190,15 @@ def list_sessions(s: Session, *, client: str | None = None, states: list[Session
 def append_entry(s: Session, session: SessionRow, *, kind: EntryKind, observed_at: datetime,
                  entered_at: datetime, actor: Actor, payload: Mapping[str, Any],
                  amends_id: int | None = None) -> Entry:
-    """Append one entry to the session's hash chain. The caller's unit of work commits it."""
+    """Append one entry to the session's hash chain. The caller's unit of work commits it.
+
+    Refuses (:class:`ClockBehind`) an entry time before the session's latest entry: a workstation clock that
+    went backwards would stamp entries out of order (a reading before the dose it follows).
+    """
+    last = session.last_entered_at
+    if last is not None and entered_at < last:
+        raise ClockBehind(clock=entered_at, latest=last)
+    session.last_entered_at = entered_at
     text = canonical_payload(payload)
     seq = session.entry_count + 1
     digest = entry_hash(

@@ -69,12 +69,12 @@ def administration(*, drug: str, route: str, dose: object, unit: str, lot: str =
     if route_value is Route.INTRANASAL:
         payload["device_lot"] = v.text("device lot", device_lot, required=True)
     if route_value is Route.IV:
-        if ended_at is None:
-            raise ValidationError("infusion end", None, "an IV infusion needs its planned or actual end time")
-        end = v.to_utc(ended_at, "infusion end")
-        if end <= started_at:
-            raise ValidationError("infusion end", timestamp(end), "must be after the infusion start")
-        payload["ended_at"] = timestamp(end)
+        # No end: the infusion is running; its end is recorded when it stops.
+        if ended_at is not None:
+            end = v.to_utc(ended_at, "infusion end")
+            if end <= started_at:
+                raise ValidationError("infusion end", timestamp(end), "must be after the infusion start")
+            payload["ended_at"] = timestamp(end)
     elif ended_at is not None:
         raise ValidationError("infusion end", timestamp(v.to_utc(ended_at, "infusion end")), "only IV infusions have an end time")
     return payload

@@ -163,3 +163,19 @@ class EndReason(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class Disposition(StrEnum):
+    """Where the client went when a session ended early after a dose."""
+
+    HOME_WITH_ESCORT = "home_with_escort"
+    TRANSFERRED = "transferred"
+    LEFT_AGAINST_ADVICE = "left_against_advice"
+
+    @property
+    def label(self) -> str:
+        return {
+            "home_with_escort": "Home with escort",
+            "transferred": "Transferred",
+            "left_against_advice": "Left against medical advice",
+        }[self.value]

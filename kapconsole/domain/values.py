@@ -49,6 +49,8 @@ class Client:
     screening_notes: str
     #: Structured allergies (substance, reaction, severity); ``allergies`` is the free-text note beside them.
     allergy_list: tuple[Allergy, ...] = ()
+    #: Body weight in kg for mg/kg dose limits; None when not recorded.
+    weight_kg: float | None = None
 
     @property
     def initials(self) -> str:
@@ -88,6 +90,8 @@ class SessionInfo:
     chain_head: str
     entry_count: int
     version: int
+    #: Ended early after a dose and not yet attested by a physician (stays on the supervisor board).
+    needs_attestation: bool = False
 
     @property
     def course_label(self) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import ClientRow, CourseRow, SessionRow, SessionStaffRow, StaffRow
 from kapconsole.domain import validation as v
+from kapconsole.domain.allergies import Allergy, AllergySeverity
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.integrity import GENESIS
@@ -37,8 +38,15 @@ class ClinicService(ServiceBase):
 
     # ----- clients and courses -------------------------------------------------------------------------
     def add_client(self, actor: Actor, *, identifier: str, name: str, date_of_birth: date | None = None,
-                   sex: str = "", allergies: str = "", screening_notes: str = "") -> Client:
+                   sex: str = "", allergies: str = "", screening_notes: str = "",
+                   allergy_list: Iterable[Allergy] = (), weight_kg: float | None = None) -> Client:
+        """Add a client. ``allergy_list`` (structured) and ``weight_kg`` are checked before every dose."""
         require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
+        structured = tuple(
+            Allergy(v.text("allergy substance", a.substance, required=True), v.text("allergy reaction", a.reaction),
+                    v.choice("allergy severity", a.severity, AllergySeverity))
+            for a in allergy_list)
+        weight = v.number("weight", weight_kg, low=2, high=400, unit="kg", decimals=1, required=False)
         ident = v.text("client identifier", identifier, limit=64, required=True)
         if date_of_birth is not None and not (date(1900, 1, 1) <= date_of_birth <= self.now().date()):
             raise ValidationError("date of birth", date_of_birth.isoformat(), "between 1900-01-01 and today")
@@ -49,6 +57,7 @@ class ClinicService(ServiceBase):
                 identifier=ident, name=v.text("client name", name, required=True), date_of_birth=date_of_birth,
                 sex=v.text("sex", sex, limit=32), allergies=v.text("allergies", allergies, limit=v.REASON_TEXT),
                 screening_notes=v.text("screening notes", screening_notes, limit=v.LONG_TEXT), created_at=self.now(),
+                allergy_list=repo.allergies_to_json(structured), weight_kg=weight,
             )
             s.add(row)
             s.flush()

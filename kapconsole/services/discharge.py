@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kapconsole.data import repositories as repo
@@ -11,7 +12,8 @@ from kapconsole.domain import discharge as rules
 from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import EntryKind, SessionState
-from kapconsole.domain.errors import IllegalTransition, StaleRecord
+from kapconsole.domain.errors import IllegalTransition, StaleRecord, ValidationError
+from kapconsole.domain.integrity import timestamp
 from kapconsole.domain.record import SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, require, require_state_allows
 from kapconsole.domain.values import Actor, Entry
@@ -36,8 +38,13 @@ class DischargeService(ServiceBase):
         return rules.assess(record, now=self.now(), confirmations=confirmations, score_parts=score_parts)
 
     def assess(self, actor: Actor, session_id: int, *, confirmations: Mapping[str, bool],
-               score_parts: Mapping[str, int]) -> AssessmentResult:
-        """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge."""
+               score_parts: Mapping[str, int], checked_at: Mapping[str, datetime] | None = None) -> AssessmentResult:
+        """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge.
+
+        Bedside checks are fresh: each confirmation and rating is stamped with when it was checked (now, or
+        ``checked_at[key]``), which must lie after the last dose and after the previous assessment — nothing is
+        carried over from an earlier assessment.
+        """
         require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
         with self.db.write() as s:
             row = repo.get_session_row(s, session_id, for_update=True)
@@ -46,9 +53,11 @@ class DischargeService(ServiceBase):
             now = self.now()
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
             assessment = rules.assess(record, now=now, confirmations=confirmations, score_parts=score_parts)
+            stamps = _checked_at(record, now, confirmations, score_parts, checked_at or {})
             payload = assessment.to_payload()
             payload["confirmations"] = {k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA}
             payload["score_parts"] = dict(score_parts)
+            payload["checked_at"] = stamps
             entry = repo.append_entry(s, row, kind=EntryKind.DISCHARGE_ASSESSMENT, observed_at=now, entered_at=now,
                                       actor=actor, payload=payload)
             if state is SessionState.MONITORING:
@@ -104,6 +113,28 @@ class DischargeService(ServiceBase):
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
                            detail=f"signed hash {signed_head[:16]}…")
             return entry
+
+
+def _checked_at(record: SessionRecord, now: datetime, confirmations: Mapping[str, bool],
+                score_parts: Mapping[str, int], given: Mapping[str, datetime]) -> dict[str, str]:
+    """When each bedside item was checked; refuses a check from before the last dose or the previous assessment."""
+    keys = [k for k, value in confirmations.items() if value] + list(score_parts)
+    unknown = set(given) - set(keys)
+    if unknown:
+        raise ValidationError("checked at", ", ".join(sorted(unknown)), "only items confirmed or rated now")
+    previous = latest_assessment(record)
+    floor = max([t for t in (record.last_dose_at, previous.entry.entry.entered_at if previous else None) if t],
+                default=None)
+    stamps = {}
+    for key in keys:
+        at = v.to_utc(given[key], "checked at") if key in given else now
+        if at > now:
+            raise ValidationError("checked at", timestamp(at), "cannot be in the future")
+        if floor is not None and at < floor:
+            raise ValidationError("checked at", timestamp(at), "a bedside check must be fresh: after the last dose "
+                                  "and after the previous assessment")
+        stamps[key] = timestamp(at)
+    return stamps
 
 
 def _failing_text(count: int) -> str:

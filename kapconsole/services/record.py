@@ -6,20 +6,31 @@ before it returns. Nothing here updates or deletes an entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import SessionRow, SessionStaffRow, StaffRow
+from kapconsole.data.models import EntryRow, SessionRow, SessionStaffRow, StaffRow
 from kapconsole.domain import entries as build
+from kapconsole.domain import gates
 from kapconsole.domain import validation as v
-from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
-from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
+from kapconsole.domain.dosing import Dose, Plan, allergy_blockers, dose_blockers, require_people
+from kapconsole.domain.enums import Disposition, EndReason, EntryKind, Role, Route, SessionState
+from kapconsole.domain.errors import (
+    IllegalTransition,
+    NotFound,
+    PermissionDenied,
+    StaleRecord,
+    ValidationError,
+)
+from kapconsole.domain.gates import Blocker, GateBlocked
+from kapconsole.domain.integrity import timestamp
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require, require_state_allows, require_transition
@@ -99,12 +110,15 @@ class RecordService(ServiceBase):
             return entry
 
     def _transition(self, s: Session, row: SessionRow, actor: Actor, target: SessionState, *, reason: str = "",
-                    reason_code: str = "", at: datetime | None = None) -> Entry:
+                    reason_code: str = "", at: datetime | None = None, disposition: str = "") -> Entry:
         current = SessionState(row.state)
         require_transition(current, target)
         now = self.now()
+        payload = build.state_change(current.value, target.value, reason, reason_code)
+        if disposition:
+            payload["disposition"] = disposition
         entry = repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=at or now, entered_at=now, actor=actor,
-                                  payload=build.state_change(current.value, target.value, reason, reason_code))
+                                  payload=payload)
         row.state = target.value
         if target is SessionState.CHECKLIST:
             row.started_at = at or now
@@ -125,15 +139,63 @@ class RecordService(ServiceBase):
                 s.add(SessionStaffRow(session_id=session_id, staff_id=actor.staff_id))
             return entry
 
-    def end_early(self, actor: Actor, session_id: int, reason_code: EndReason | str, reason: str) -> Entry:
+    def end_early(self, actor: Actor, session_id: int, reason_code: EndReason | str, reason: str, *,
+                  disposition: Disposition | str | None = None) -> Entry:
+        """End the session early. After a dose it needs a medical supervisor and the client's disposition, and the
+        session stays on the supervisor board until a physician attests it (:meth:`attest_end_early`)."""
         require(actor.roles, Action.END_EARLY, actor.name)
         code = v.choice("reason", reason_code, EndReason)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
+        where = v.choice("disposition", disposition, Disposition) if disposition is not None else None
         with self.db.write() as s:
             row = repo.get_session_row(s, session_id, for_update=True)
             require_state_allows(SessionState(row.state), Action.END_EARLY)
-            return self._transition(s, row, actor, SessionState.ENDED_EARLY, reason=f"{code.label}: {text}",
-                                    reason_code=code.value)
+            dosed = s.scalar(select(EntryRow.id).where(EntryRow.session_id == session_id,
+                                                       EntryRow.kind == EntryKind.ADMINISTRATION.value).limit(1))
+            if dosed is not None:
+                if Role.SUPERVISOR not in actor.roles:
+                    raise PermissionDenied(f"{actor.name} may not end a session after a dose; it needs a "
+                                           f"{Role.SUPERVISOR.label}")
+                if where is None:
+                    raise ValidationError("disposition", None, "after a dose, say where the client goes: "
+                                          + ", ".join(d.label for d in Disposition))
+            label = f"{code.label}: {text}" + (f" — {where.label}" if where else "")
+            entry = self._transition(s, row, actor, SessionState.ENDED_EARLY, reason=label, reason_code=code.value,
+                                     disposition=where.value if where else "")
+            row.needs_attestation = dosed is not None
+            return entry
+
+    def attest_end_early(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
+                         disposition: Disposition | str, note: str = "") -> Entry:
+        """A physician (medical supervisor) attests a session ended early after a dose, re-authenticated."""
+        require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
+        where = v.choice("disposition", disposition, Disposition)
+        note = v.text("note", note, limit=v.REASON_TEXT)
+        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id)
+        with self.db.write() as s:
+            row = repo.get_session_row(s, session_id, for_update=True)
+            if SessionState(row.state) is not SessionState.ENDED_EARLY or not row.needs_attestation:
+                raise IllegalTransition("only a session ended early after a dose awaits a physician's attestation")
+            if row.chain_head != seen_chain_head:
+                raise StaleRecord("the record changed after you reviewed it; review it again before attesting")
+            now = self.now()
+            payload = {
+                "meaning": ATTESTATION_MEANING,
+                "signer": actor.staff_id,
+                "signer_name": actor.name,
+                "signed_at": now.isoformat(),
+                "signed_hash": row.chain_head,
+                "signed_seq": row.entry_count,
+                "end_reason": row.end_reason,
+                "disposition": where.value,
+                "note": note,
+            }
+            entry = repo.append_entry(s, row, kind=EntryKind.SIGNATURE, observed_at=now, entered_at=now, actor=actor,
+                                      payload=payload)
+            row.needs_attestation = False
+            repo.add_audit(s, at=now, action="end_early_attested", actor=actor, session_id=session_id,
+                           detail=where.value)
+            return entry
 
     def begin_discharge(self, actor: Actor, session_id: int) -> Entry:
         """Monitoring → discharge assessment."""
@@ -157,6 +219,7 @@ class RecordService(ServiceBase):
             item = protocol.checklist_item(item_key)
             if item is None:
                 raise ValidationError("checklist item", item_key, "an item of this session's protocol")
+            _require_item_role(actor, item.roles, item.label)
             return build.checklist(item.key, item.label, answer=answer, note=note)
 
         return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, payload,
@@ -169,56 +232,181 @@ class RecordService(ServiceBase):
                             lambda _p, _a: payload, observed_at=observed_at)
 
     def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str) -> Entry:
-        """A supervisor lets dosing go ahead despite the gate, after re-entering their password."""
+        """A supervisor lets the next dose go ahead despite the gate's blockers shown now (and only those)."""
+        return self.override(actor, session_id, password=password, reason=reason)
+
+    def override(self, actor: Actor, session_id: int, *, password: str, reason: str, dose: DoseInput | None = None,
+                 covers: Iterable[str] | None = None) -> Entry:
+        """A medical supervisor overrides named blockers of the next dose, re-authenticated, with a reason.
+
+        The override records each blocker it covers (key and values). Blockers that appear later (a new
+        reading, another dose amount) are not covered and need their own override. ``dose``: the dose about to
+        be given, so its own blockers (above a limit, an allergy, a route other than the plan's) can be covered.
+        ``covers``: the blocker keys to cover (default: every overridable blocker shown now).
+        """
         require(actor.roles, Action.OVERRIDE_CHECKLIST, actor.name)
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id)
-        missing: list[str] = []
+        chosen: list[Blocker] = []
+        wanted = None if covers is None else set(covers)
 
-        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+        def check(s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
-            missing.extend(record.dosing_blockers())
-            if not missing:
-                raise IllegalTransition("nothing blocks dosing: no override is needed")
+            blockers = self._blockers(s, record, dose)
+            pending, _done = gates.covered(blockers, (o.payload for o in record.overrides_since_last_dose()))
+            overridable = [b for b in pending if b.overridable]
+            if wanted is not None:
+                unknown = wanted - {b.key for b in overridable}
+                if unknown:
+                    raise ValidationError("override", ", ".join(sorted(unknown)),
+                                          "only blockers shown now that a supervisor may override")
+                overridable = [b for b in overridable if b.key in wanted]
+            if not overridable:
+                if any(not b.confirmable for b in pending):
+                    raise GateBlocked("the dose", pending)
+                raise IllegalTransition("nothing a supervisor may override blocks dosing: no override is needed")
+            chosen.extend(overridable)
 
-        return self._append(actor, session_id, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE,
-                            lambda _p, _a: build.override(reason, missing), check=check, needs_record=True,
-                            audit="checklist_overridden")
+        def payload(_p: ProtocolSettings, _a: datetime) -> Mapping[str, Any]:
+            content: dict[str, Any] = dict(build.override(reason, [b.label for b in chosen]))
+            content["covers"] = [b.to_dict() for b in chosen]
+            if dose is not None:
+                content["dose"] = {"drug": dose.drug, "route": str(dose.route), "dose": dose.dose, "unit": dose.unit}
+            return content
+
+        return self._append(actor, session_id, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE, payload, check=check,
+                            needs_record=True, audit="checklist_overridden")
+
+    def _blockers(self, s: Session, record: SessionRecord, dose: DoseInput | None) -> list[Blocker]:
+        """The gate's blockers, and the dose's own when a dose is given (overrides not applied)."""
+        blockers = record.gate_blockers()
+        if dose is None:
+            return blockers
+        info = record.info
+        try:
+            amount = float(dose.dose)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValidationError("dose", dose.dose, "a number is expected") from None
+        given = [Dose(d.payload["drug"], d.payload["route"], d.payload["dose"], d.payload["unit"])
+                 for d in record.administrations]
+        return blockers + dose_blockers(
+            Dose(dose.drug, str(Route(str(dose.route))), amount, dose.unit),
+            plan=Plan(info.planned_drug, info.route.value, info.planned_dose, info.planned_unit),
+            earlier=given, weight_kg=info.client.weight_kg, rules=record.protocol.dosing,
+            allergies=info.client.allergy_list)
+
+    def check_administration(self, actor: Actor, session_id: int, *, drug: str, route: Route | str, dose: object,
+                             unit: str, rescue: bool = False, confirm: Iterable[str] = ()) -> tuple[Blocker, ...]:
+        """What would block this administration now (nothing is recorded). Empty: it may be given.
+
+        ``rescue``: a rescue or adjunct medication (ondansetron, labetalol …): checked against the client's
+        allergies only, not against the session's dosing plan or gate. Overrides already recorded for the next
+        dose, and ``confirm`` (blocker keys the giver confirms), are applied.
+        """
+        require(actor.roles, Action.VIEW_RECORD, actor.name)
+        with self.db.read() as s:
+            record = repo.load_record(s, session_id)
+            if rescue:
+                blockers = allergy_blockers(record.info.client.allergy_list, v.text("drug", drug, required=True))
+            else:
+                blockers = self._blockers(s, record, DoseInput(drug, route, dose, unit))
+            pending, _done = gates.covered(blockers, (o.payload for o in record.overrides_since_last_dose()))
+        confirmed = set(confirm)
+        return tuple(b for b in pending if not (b.confirmable and b.key in confirmed))
 
     # ----- dosing --------------------------------------------------------------------------------------
     def record_administration(self, actor: Actor, session_id: int, *, drug: str, route: Route | str,
                               dose: object, unit: str, lot: str = "", device_lot: str = "",
                               observed_at: datetime | None = None, infusion_end: datetime | None = None,
-                              ordered_by: int, given_by: int | None = None) -> Entry:
-        """Record a dose (booster doses too). The first dose moves the session to monitoring."""
+                              ordered_by: int, given_by: int | None = None, confirm: Iterable[str] = ()) -> Entry:
+        """Record a dose (booster doses too). The first dose moves the session to monitoring; a booster while
+        awaiting discharge moves it back to monitoring (the observation time restarts from it).
+
+        Every dose passes the safety gate: the checklist and baseline (first dose) or the latest vitals and
+        unacknowledged alerts (booster), the dose sense checks and the client's allergies. A blocker needs the
+        way forward it names: ``confirm`` (blocker keys the giver confirms, e.g. the dose above the plan, which
+        names the dose) or a supervisor's override recorded before (:meth:`override`). An IV infusion's end may
+        be left out while it runs (:meth:`end_infusion` records it); it may not lie in the future.
+        """
         require(actor.roles, Action.RECORD_DOSE, actor.name)
         given = given_by if given_by is not None else actor.staff_id
         names: dict[int, str] = {}
+        confirmed = set(confirm)
+        request = DoseInput(drug, route, dose, unit)
 
         def check(s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
-            blockers = record.dosing_blockers()
-            if blockers:
-                raise IllegalTransition("dosing is blocked: " + "; ".join(blockers))
+            people: dict[int, StaffRow] = {}
             for field, sid in (("ordered by", ordered_by), ("given by", given)):
                 person = s.get(StaffRow, sid)
                 if person is None or not person.active:
                     raise ValidationError(field, sid, "an active staff member")
                 names[sid] = person.name
+                people[sid] = person
+            rules = record.protocol.dosing
+            require_people(ordered_by_roles=frozenset(Role(r.role) for r in people[ordered_by].roles),
+                           ordered_by_name=people[ordered_by].name,
+                           given_by_roles=frozenset(Role(r.role) for r in people[given].roles),
+                           given_by_name=people[given].name, rules=rules)
+            overrides = record.overrides_since_last_dose()
+            if rules.separate_override_and_giver and any(o.entry.author_id == given for o in overrides):
+                raise PermissionDenied("the protocol requires that the supervisor who overrode this dose's "
+                                       "blockers is not the person who gives it")
+            pending, _done = gates.covered(self._blockers(s, record, request), (o.payload for o in overrides))
+            remaining = [b for b in pending if not (b.confirmable and b.key in confirmed)]
+            if remaining:
+                raise GateBlocked("dosing", remaining)
 
-        def payload(_p: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
-            return build.administration(drug=drug, route=str(route), dose=dose, unit=unit, lot=lot,
-                                        device_lot=device_lot, started_at=at, ended_at=infusion_end,
-                                        ordered_by=ordered_by, ordered_by_name=names[ordered_by], given_by=given,
-                                        given_by_name=names[given])
+        def payload(p: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
+            if infusion_end is not None:
+                end = v.to_utc(infusion_end, "infusion end")
+                if end > self.now() + timedelta(seconds=p.clock_skew_seconds):
+                    raise ValidationError("infusion end", timestamp(end), "cannot be in the future: record the end "
+                                          "when the infusion stops")
+            content = dict(build.administration(
+                drug=drug, route=str(route), dose=dose, unit=unit, lot=lot, device_lot=device_lot, started_at=at,
+                ended_at=infusion_end, ordered_by=ordered_by, ordered_by_name=names[ordered_by], given_by=given,
+                given_by_name=names[given]))
+            if confirmed:
+                content["confirmed"] = sorted(confirmed)
+            return content
 
-        def first_dose_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> None:
-            if SessionState(row.state) is SessionState.CHECKLIST:
+        def state_follows_dose(s: Session, row: SessionRow, entry: Entry) -> None:
+            state = SessionState(row.state)
+            if state is SessionState.CHECKLIST:
                 self._transition(s, row, actor, SessionState.MONITORING, reason="first dose recorded",
+                                 at=entry.observed_at)
+            elif state is SessionState.DISCHARGE:
+                self._transition(s, row, actor, SessionState.MONITORING,
+                                 reason="booster given while awaiting discharge: observation restarts",
                                  at=entry.observed_at)
 
         return self._append(actor, session_id, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
-                            observed_at=observed_at, check=check, needs_record=True, after=first_dose_starts_monitoring)
+                            observed_at=observed_at, check=check, needs_record=True, after=state_follows_dose)
+
+    def end_infusion(self, actor: Actor, session_id: int, administration_id: int, *,
+                     ended_at: datetime | None = None) -> Entry:
+        """Record when a running IV infusion stopped (now by default; not before its start, not in the future)."""
+        require(actor.roles, Action.RECORD_DOSE, actor.name)
+        found: dict[str, Any] = {}
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            target = next((d for d in record.running_infusions if d.id == administration_id), None)
+            if target is None:
+                raise ValidationError("infusion", administration_id, "a running IV infusion of this session")
+            found["dose"] = target
+
+        def payload(p: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
+            target = found["dose"]
+            if at < target.at:
+                raise ValidationError("infusion end", timestamp(at), "cannot be before the infusion started")
+            return build.amendment(EntryKind.ADMINISTRATION, "infusion ended", {**target.payload,
+                                                                               "ended_at": timestamp(at)})
+
+        return self._append(actor, session_id, Action.RECORD_DOSE, EntryKind.AMENDMENT, payload,
+                            observed_at=ended_at, amends_id=administration_id, check=check, needs_record=True,
+                            audit="infusion_ended")
 
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
@@ -263,20 +451,30 @@ class RecordService(ServiceBase):
 
     def acknowledge_alert(self, actor: Actor, session_id: int, vitals_entry_id: int, measures: list[str], *,
                           note: str = "") -> Entry:
-        """A person acknowledges the alerts of one reading; recorded with who and when."""
-        payload = build.alert_ack(vitals_entry_id, measures, note)
+        """A person acknowledges alert episodes (a persistent condition is one episode), naming any reading of
+        each; the acknowledgement records the worst value it saw, so a worse one later raises it again.
+        While the session awaits discharge an acknowledgement needs a note."""
+        payload_base = build.alert_ack(vitals_entry_id, measures, note)
+        seen: dict[str, float] = {}
 
-        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+        def check(_s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
             reading = next((c for c in record.vitals if c.id == vitals_entry_id), None)
             if reading is None:
                 raise NotFound(f"there is no vitals reading {vitals_entry_id} in session {session_id}")
-            alerting = {a.measure for a in record.alerts_for(reading)}
-            if not set(measures) <= alerting:
-                raise ValidationError("alert", ", ".join(sorted(set(measures) - alerting)),
+            episodes = {e.measure: e for e in record.alert_episodes if vitals_entry_id in e.reading_ids}
+            if not set(measures) <= set(episodes):
+                raise ValidationError("alert", ", ".join(sorted(set(measures) - set(episodes))),
                                       "only measures that alerted can be acknowledged")
+            if SessionState(row.state) is SessionState.DISCHARGE and not payload_base["note"]:
+                raise ValidationError("note", None, "while the client awaits discharge, say what was done about "
+                                      "the alert")
+            seen.update({m: episodes[m].worst for m in measures})
 
-        return self._append(actor, session_id, Action.CHART, EntryKind.ALERT_ACK, lambda _p, _a: payload,
+        def payload(_p: ProtocolSettings, _a: datetime) -> Mapping[str, Any]:
+            return {**payload_base, "values": dict(seen)}
+
+        return self._append(actor, session_id, Action.CHART, EntryKind.ALERT_ACK, payload,
                             check=check, needs_record=True, audit="alert_acknowledged")
 
     # ----- amendments ----------------------------------------------------------------------------------
@@ -296,6 +494,7 @@ class RecordService(ServiceBase):
                 raise NotFound(f"there is no entry {entry_id} in session {session_id}")
             if target.kind not in build.AMENDABLE:
                 raise ValidationError("entry", f"{target.kind.label} {entry_id}", "this kind of entry cannot be amended")
+            _require_amend_role(actor, target, record)
             original["entry"] = target
 
         def payload(protocol: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
@@ -305,6 +504,49 @@ class RecordService(ServiceBase):
 
         return self._append(actor, session_id, Action.AMEND, EntryKind.AMENDMENT, payload, amends_id=entry_id,
                             check=check, needs_record=True, audit="entry_amended")
+
+
+#: Who may amend an entry of each kind: those who may record it, and for entries that gate dosing or discharge
+#: (doses, vitals, side effects and their resolution, alert acknowledgements) medical staff only.
+AMEND_ROLES: dict[EntryKind, frozenset[Role]] = {
+    EntryKind.ADMINISTRATION: frozenset({Role.MEDICAL, Role.SUPERVISOR}),
+    EntryKind.VITALS: frozenset({Role.MEDICAL, Role.SUPERVISOR}),
+    EntryKind.SIDE_EFFECT: frozenset({Role.MEDICAL, Role.SUPERVISOR}),
+    EntryKind.SIDE_EFFECT_RESOLVED: frozenset({Role.MEDICAL, Role.SUPERVISOR}),
+    EntryKind.ALERT_ACK: frozenset({Role.MEDICAL, Role.SUPERVISOR}),
+    EntryKind.SCALE: frozenset({Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR}),
+    EntryKind.OBSERVATION: frozenset({Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR}),
+}
+
+ATTESTATION_MEANING = "I attest this session, ended early after a dose, and the client's disposition"
+
+
+@dataclass(frozen=True)
+class DoseInput:
+    """A dose as entered, before validation."""
+
+    drug: str
+    route: Route | str
+    dose: object
+    unit: str
+
+
+def _require_item_role(actor: Actor, roles: Iterable[str], label: str) -> None:
+    allowed = {Role(r) for r in roles}
+    if not allowed & actor.roles:
+        raise PermissionDenied(f"{actor.name} may not confirm '{label}'; the protocol gives it to: "
+                               + ", ".join(sorted(r.label for r in allowed)))
+
+
+def _require_amend_role(actor: Actor, target: Entry, record: SessionRecord) -> None:
+    if target.kind is EntryKind.CHECKLIST:
+        item = record.protocol.checklist_item(str(target.payload["item"]))
+        _require_item_role(actor, item.roles if item else ("medical", "supervisor"), str(target.payload["label"]))
+        return
+    allowed = AMEND_ROLES.get(target.kind)
+    if allowed is not None and not allowed & actor.roles:
+        raise PermissionDenied(f"{actor.name} may not amend a {target.kind.label.lower()} entry; it needs one of: "
+                               + ", ".join(sorted(r.label for r in allowed)))
 
 
 def _rebuild(target: Entry, content: dict[str, Any], protocol: ProtocolSettings) -> dict[str, Any]:

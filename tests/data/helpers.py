@@ -15,7 +15,8 @@ PARTS_OK = {"aldrete_activity": 2, "aldrete_respiration": 2, "padss_activity": 2
 def planned(services: Services, actor: Actor, clock: FakeClock, *, identifier: str = "KAP-1", route: str = "sublingual",
             course_sessions: int | None = 6) -> int:
     found = [c for c in services.clinic.find_clients(identifier) if c.identifier == identifier]
-    client = found[0] if found else services.clinic.add_client(actor, identifier=identifier, name="Jo Client")
+    client = found[0] if found else services.clinic.add_client(actor, identifier=identifier, name="Jo Client",
+                                                                                        weight_kg=70)
     course = None
     if course_sessions:
         courses = services.clinic.courses(client.id)

@@ -118,6 +118,8 @@ def chart_session(svc: Services, clock: Clock, sup: Actor, theo: Actor, *, ident
     r.record_vitals(sup, sid, {"sbp": 130, "dbp": 82, "hr": 72, "spo2": 98, "rr": 14})
     r.record_scale(sup, sid, "moaas", 5)
     r.record_scale(sup, sid, "dissociation", 0)
+    for reading, alert in r.record(sup, sid).unacknowledged_alerts():
+        r.acknowledge_alert(sup, sid, reading.id, [alert.measure], note="Expected rise; rechecked, settled")
     assert svc.discharge.assess(sup, sid, confirmations=dict.fromkeys(CRITERIA, True),
                                 score_parts=SCORE_PARTS).assessment.ready
     if sign:
