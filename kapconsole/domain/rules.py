@@ -76,12 +76,14 @@ STATE_ALLOWS: dict[SessionState, frozenset[Action]] = {
         {Action.CONFIRM_CHECKLIST, Action.OVERRIDE_CHECKLIST, Action.RECORD_DOSE, Action.CHART, Action.AMEND,
          Action.END_EARLY}
     ),
+    # A booster's blockers (a limit, an allergy, a pre-dose hold) may need a supervisor's override too.
     SessionState.MONITORING: frozenset(
-        {Action.RECORD_DOSE, Action.CHART, Action.AMEND, Action.END_EARLY, Action.ASSESS_DISCHARGE}
+        {Action.RECORD_DOSE, Action.OVERRIDE_CHECKLIST, Action.CHART, Action.AMEND, Action.END_EARLY,
+         Action.ASSESS_DISCHARGE}
     ),
     SessionState.DISCHARGE: frozenset(
-        {Action.RECORD_DOSE, Action.CHART, Action.AMEND, Action.END_EARLY, Action.ASSESS_DISCHARGE,
-         Action.SIGN_DISCHARGE}
+        {Action.RECORD_DOSE, Action.OVERRIDE_CHECKLIST, Action.CHART, Action.AMEND, Action.END_EARLY,
+         Action.ASSESS_DISCHARGE, Action.SIGN_DISCHARGE}
     ),
     SessionState.DISCHARGED: frozenset({Action.AMEND}),
     SessionState.ENDED_EARLY: frozenset({Action.AMEND}),
