@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from kapconsole.domain.enums import EndReason, Role, Route
+from kapconsole.domain.allergies import Allergy, AllergySeverity
+from kapconsole.domain.enums import Disposition, EndReason, Role, Route
 from kapconsole.domain.errors import DomainError
 from kapconsole.domain.values import Actor, Client, Course
 from kapconsole.services.base import ManualClock
@@ -71,7 +72,8 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     sup_desk = who("dr.reyes", "supervisor desk")
     clients = [
         svc.clinic.add_client(admin, identifier=f"KAP-{1040 + i}", name=name, date_of_birth=dob, sex=sex,
-                              allergies=allergy, screening_notes=notes)
+                              allergies=allergy, screening_notes=notes, weight_kg=62 + 4 * i,
+                              allergy_list=(Allergy(allergy, "rash", AllergySeverity.MODERATE),) if allergy else ())
         for i, (name, dob, sex, allergy, notes) in enumerate((
             ("Maya Thompson", date(1986, 4, 12), "F", "Penicillin", "TRD; 3 SSRIs tried. No contraindication."),
             ("Daniel Okafor", date(1979, 9, 3), "M", "", "PTSD; controlled hypertension on amlodipine."),
@@ -218,7 +220,15 @@ def _ended_early(svc: Services, clock: ManualClock, rng: random.Random, client: 
                                    "labetalol 10 mg IV per standing order")
     svc.records.record_side_effect(therapist, sid, "anxiety", "moderate", intervention="Grounding, eye mask off")
     clock.at(start + timedelta(minutes=45))
-    svc.records.end_early(nurse, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review")
+    doctor = who("dr.reyes", room)
+    for reading, alert in svc.records.record(doctor, sid).unacknowledged_alerts():
+        svc.records.acknowledge_alert(doctor, sid, reading.id, [alert.measure], note="Physician at bedside")
+    svc.records.end_early(doctor, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review",
+                          disposition=Disposition.TRANSFERRED)
+    clock.at(start + timedelta(minutes=70))
+    svc.records.attest_end_early(doctor, sid, password=DEMO_PASSWORD,
+                                 seen_chain_head=svc.records.record(doctor, sid).info.chain_head,
+                                 disposition=Disposition.TRANSFERRED, note="Handed over to the emergency team")
 
 
 def _live_sessions(svc: Services, clock: ManualClock, rng: random.Random, clients: list[Client],
