@@ -9,7 +9,12 @@ import pytest
 
 from kapconsole.domain.discharge import PERSON_CRITERIA, PERSON_SCORE_PARTS
 from kapconsole.domain.enums import Disposition, EntryKind, SessionState
-from kapconsole.domain.errors import AuthenticationFailed, IllegalTransition, PermissionDenied, ValidationError
+from kapconsole.domain.errors import (
+    AuthenticationFailed,
+    IllegalTransition,
+    PermissionDenied,
+    ValidationError,
+)
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.services.board import BoardService

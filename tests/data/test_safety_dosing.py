@@ -9,7 +9,7 @@ import pytest
 
 from kapconsole.domain.allergies import Allergy, AllergySeverity
 from kapconsole.domain.enums import EntryKind, Role, SessionState
-from kapconsole.domain.errors import AuthenticationFailed, PermissionDenied
+from kapconsole.domain.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from kapconsole.domain.gates import GateBlocked, WayForward
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
@@ -112,6 +112,8 @@ def test_a_booster_rechecks_the_holds_and_unacknowledged_alerts(services: Servic
     alerts = {k for k in found if k.startswith("alert.")}
     assert alerts == {f"alert.{m}:{reading.id}" for m in ("sbp", "dbp", "spo2", "rr")}
     assert all(found[k].ways == (WayForward.ACKNOWLEDGE,) for k in alerts)
+    with pytest.raises(ValidationError, match="may override"):
+        services.records.override(sup, sid, password=PASSWORD, reason="in a hurry", covers=sorted(alerts))
     # An acknowledgement is not an override, and a supervisor cannot override an unacknowledged alert.
     services.records.acknowledge_alert(nurse, sid, reading.id, ["sbp", "dbp", "spo2", "rr"], note="at bedside")
     found = blocked(lambda: give(services, staff, sid, dose=200))
