@@ -138,7 +138,8 @@ def predose_blockers(latest: Mapping[str, tuple[float, datetime]] | None, protoc
     booster). A missing measure is a blocker too: the reference asks for BP and SpO2 before every dose."""
     when = "before the booster" if booster else "baseline"
     if not latest:
-        return [Blocker("predose.none", f"no vitals recorded {'before the booster' if booster else '(baseline)'}",
+        return [Blocker("predose.none", "no vitals recorded before the booster" if booster
+                        else "no baseline vitals recorded",
                         (), (WayForward.RECHECK, WayForward.OVERRIDE))]
     blockers = []
     for key, lim in protocol.predose.items():

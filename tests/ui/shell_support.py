@@ -77,7 +77,8 @@ def plan(services: Services, actor: Actor, *, when: datetime, room: str = "Room 
                                         weight_kg=70)
     course = services.clinic.add_course(actor, client.id, title="KAP course", planned_sessions=6)
     info = services.clinic.plan_session(actor, client_id=client.id, room=room, route=route,
-                                        planned_drug="Ketamine", planned_dose=dose, planned_unit="mg",
+                                        planned_drug="Esketamine" if route is Route.INTRANASAL else "Ketamine",
+                                        planned_dose=dose, planned_unit="mg",
                                         scheduled_at=when, course_id=course.id)
     return info.id
 

@@ -99,9 +99,9 @@ def test_board_shows_every_room_and_what_needs_attention(qtbot, sqlite_services:
     assert cell(board, other, BoardModel.SINCE) == "27 min"
     assert cell(board, other, BoardModel.LAST) == "BP 184/78\nHR 72 · SpO2 98%"  # two lines, to fit
     assert cell(board, other, BoardModel.LAST, Qt.ItemDataRole.AccessibleTextRole) == "BP 184/78 · HR 72 · SpO2 98%"
-    assert cell(board, other, BoardModel.VITALS) == "OVERDUE · 17 min"
+    assert cell(board, other, BoardModel.VITALS) == "OVERDUE (BP, HR, SpO2, RR) · 17 min"
     assert cell(board, other, BoardModel.VITALS, SEVERITY_ROLE) == "warning"
-    assert cell(board, other, BoardModel.ALERTS) == "1 unacknowledged"
+    assert cell(board, other, BoardModel.ALERTS) == "ESCALATED · 1 unacknowledged · oldest 17 min"
     assert cell(board, other, BoardModel.ALERTS, SEVERITY_ROLE) == "danger"
     assert cell(board, other, BoardModel.ALERTS, Qt.ItemDataRole.BackgroundRole) is not None
     assert cell(board, other, BoardModel.DISCHARGE) == "1 h 33 min to go"

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.board import BoardRow
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
+from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.rules import Action, may
 from kapconsole.ui.discharge.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
 from kapconsole.ui.session.controller import SessionController
@@ -39,6 +40,10 @@ SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
 
 
+
+
+#: Short measure names for the board's narrow columns.
+_SHORT = {"sbp": "BP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
 
 
 class BoardModel(RowsTableModel):
@@ -104,7 +109,7 @@ class BoardModel(RowsTableModel):
                 return "none yet"
             age = duration_text(row.vitals_age)
             if row.vitals_overdue:
-                due = ", ".join(row.overdue_measures).upper()
+                due = ", ".join(_SHORT[m] for m in MEASURES if m in row.overdue_measures and m in _SHORT)
                 return f"OVERDUE ({due}) · {age}" if due else f"OVERDUE · {age}"
             return f"{age} ago"
         if column == self.ALERTS:

@@ -489,9 +489,17 @@ class SessionView(QWidget):
         if not pending:
             self.alert_banner.hide()
             return
-        lines = [f"{local_time(reading.at)}  {alert.message}" for reading, alert in pending[-6:]]
-        if len(pending) > 6:
-            lines.insert(0, f"… and {len(pending) - 6} earlier")
+        # One line per alert episode: a persistent condition is one alert, with its worst value and duration.
+        now = self._now()
+        episodes = record.unacknowledged_episodes()
+        lines = []
+        for episode in episodes[-6:]:
+            span = "" if episode.readings == 1 else (
+                f" · {episode.readings} readings over {clock_text(episode.duration(now), hours=False)}")
+            lines.append(f"since {local_time(episode.started_at)}  worst: {episode.worst_message}{span}"
+                         + ("" if episode.ended_at is None else " (back in range)"))
+        if len(episodes) > 6:
+            lines.insert(0, f"… and {len(episodes) - 6} earlier")
         readings = len({reading.id for reading, _ in pending})
         if record.locked:  # history, not a call to act: no red, no button
             self.alert_title.setText(f"{len(pending)} alerts were not acknowledged before the record was locked")
