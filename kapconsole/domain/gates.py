@@ -60,6 +60,15 @@ class Blocker:
         return self.key + "|" + ";".join(f"{k}={v}" for k, v in self.values)
 
     @property
+    def message(self) -> str:
+        return self.label
+
+    @property
+    def item(self) -> str:
+        """The checklist item's key, for a checklist blocker ("" otherwise)."""
+        return self.key.removeprefix("checklist.") if self.key.startswith("checklist.") else ""
+
+    @property
     def overridable(self) -> bool:
         return WayForward.OVERRIDE in self.ways
 
