@@ -102,7 +102,7 @@ def assess(record: SessionRecord, *, now: datetime, confirmations: Mapping[str, 
     crit.append(Criterion("alerts_acknowledged", "No unacknowledged alert", not pending,
                           "; ".join(f"{e.worst_message} (since {e.started_at.astimezone():%H:%M}, "
                                     f"{e.readings} reading{'s' if e.readings != 1 else ''})" for e in pending)
-                          or "none", "record"))
+                          + (" — acknowledge each with a note" if pending else "") or "none", "record"))
     latest_payload = {k: v for k, (v, _at) in latest_values.items()}
     severe = [s for s in record.unresolved_side_effects() if s.payload["severity"] == Severity.SEVERE.value]
     crit.append(Criterion("no_severe_side_effect", "No unresolved severe side effect", not severe,
@@ -234,7 +234,8 @@ def _vitals_criteria(record: SessionRecord, latest: Mapping[str, tuple[float, da
     rr_ok = (why is None and rr is not None and rr_lim is not None
              and (rr_lim.low is None or rr[0] >= rr_lim.low) and (rr_lim.high is None or rr[0] <= rr_lim.high))
     out.append(Criterion("respiration", "No respiratory depression (respiratory rate within the alert lines)",
-                         rr_ok, why or (f"latest RR {rr[0]:g}/min ({_age(now, rr[1])})" if rr else ""), "record"))
+                         rr_ok, why or (f"latest RR {rr[0]:g}/min ({_age(now, rr[1])})" if rr else "")
+                         + ("" if rr_ok or why else " — observe and recheck"), "record"))
     # Every latest value, whatever the measure, is inside the alert lines (temperature included).
     values = {k: v for k, (v, _at) in latest.items()}
     alerting = [f"{a.message} ({_age(now, latest[a.measure][1])})"
