@@ -1,7 +1,7 @@
 """structured allergies and weight on clients; the latest entry time of each session (clock check); sessions awaiting an attestation
 
 Revision ID: safety_1
-Revises: 0002
+Revises: monitor_1
 Create Date: 2026-11-29
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "safety_1"
-down_revision = "0002"
+down_revision = "monitor_1"
 branch_labels = None
 depends_on = None
 
