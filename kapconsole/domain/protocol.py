@@ -317,8 +317,10 @@ class ProtocolSettings:
 
 def _checklist_item_from(raw: dict[str, Any]) -> ChecklistItem:
     data = dict(raw)
-    if "roles" in data:
-        data["roles"] = tuple(data["roles"])
+    # A protocol saved before items had roles and "not applicable": the default item of the same key says.
+    default = next((i for i in _default_checklist() if i.key == data.get("key")), None)
+    data["roles"] = tuple(data["roles"]) if "roles" in data else (default.roles if default else CLINICAL_ROLES)
+    data.setdefault("allow_na", default.allow_na if default else False)
     return ChecklistItem(**data)
 
 

@@ -81,3 +81,17 @@ def test_state_machine(current: SessionState, target: SessionState) -> None:
 def test_closed_states_are_final() -> None:
     for state in SessionState:
         assert state.is_closed == (not TRANSITIONS[state])
+
+
+def test_a_protocol_saved_before_checklist_roles_keeps_the_default_roles() -> None:
+    import json
+
+    from kapconsole.domain.protocol import ProtocolSettings
+
+    data = json.loads(ProtocolSettings().to_json())
+    for item in data["checklist"]:
+        del item["roles"], item["allow_na"]
+    old = ProtocolSettings.from_dict(data)
+    assert old.checklist == ProtocolSettings().checklist
+    assert "therapist" in old.checklist_item("identity").roles  # type: ignore[union-attr]
+    assert "therapist" not in old.checklist_item("ci_cardiac").roles  # type: ignore[union-attr]
