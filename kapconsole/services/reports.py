@@ -48,10 +48,17 @@ class ReportService(ServiceBase):
               password: str | None = None) -> Path:
         """Write the summary to ``path``, readable by its owner only; returns the path written."""
         target = Path(path)
+        if target.is_dir():
+            # A folder: the summary goes inside it under a name of its own.
+            target = target / f"kap-session-{session_id}-summary.pdf"
         content = self.pdf(actor, session_id, password=password)
         # The file holds health information: create it owner-only from the first byte, then replace atomically.
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        try:
+            fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            # Name the file the person asked for, not the temporary one beside it.
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
@@ -59,6 +66,9 @@ class ReportService(ServiceBase):
                 os.fsync(fh.fileno())
             os.chmod(temp, 0o600)
             os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kapconsole.cli import main
+from kapconsole.services.demo import DEMO_PASSWORD
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,7 +24,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "clinic.db"
     result = run("--database", f"sqlite:///{path}", "demo")
     assert result.returncode == 0, result.stderr
-    assert "dr.reyes" in result.stdout and "kapdemo1" in result.stdout
+    assert "dr.reyes" in result.stdout and DEMO_PASSWORD in result.stdout
     return path
 
 

@@ -22,7 +22,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.reports import render_pdf
 from kapconsole.services import Services
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 HOSTILE = "<b>&amp; 'quotes' </para> ünïcödé 日本語 العربية Ελληνικά"
 LONG_WORD = "Ω" + "W" * 2998 + "Ω"
 LONG_NOTE_END = "END-OF-THE-LONG-NOTE"
