@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from kapconsole.domain.allergies import Allergy, AllergySeverity
 from kapconsole.domain.enums import EndReason, Role, Route
-from kapconsole.domain.frontdesk import ClientDetails
 from kapconsole.domain.errors import DomainError
+from kapconsole.domain.frontdesk import ClientDetails
 from kapconsole.domain.values import Actor, Client, Course
 from kapconsole.services.base import ManualClock
 from kapconsole.services.container import Services

@@ -128,7 +128,8 @@ class PlanningService(ServiceBase):
         require(actor.roles, Action.PLAN_SESSION, actor.name)
         clean = details.validated(self.now().date())
         with self.db.write() as s:
-            row = s.get(CourseRow, course_id, with_for_update=True)
+            row = s.scalars(select(CourseRow).where(CourseRow.id == course_id)
+                            .with_for_update(of=CourseRow)).unique().one_or_none()
             if row is None:
                 raise NotFound(f"there is no course {course_id}")
             self._check_witness(s, clean)

@@ -165,10 +165,9 @@ def test_report_into_a_folder_and_into_a_read_only_place(tmp_path: Path) -> None
 def test_report_names_the_users_path_when_the_place_is_missing(tmp_path: Path) -> None:
     """Also as root: a folder that does not exist names the file asked for, not a temporary file."""
     from kapconsole.services import Services
+    from kapconsole.services.base import ManualClock
     from tests.conftest import make_staff
     from tests.data.helpers import dosed
-
-    from kapconsole.services.base import ManualClock
 
     clock = ManualClock()
     svc = Services.open(f"sqlite:///{tmp_path / 'k.db'}", clock=clock)
