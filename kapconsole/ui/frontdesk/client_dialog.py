@@ -96,7 +96,7 @@ class AllergyTable(QWidget):
         if not substance:
             self.substance.setFocus()
             return
-        self._items.append(Allergy(substance, self.reaction.text().strip(), self.severity.currentData()))
+        self._items.append(Allergy(substance, self.reaction.text().strip(), AllergySeverity(self.severity.currentData())))
         self.substance.clear()
         self.reaction.clear()
         self.severity.setCurrentIndex(list(AllergySeverity).index(AllergySeverity.UNKNOWN))

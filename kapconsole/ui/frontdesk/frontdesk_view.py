@@ -101,7 +101,7 @@ class FrontDeskView(QWidget):
         self.sessions_table = row_table("frontDeskSessions", "The client's sessions", self.sessions_model)
         self.sessions_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.move_button = QPushButton("&Move session", objectName="moveSession")
-        self.cancel_button = QPushButton("&Cancel session", objectName="cancelSession")
+        self.cancel_button = QPushButton("Cance&l session", objectName="cancelSession")
         self.message = plain("", "frontDeskMessage", wrap=True)
         self.message.hide()
 
@@ -188,9 +188,9 @@ class FrontDeskView(QWidget):
             if c.identifier == wanted:
                 self.clients_table.selectRow(i)
                 return
-        if rows and wanted is None and len(rows) == 1:
+        if len(rows) == 1:  # the search found one client: show them
             self.clients_table.selectRow(0)
-        elif not any(c.identifier == wanted for c in rows):
+        else:
             self._show_file(None)
 
     def _on_search_enter(self) -> None:
@@ -266,6 +266,11 @@ class FrontDeskView(QWidget):
         show_errors(self.message, [])
         if identifier:
             self._select_identifier = identifier
+            if self.file is None or self.file.client.identifier != identifier:
+                # A client just registered is shown even if the search typed before would not find them.
+                self.search.blockSignals(True)
+                self.search.setText(identifier)
+                self.search.blockSignals(False)
         self.reload_clients()
         if self.file is not None:
             self.load_file(self.file.client.id)
