@@ -141,9 +141,12 @@ class CourseRow(Base):
     status: Mapped[str] = mapped_column(String(32), default="active")
     consent_on: Mapped[date | None] = mapped_column(Date)
     consent_version: Mapped[str] = mapped_column(String(64), default="")
-    consent_witness_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    #: A staff id. Not a database foreign key: adding one would rebuild the courses table on SQLite while the
+    #: sessions point at it; the planning service checks the witness is an active staff member.
+    consent_witness_id: Mapped[int | None] = mapped_column(Integer)
 
-    consent_witness: Mapped[StaffRow | None] = relationship(lazy="joined")
+    consent_witness: Mapped[StaffRow | None] = relationship(
+        primaryjoin="foreign(CourseRow.consent_witness_id) == StaffRow.id", lazy="joined", viewonly=True)
 
 
 class SessionRow(Base):

@@ -58,6 +58,8 @@ def _people(svc: Services) -> tuple[Actor, Actor]:
     svc.staff.add_user(admin, login="sup", name="Dr Sam Supervisor", roles=["supervisor", "medical"],
                        password=PASSWORD)
     svc.staff.add_user(admin, login="theo", name="Theo Therapist", roles=["therapist"], password=PASSWORD)
+    for room in ("Room 1", "Room <2>", "Room 3"):
+        svc.clinic.planning.add_room(admin, room)
     return svc.staff.authenticate("sup", PASSWORD, "room-1"), svc.staff.authenticate("theo", PASSWORD, "room-1")
 
 

@@ -13,7 +13,12 @@ from kapconsole.domain.enums import Role, SessionState
 from kapconsole.services import Services
 from kapconsole.ui.frontdesk.client_dialog import ClientDialog
 from kapconsole.ui.frontdesk.frontdesk_view import FrontDeskView
-from kapconsole.ui.frontdesk.planning_dialogs import CancelDialog, CourseDialog, PlanSessionDialog, RescheduleDialog
+from kapconsole.ui.frontdesk.planning_dialogs import (
+    CancelDialog,
+    CourseDialog,
+    PlanSessionDialog,
+    RescheduleDialog,
+)
 from kapconsole.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, FakeClock, make_staff
 from tests.ui.shell_support import (

@@ -49,7 +49,6 @@ def upgrade() -> None:
         b.add_column(sa.Column("consent_on", sa.Date(), nullable=True))
         b.add_column(sa.Column("consent_version", sa.String(length=64), nullable=False, server_default=""))
         b.add_column(sa.Column("consent_witness_id", sa.Integer(), nullable=True))
-        b.create_foreign_key(b.f("fk_courses_consent_witness_id_staff"), "staff", ["consent_witness_id"], ["id"])
 
     with op.batch_alter_table("clinical_sessions", schema=None) as b:
         b.add_column(sa.Column("expected_end_at", sa.DateTime(), nullable=True))
@@ -113,7 +112,6 @@ def downgrade() -> None:
         b.drop_column("dose_per_kg")
         b.drop_column("expected_end_at")
     with op.batch_alter_table("courses", schema=None) as b:
-        b.drop_constraint(b.f("fk_courses_consent_witness_id_staff"), type_="foreignkey")
         for col in ("consent_witness_id", "consent_version", "consent_on", "status", "phase", "indication"):
             b.drop_column(col)
     with op.batch_alter_table("clients", schema=None) as b:
