@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import ClientRow, CourseRow, RoomRow, SessionRow, SessionStaffRow, StaffRow
-from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
 from kapconsole.domain.allergies import fold
-from kapconsole.domain.enums import EntryKind, Route, SessionState
+from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.frontdesk import (
     CalendarSlot,
@@ -26,9 +25,10 @@ from kapconsole.domain.frontdesk import (
 )
 from kapconsole.domain.integrity import GENESIS
 from kapconsole.domain.protocol import ProtocolSettings
-from kapconsole.domain.rules import Action, require, require_transition
+from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor, Course, SessionInfo
 from kapconsole.services.base import ServiceBase
+from kapconsole.services.writes import transition
 
 PROTOCOL_KEY = "protocol"
 #: No session is booked for longer than the protocol allows (12 h): the window searched for collisions.
@@ -301,13 +301,7 @@ class PlanningService(ServiceBase):
             if current is not SessionState.PLANNED:
                 raise ValidationError("session", session_id, f"only a planned session can be cancelled; this one "
                                       f"is {current.label.lower()} (a session under way is ended early instead)")
-            require_transition(current, SessionState.CANCELLED)
-            now = self.now()
-            repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
-                              payload=build.state_change(current.value, SessionState.CANCELLED.value, text))
-            row.state, row.ended_at, row.end_reason = SessionState.CANCELLED.value, now, text
-            repo.add_audit(s, at=now, action="session_cancelled", actor=actor, session_id=row.id,
-                           detail=text[:200])
+            transition(s, row, actor, SessionState.CANCELLED, now=self.now(), reason=text)
             s.flush()
             return repo.session_value(row)
 

@@ -29,6 +29,8 @@ EXPECTED = {
     Action.ADMINISTER_USERS: {A},
     Action.EDIT_PROTOCOL: {A},
     Action.MANAGE_ROOMS: {A},
+    Action.MANAGE_DEVICES: {A},
+    Action.VIEW_UNASSIGNED: {S, A},
 }
 
 
