@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import ClientRow, ClientVersionRow
+from kapconsole.data.models import ClientRow, ClientVersionRow, SessionRow
 from kapconsole.domain.allergies import fold
+from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import NotFound, StaleRecord, ValidationError
 from kapconsole.domain.frontdesk import (
     FIELD_LABELS,
@@ -28,9 +29,10 @@ from kapconsole.domain.frontdesk import (
     parse_allergies,
     search_key,
 )
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import ServiceBase, authorize, valid_id
+from kapconsole.services.planning import replan
 
 #: CSV column → client field. ``allergies`` holds the structured list (``substance|reaction|severity; …``);
 #: ``allergy_note`` the free-text note beside it.
@@ -65,9 +67,9 @@ class ClientService(ServiceBase):
     # ----- add and edit --------------------------------------------------------------------------------
     def add(self, actor: Actor, details: ClientDetails) -> Client:
         """Register a client; the first version of the history holds every value given."""
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
         clean = details.validated(self.now().date())
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_CLIENTS)
             return self._add(s, actor, clean, action="created")
 
     def edit(self, actor: Actor, client_id: int, details: ClientDetails, *,
@@ -75,9 +77,9 @@ class ClientService(ServiceBase):
         """Change a client's details. ``expected_version``: the version the form was filled from; if someone
         saved in between, :class:`StaleRecord` asks to review their change first. Nothing changed: no new version.
         """
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
         clean = details.validated(self.now().date())
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_CLIENTS)
             row = self._row(s, client_id, for_update=True)
             if expected_version is not None and row.version != expected_version:
                 raise StaleRecord(f"client {row.identifier} was changed at another desk (version {row.version}); "
@@ -107,6 +109,11 @@ class ClientService(ServiceBase):
         _apply(row, clean)
         row.version = (row.version or 1) + 1
         row.updated_at = self.now()
+        s.flush()
+        # Sessions planned but not begun take the corrected details into their header.
+        for session in s.scalars(select(SessionRow).where(SessionRow.client_id == row.id,
+                                                          SessionRow.state == SessionState.PLANNED.value)):
+            replan(s, session, self.now())
         self._version(s, actor, row, action, changes)
         repo.add_audit(s, at=self.now(), action="client_edited", actor=actor,
                        detail=f"client {row.id} version {row.version}: {_changed_labels(changes)}")
@@ -128,6 +135,8 @@ class ClientService(ServiceBase):
 
     @staticmethod
     def _row(s: Session, client_id: int, *, for_update: bool = False) -> ClientRow:
+        if not valid_id(client_id):
+            raise NotFound(f"there is no client {client_id!r}")
         stmt = select(ClientRow).where(ClientRow.id == client_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -161,8 +170,8 @@ class ClientService(ServiceBase):
 
     def versions(self, actor: Actor, client_id: int) -> list[ClientVersion]:
         """The history of a client's details, newest first."""
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
         with self.db.read() as s:
+            authorize(s, actor, Action.MANAGE_CLIENTS)
             self._row(s, client_id)
             rows = s.scalars(select(ClientVersionRow).where(ClientVersionRow.client_id == client_id)
                              .order_by(ClientVersionRow.version.desc()))
@@ -175,12 +184,13 @@ class ClientService(ServiceBase):
         are required). A column present sets its field (an empty cell clears it); a column left out keeps the
         value. Rows with an error are reported and skipped; the others are saved together in one unit of work.
         """
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
         records = _read_csv(text)
         if dry_run:
             with self.db.read() as s:
+                actor = authorize(s, actor, Action.MANAGE_CLIENTS)
                 return ImportReport(tuple(self._import_rows(s, actor, records, apply=False)), applied=False)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_CLIENTS)
             rows = tuple(self._import_rows(s, actor, records, apply=True))
             repo.add_audit(s, at=self.now(), action="clients_imported", actor=actor,
                            detail=", ".join(f"{o.value} {sum(1 for r in rows if r.outcome is o)}" for o in ImportOutcome))

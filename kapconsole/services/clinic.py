@@ -10,14 +10,15 @@ from sqlalchemy import select
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.db import Database
-from kapconsole.data.models import CourseRow, SessionStaffRow
+from kapconsole.data.models import CourseRow, SessionStaffRow, StaffRow
+from kapconsole.domain import validation as v
 from kapconsole.domain.enums import SessionState
-from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.frontdesk import ClientDetails, CourseDetails
 from kapconsole.domain.protocol import ProtocolSettings
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock, valid_id
 from kapconsole.services.clients import ClientService
 from kapconsole.services.planning import PlanningService
 
@@ -37,9 +38,9 @@ class ClinicService(ServiceBase):
 
     def update_protocol(self, actor: Actor, settings: ProtocolSettings) -> None:
         """Administrators edit the clinic protocol; sessions already planned keep the one they started with."""
-        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
         settings.validate()
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.EDIT_PROTOCOL)
             repo.set_setting(s, PROTOCOL_KEY, settings.to_json(), at=self.now(), by=actor.staff_id)
             repo.add_audit(s, at=self.now(), action="protocol_updated", actor=actor)
 
@@ -62,6 +63,8 @@ class ClinicService(ServiceBase):
         return self.clients.get(client_id)
 
     def courses(self, client_id: int) -> list[Course]:
+        if not valid_id(client_id):
+            return []
         with self.db.read() as s:
             rows = s.scalars(select(CourseRow).where(CourseRow.client_id == client_id).order_by(CourseRow.id))
             return [repo.course_value(r) for r in rows]
@@ -73,12 +76,15 @@ class ClinicService(ServiceBase):
 
     def set_staff(self, actor: Actor, session_id: int, staff_ids: Iterable[int]) -> None:
         """Who is present in the room (shown on the summary)."""
-        require(actor.roles, Action.START_SESSION, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             if SessionState(row.state).is_closed:
                 raise ValidationError("staff present", session_id, "a closed session's staff cannot change")
             wanted = set(staff_ids)
+            for sid in wanted:
+                if repo.get_by_id(s, StaffRow, sid) is None:
+                    raise NotFound(f"there is no staff member {sid}")
             for link in list(row.staff):
                 if link.staff_id not in wanted:
                     s.delete(link)
@@ -90,9 +96,15 @@ class ClinicService(ServiceBase):
     def list_sessions(self, *, client: str | None = None, states: list[SessionState] | None = None,
                       room: str | None = None, since: datetime | None = None, until: datetime | None = None,
                       limit: int = 200, offset: int = 0, newest_first: bool = True) -> list[SessionListItem]:
+        client = v.search_text("client", client)
+        room = v.search_text("room", room)
+        since, until = v.optional_time(since, "since"), v.optional_time(until, "until")
+        limit, offset = v.count("limit", limit, low=1, high=10_000), v.count("offset", offset, low=0, high=10**9)
+        if states is not None:
+            states = [v.choice("state", st, SessionState) for st in states]
         with self.db.read() as s:
             return repo.list_sessions(s, client=client, states=states, room=room, since=since, until=until,
-                                      limit=limit, offset=offset, newest_first=newest_first)
+                                      limit=limit, offset=offset, newest_first=bool(newest_first))
 
     def rooms(self) -> list[str]:
         """The names of the clinic's rooms in use."""

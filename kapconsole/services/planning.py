@@ -23,11 +23,11 @@ from kapconsole.domain.frontdesk import (
     overlaps,
     room_name,
 )
-from kapconsole.domain.integrity import GENESIS
+from kapconsole.domain.integrity import GENESIS, canonical_payload, header_hash
 from kapconsole.domain.protocol import ProtocolSettings
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Course, SessionInfo
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import ServiceBase, authorize
 from kapconsole.services.writes import transition
 
 PROTOCOL_KEY = "protocol"
@@ -65,9 +65,9 @@ class PlanningService(ServiceBase):
             return [Room(r.id, r.name, r.active) for r in s.scalars(stmt)]
 
     def add_room(self, actor: Actor, name: str) -> Room:
-        require(actor.roles, Action.MANAGE_ROOMS, actor.name)
         clean = room_name(name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_ROOMS)
             for other in s.scalars(select(RoomRow)):
                 if fold(other.name) == fold(clean):
                     if other.active:
@@ -83,8 +83,8 @@ class PlanningService(ServiceBase):
 
     def deactivate_room(self, actor: Actor, name: str) -> None:
         """Take a room out of use; its past sessions keep its name. Planned sessions must move first."""
-        require(actor.roles, Action.MANAGE_ROOMS, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_ROOMS)
             row = self._room(s, name)
             waiting = s.scalar(select(func.count()).select_from(SessionRow).where(
                 SessionRow.room == row.name, SessionRow.state == SessionState.PLANNED.value))
@@ -109,10 +109,10 @@ class PlanningService(ServiceBase):
 
     # ----- courses -------------------------------------------------------------------------------------
     def add_course(self, actor: Actor, client_id: int, details: CourseDetails) -> Course:
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         clean = details.validated(self.now().date())
         with self.db.write() as s:
-            if s.get(ClientRow, client_id) is None:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
+            if repo.get_by_id(s, ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             self._check_witness(s, clean)
             row = CourseRow(client_id=client_id, title=clean.title, planned_sessions=clean.planned_sessions,
@@ -125,9 +125,9 @@ class PlanningService(ServiceBase):
             return repo.course_value(row)
 
     def edit_course(self, actor: Actor, course_id: int, details: CourseDetails) -> Course:
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         clean = details.validated(self.now().date())
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
             row = s.scalars(select(CourseRow).where(CourseRow.id == course_id)
                             .with_for_update(of=CourseRow)).unique().one_or_none()
             if row is None:
@@ -185,14 +185,14 @@ class PlanningService(ServiceBase):
         ``dose_per_kg``: the planned dose is worked out from it and the weight used (``weight_used_kg``, else
         the client's recorded weight); both are kept with the session.
         """
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         route_value = v.choice("route", route, Route)
         when = v.to_utc(scheduled_at, "scheduled at")
         unit = v.text("unit", planned_unit, limit=16, required=True)
         per_kg = v.number("dose per kg", dose_per_kg, low=0.01, high=10, unit="mg/kg", decimals=3, required=False)
         dose = v.number("planned dose", planned_dose, low=0, high=1000, decimals=3, required=False)
         with self.db.write() as s:
-            client = s.get(ClientRow, client_id)
+            actor = authorize(s, actor, Action.PLAN_SESSION)
+            client = repo.get_by_id(s, ClientRow, client_id)
             if client is None:
                 raise NotFound(f"there is no client {client_id}")
             weight = v.number("weight used", weight_used_kg, low=20, high=400, unit="kg", decimals=1,
@@ -224,11 +224,15 @@ class PlanningService(ServiceBase):
             s.add(row)
             s.flush()
             for sid in sorted(set(staff_ids)):
-                if s.get(StaffRow, sid) is None:
+                if repo.get_by_id(s, StaffRow, sid) is None:
                     raise NotFound(f"there is no staff member {sid}")
                 s.add(SessionStaffRow(session_id=row.id, staff_id=sid))
             s.flush()
             s.refresh(row)
+            # The clinical header as planned starts the chain: its hash is the genesis every entry builds on.
+            row.header_json = canonical_payload(repo.header_of(row))
+            row.genesis = row.chain_head = header_hash(row.header_json)
+            repo.clinic_event(s, at=self.now(), kind="planned", session_id=row.id, detail={"header": row.genesis})
             repo.add_audit(s, at=self.now(), action="session_planned", actor=actor, session_id=row.id,
                            detail=f"{row.room} {_local(when)}")
             return repo.session_value(row)
@@ -271,10 +275,10 @@ class PlanningService(ServiceBase):
     def reschedule(self, actor: Actor, session_id: int, *, scheduled_at: datetime, room: str | None = None,
                    reason: str) -> SessionInfo:
         """Move a planned session to another time and/or room; the previous booking is kept in the audit trail."""
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         when = v.to_utc(scheduled_at, "scheduled at")
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             if SessionState(row.state) is not SessionState.PLANNED:
                 raise ValidationError("session", session_id, f"only a planned session can be moved; this one is "
@@ -286,6 +290,8 @@ class PlanningService(ServiceBase):
             before = f"{row.room} {_local(row.scheduled_at)}"
             row.room, row.scheduled_at, row.expected_end_at = room_row.name, when, end
             row.version += 1
+            s.flush()
+            replan(s, row, self.now())
             repo.add_audit(s, at=self.now(), action="session_rescheduled", actor=actor, session_id=row.id,
                            detail=f"{before} → {row.room} {_local(when)}; reason: {text}"[:2000])
             s.flush()
@@ -293,9 +299,9 @@ class PlanningService(ServiceBase):
 
     def cancel(self, actor: Actor, session_id: int, reason: str) -> SessionInfo:
         """Call off a planned session, with the reason; it frees the room and stays listed as cancelled."""
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             current = SessionState(row.state)
             if current is not SessionState.PLANNED:
@@ -328,6 +334,16 @@ class PlanningService(ServiceBase):
         """The week from ``monday`` 00:00 local time, seven days."""
         since = datetime.combine(monday, datetime.min.time()).astimezone()
         return self.calendar(since, since + timedelta(days=7))
+
+
+def replan(s: Session, row: SessionRow, now: datetime) -> None:
+    """Record the header of a planned session that has not begun (nothing charted yet) after its booking or
+    its client's details changed: a new genesis, announced in the clinic chain as "replanned"."""
+    if SessionState(row.state) is not SessionState.PLANNED or row.entry_count:
+        return
+    row.header_json = canonical_payload(repo.header_of(row))
+    row.genesis = row.chain_head = header_hash(row.header_json)
+    repo.clinic_event(s, at=now, kind="replanned", session_id=row.id, detail={"header": row.genesis})
 
 
 def other_end(until: datetime) -> str:
