@@ -1,7 +1,7 @@
 """front desk: client details and versions, course consent and status, rooms, session booking times
 
 Revision ID: frontdesk_1
-Revises: monitor_1
+Revises: trust_3
 Create Date: 2026-11-29
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "frontdesk_1"
-down_revision = "monitor_1"
+down_revision = "trust_3"
 branch_labels = None
 depends_on = None
 
