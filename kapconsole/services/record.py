@@ -39,7 +39,7 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import keys
-from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
+from kapconsole.services.base import MAX_ID, Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 from kapconsole.services.writes import append, followed, transition
 
@@ -93,9 +93,12 @@ class RecordService(ServiceBase):
         A console holding a record up to ``seq`` applies these instead of reading the whole record again;
         every change to a session (its state too) is an entry, so nothing else can have changed.
         """
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
+            raise ValidationError("sequence number", seq, f"a whole number from 0 to {MAX_ID}", key="seq")
         with self.db.read() as s:
             if actor is not None:
                 authorize(s, actor, Action.VIEW_RECORD)
+            repo.get_session_row(s, session_id, lean=True)  # NotFound for an id that cannot exist
             return repo.load_entries(s, session_id, after_seq=seq)
 
     # ----- the one write path --------------------------------------------------------------------------
