@@ -38,6 +38,7 @@ from kapconsole.domain.entries import (
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import Disposition, EndReason, EntryKind, Role, Route, SessionState
 from kapconsole.domain.errors import (
+    DomainError,
     IllegalTransition,
     NotFound,
     PermissionDenied,
@@ -50,11 +51,13 @@ from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require, require_state_allows
 from kapconsole.domain.values import Actor, Entry
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services import keys
+from kapconsole.services.base import MAX_ID, Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 from kapconsole.services.writes import append, followed, transition
 
 ContentFn = Callable[[ProtocolSettings, datetime], EntryContent]
+SignFn = Callable[[Session, SessionRow, EntryContent, int, datetime], dict[str, Any]]
 
 
 def _read_only(*_args: object, **_kwargs: object) -> NoReturn:
@@ -87,9 +90,9 @@ class RecordService(ServiceBase):
     # ----- reading -------------------------------------------------------------------------------------
     def record(self, actor: Actor | None, session_id: int) -> SessionRecord:
         """The whole record. ``actor`` None is for trusted headless jobs (verify, report from the CLI)."""
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
             return repo.load_record(s, session_id)
 
     def version(self, session_id: int) -> int:
@@ -103,21 +106,29 @@ class RecordService(ServiceBase):
         A console holding a record up to ``seq`` applies these instead of reading the whole record again;
         every change to a session (its state too) is an entry, so nothing else can have changed.
         """
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
+            raise ValidationError("sequence number", seq, f"a whole number from 0 to {MAX_ID}", key="seq")
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
+            repo.get_session_row(s, session_id, lean=True)  # NotFound for an id that cannot exist
             return repo.load_entries(s, session_id, after_seq=seq)
 
     # ----- the one write path --------------------------------------------------------------------------
-    def _append(self, actor: Actor, session_id: int, action: Action, content: ContentFn, *,
+    def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, content: ContentFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
                 check: Callable[[Session, SessionRow, SessionRecord | None], None] | None = None,
                 needs_record: bool = False, audit: str = "",
-                after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None) -> Entry:
-        require(actor.roles, action, actor.name)
+                after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None,
+                sign: SignFn | None = None) -> Entry:
+        key = v.request_key(request_key)
         with self.db.write() as s:
+            actor = authorize(s, actor, action)
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
             row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, None)) is not None:
+                _same_kind(done, content, row)
+                return done  # a retry of a request whose commit landed: the entry it made, not a duplicate
             require_state_allows(SessionState(row.state), action)
             now = self.now()
             protocol = session_protocol(row.protocol_json)
@@ -130,35 +141,45 @@ class RecordService(ServiceBase):
             # Queued before the entry, so the entry's flush writes both rows (one round trip fewer).
             repo.add_audit(s, at=now, action=audit or f"{value.kind.value}_recorded", actor=actor,
                            session_id=session_id, detail=f"entry {row.entry_count + 1}")
-            entry = append(s, row, actor, value, observed_at=at, entered_at=now, amends_id=amends_id)
+            entry = append(s, row, actor, value, observed_at=at, entered_at=now, amends_id=amends_id,
+                           request_key=key,
+                           payload=sign(s, row, value, actor.staff_id, now) if sign is not None else None)
             return followed(entry, after(s, row, entry) if after is not None else None)
 
     def _transition(self, s: Session, row: SessionRow, actor: Actor, target: SessionState, *, reason: str = "",
-                    reason_code: str = "", at: datetime | None = None, disposition: str = "") -> Entry:
+                    reason_code: str = "", at: datetime | None = None, request_key: str | None = None,
+                    disposition: str = "") -> Entry:
         return transition(s, row, actor, target, now=self.now(), at=at, reason=reason, reason_code=reason_code,
-                          disposition=disposition)
+                          request_key=request_key, disposition=disposition)
 
     # ----- state ---------------------------------------------------------------------------------------
-    def start_session(self, actor: Actor, session_id: int) -> Entry:
+    def start_session(self, actor: Actor, session_id: int, *, request_key: str | None = None) -> Entry:
         """Planned → pre-session checklist. The person starting it is added to the staff present."""
-        require(actor.roles, Action.START_SESSION, actor.name)
+        key = v.request_key(request_key)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
-            entry = self._transition(s, row, actor, SessionState.CHECKLIST)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
+            entry = self._transition(s, row, actor, SessionState.CHECKLIST, request_key=key)
             if actor.staff_id not in {link.staff_id for link in row.staff}:
                 s.add(SessionStaffRow(session_id=session_id, staff_id=actor.staff_id))
             return entry
 
     def end_early(self, actor: Actor, session_id: int, reason_code: EndReason | str, reason: str, *,
-                  disposition: Disposition | str | None = None) -> Entry:
+                  disposition: Disposition | str | None = None, request_key: str | None = None) -> Entry:
         """End the session early. After a dose it needs a medical supervisor and the client's disposition, and the
         session stays on the supervisor board until a physician attests it (:meth:`attest_end_early`)."""
         require(actor.roles, Action.END_EARLY, actor.name)
         code = v.choice("reason", reason_code, EndReason)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         where = v.choice("disposition", disposition, Disposition) if disposition is not None else None
+        key = v.request_key(request_key)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.END_EARLY)
             row = repo.get_session_row(s, session_id, for_update=True)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
             require_state_allows(SessionState(row.state), Action.END_EARLY)
             dosed = s.scalar(select(EntryRow.id).where(EntryRow.session_id == session_id,
                                                        EntryRow.kind == EntryKind.ADMINISTRATION.value).limit(1))
@@ -171,7 +192,7 @@ class RecordService(ServiceBase):
                                           + ", ".join(d.label for d in Disposition))
             label = f"{code.label}: {text}" + (f" — {where.label}" if where else "")
             entry = self._transition(s, row, actor, SessionState.ENDED_EARLY, reason=label, reason_code=code.value,
-                                     disposition=where.value if where else "")
+                                     disposition=where.value if where else "", request_key=key)
             row.needs_attestation = dosed is not None
             return entry
 
@@ -181,8 +202,10 @@ class RecordService(ServiceBase):
         require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
         where = v.choice("disposition", disposition, Disposition)
         note = v.text("note", note, limit=v.REASON_TEXT)
-        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id)
+        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
+                                  action=Action.SIGN_DISCHARGE)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.SIGN_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
             if SessionState(row.state) is not SessionState.ENDED_EARLY or not row.needs_attestation:
                 raise IllegalTransition("only a session ended early after a dose awaits a physician's attestation")
@@ -198,24 +221,30 @@ class RecordService(ServiceBase):
                            detail=where.value)
             return entry
 
-    def begin_discharge(self, actor: Actor, session_id: int) -> Entry:
+    def begin_discharge(self, actor: Actor, session_id: int, *, request_key: str | None = None) -> Entry:
         """Monitoring → discharge assessment."""
-        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
+        key = v.request_key(request_key)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
-            return self._transition(s, row, actor, SessionState.DISCHARGE)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
+            return self._transition(s, row, actor, SessionState.DISCHARGE, request_key=key)
 
-    def resume_monitoring(self, actor: Actor, session_id: int, reason: str) -> Entry:
+    def resume_monitoring(self, actor: Actor, session_id: int, reason: str, *, request_key: str | None = None) -> Entry:
         """Discharge assessment → back to monitoring (the client is not ready after all)."""
-        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
+        key = v.request_key(request_key)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
-            return self._transition(s, row, actor, SessionState.MONITORING, reason=text)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.STATE,))) is not None:
+                return done
+            return self._transition(s, row, actor, SessionState.MONITORING, reason=text, request_key=key)
 
     # ----- checklist -----------------------------------------------------------------------------------
     def confirm_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, answer: str = "confirmed",
-                               note: str = "", observed_at: datetime | None = None) -> Entry:
+                               note: str = "", observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         def content(protocol: ProtocolSettings, _at: datetime) -> EntryContent:
             item = protocol.checklist_item(item_key)
             if item is None:
@@ -223,20 +252,21 @@ class RecordService(ServiceBase):
             _require_item_role(actor, item.roles, item.label)
             return ChecklistConfirmation.build(item.key, item.label, answer=answer, note=note)
 
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, content, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, content, observed_at=observed_at)
 
     def record_intention(self, actor: Actor, session_id: int, text: str,
-                         observed_at: datetime | None = None) -> Entry:
+                         observed_at: datetime | None = None, *, request_key: str | None = None) -> Entry:
         value = intention_value(text)
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, lambda _p, _a: value,
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, lambda _p, _a: value,
                             observed_at=observed_at)
 
-    def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str) -> Entry:
+    def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str,
+                           request_key: str | None = None) -> Entry:
         """A supervisor lets the next dose go ahead despite the gate's blockers shown now (and only those)."""
-        return self.override(actor, session_id, password=password, reason=reason)
+        return self.override(actor, session_id, password=password, reason=reason, request_key=request_key)
 
     def override(self, actor: Actor, session_id: int, *, password: str, reason: str, dose: DoseInput | None = None,
-                 covers: Iterable[str] | None = None) -> Entry:
+                 covers: Iterable[str] | None = None, request_key: str | None = None) -> Entry:
         """A medical supervisor overrides named blockers of the next dose, re-authenticated, with a reason.
 
         The override records each blocker it covers (key and values). Blockers that appear later (a new
@@ -246,7 +276,8 @@ class RecordService(ServiceBase):
         """
         require(actor.roles, Action.OVERRIDE_CHECKLIST, actor.name)
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
-        self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id)
+        self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id,
+                                  action=Action.OVERRIDE_CHECKLIST)
         chosen: list[Blocker] = []
         wanted = None if covers is None else set(covers)
 
@@ -273,8 +304,8 @@ class RecordService(ServiceBase):
             return ChecklistOverride.build(reason, [b.label for b in chosen],
                                            covers=tuple(b.to_dict() for b in chosen), dose=given)
 
-        return self._append(actor, session_id, Action.OVERRIDE_CHECKLIST, content, check=check,
-                            needs_record=True, audit="checklist_overridden")
+        return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST, content, check=check,
+                            needs_record=True, audit="checklist_overridden", sign=signed_by(password))
 
     def _blockers(self, s: Session, record: SessionRecord, dose: DoseInput | None) -> list[Blocker]:
         """The gate's blockers, and the dose's own when a dose is given (overrides not applied)."""
@@ -317,7 +348,8 @@ class RecordService(ServiceBase):
     def record_administration(self, actor: Actor, session_id: int, *, drug: str, route: Route | str,
                               dose: object, unit: str, lot: str = "", device_lot: str = "",
                               observed_at: datetime | None = None, infusion_end: datetime | None = None,
-                              ordered_by: int, given_by: int | None = None, confirm: Iterable[str] = ()) -> Entry:
+                              ordered_by: int, given_by: int | None = None, confirm: Iterable[str] = (),
+                              request_key: str | None = None) -> Entry:
         """Record a dose (booster doses too). The first dose moves the session to monitoring; a booster while
         awaiting discharge moves it back to monitoring (the observation time restarts from it).
 
@@ -337,7 +369,7 @@ class RecordService(ServiceBase):
             assert record is not None
             people: dict[int, StaffRow] = {}
             for field, sid in (("ordered by", ordered_by), ("given by", given)):
-                person = s.get(StaffRow, sid)
+                person = repo.get_by_id(s, StaffRow, sid)
                 if person is None or not person.active:
                     raise ValidationError(field, sid, "an active staff member")
                 names[sid] = person.name
@@ -379,11 +411,11 @@ class RecordService(ServiceBase):
                                         at=entry.observed_at)
             return None
 
-        return self._append(actor, session_id, Action.RECORD_DOSE, content,
+        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
                             observed_at=observed_at, check=check, needs_record=True, after=state_follows_dose)
 
     def end_infusion(self, actor: Actor, session_id: int, administration_id: int, *,
-                     ended_at: datetime | None = None) -> Entry:
+                     ended_at: datetime | None = None, request_key: str | None = None) -> Entry:
         """Record when a running IV infusion stopped (now by default; not before its start, not in the future)."""
         require(actor.roles, Action.RECORD_DOSE, actor.name)
         found: dict[str, Any] = {}
@@ -401,7 +433,7 @@ class RecordService(ServiceBase):
                 raise ValidationError("infusion end", timestamp(at), "cannot be before the infusion started")
             return Amendment.build(EntryKind.ADMINISTRATION, "infusion ended", replace(target.content, ended_at=at))
 
-        return self._append(actor, session_id, Action.RECORD_DOSE, content,
+        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
                             observed_at=ended_at, amends_id=administration_id, check=check, needs_record=True,
                             audit="infusion_ended")
 
@@ -409,23 +441,23 @@ class RecordService(ServiceBase):
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
                       confirmed_by: int | None = None, observed_at: datetime | None = None,
                       device: Mapping[str, Any] | None = None,
-                      after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None) -> Entry:
+                      after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None, request_key: str | None = None) -> Entry:
         """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record.
 
         ``device`` names the monitor of a confirmed device reading; ``after`` runs in the same unit of work.
         """
-        return self._append(actor, session_id, Action.CHART,
+        return self._append(actor, session_id, request_key, Action.CHART,
                             lambda p, _a: VitalsReading.build(values, p, source=source, confirmed_by=confirmed_by,
                                                               device=device),
                             observed_at=observed_at, after=after)
 
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
-                           description: str = "", observed_at: datetime | None = None) -> Entry:
+                           description: str = "", observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = SideEffect.build(kind, severity, intervention=intervention, description=description)
-        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
 
     def resolve_side_effect(self, actor: Actor, session_id: int, side_effect_id: int, *, note: str = "",
-                            observed_at: datetime | None = None) -> Entry:
+                            observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = SideEffectResolution.build(side_effect_id, note)
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
@@ -435,23 +467,23 @@ class RecordService(ServiceBase):
             if side_effect_id in record.resolutions:
                 raise ValidationError("side effect", side_effect_id, "it is already marked resolved")
 
-        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
                             check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
                            for_integration: bool = False, observed_at: datetime | None = None,
-                           after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None) -> Entry:
+                           after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None, request_key: str | None = None) -> Entry:
         value = Observation.build(category, text, for_integration=for_integration)
-        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
                             after=after)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
-                     observed_at: datetime | None = None) -> Entry:
+                     observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = ScaleScore.build(scale, score, instrument=instrument)
-        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
 
     def acknowledge_alert(self, actor: Actor, session_id: int, vitals_entry_id: int, measures: list[str], *,
-                          note: str = "") -> Entry:
+                          note: str = "", request_key: str | None = None) -> Entry:
         """A person acknowledges alert episodes (a persistent condition is one episode), naming any reading of
         each; the acknowledgement records the worst value it saw, so a worse one later raises it again.
         While the session awaits discharge an acknowledgement needs a note."""
@@ -472,12 +504,12 @@ class RecordService(ServiceBase):
                                       "the alert")
             seen.update({m: episodes[m].worst for m in measures})
 
-        return self._append(actor, session_id, Action.CHART, lambda _p, _a: replace(base, values=dict(seen)),
+        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: replace(base, values=dict(seen)),
                             check=check, needs_record=True, audit="alert_acknowledged")
 
     # ----- amendments ----------------------------------------------------------------------------------
     def amend(self, actor: Actor, session_id: int, entry_id: int, *, reason: str,
-              content: Mapping[str, Any] | None) -> Entry:
+              content: Mapping[str, Any] | None, request_key: str | None = None) -> Entry:
         """Correct an entry: a new row pointing at it, with a reason. ``content`` None means entered in error.
 
         ``content`` is the corrected entry in the same shape as the original kind's input (for vitals a mapping
@@ -501,8 +533,32 @@ class RecordService(ServiceBase):
             corrected = None if content is None else target.content.corrected(content, protocol, target)
             return Amendment.build(target.kind, reason, corrected)
 
-        return self._append(actor, session_id, Action.AMEND, amendment, amends_id=entry_id,
+        return self._append(actor, session_id, request_key, Action.AMEND, amendment, amends_id=entry_id,
                             check=check, needs_record=True, audit="entry_amended")
+
+
+
+
+def signed_by(password: str, purpose: str = "override") -> SignFn:
+    """The entry's payload signed by its author's own key (opened with ``password``) over the chain head it
+    follows and the session's clinical header."""
+
+    def sign(s: Session, row: SessionRow, value: EntryContent, author: int, now: datetime) -> dict[str, Any]:
+        return keys.session_signature(s, staff_id=author, password=password, now=now, session=row,
+                                      purpose=purpose, fields=value.to_payload())
+
+    return sign
+
+
+def _same_kind(done: Entry, content: ContentFn, row: SessionRow) -> None:
+    """A request key used again for another kind of entry is a mistake, not a retry."""
+    try:
+        kind = content(session_protocol(row.protocol_json), done.observed_at).kind
+    except (DomainError, KeyError, IndexError):
+        return  # the content needs what only a first try computes; the session and author matched
+    if kind is not done.kind:
+        raise ValidationError("request key", "(not shown)", "a new key for each new entry (this one was used for "
+                                                             "another)")
 
 
 #: Who may amend an entry of each kind: those who may record it, and for entries that gate dosing or discharge

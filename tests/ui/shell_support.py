@@ -24,6 +24,7 @@ from kapconsole.services import Services
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.shell.main_window import MainWindow
 from kapconsole.ui.widgets import theme
+from tests.conftest import ensure_room
 
 WORKSTATION = "room-1"
 #: The offscreen platform cannot pass a top-level window's minimum size on and says so; real platforms can.
@@ -76,7 +77,7 @@ def plan(services: Services, actor: Actor, *, when: datetime, room: str = "Room 
     client = services.clinic.add_client(actor, identifier=identifier, name=name, allergies="penicillin",
                                         weight_kg=70)
     course = services.clinic.add_course(actor, client.id, title="KAP course", planned_sessions=6)
-    info = services.clinic.plan_session(actor, client_id=client.id, room=room, route=route,
+    info = services.clinic.plan_session(actor, client_id=client.id, room=ensure_room(services, room), route=route,
                                         planned_drug="Esketamine" if route is Route.INTRANASAL else "Ketamine",
                                         planned_dose=dose, planned_unit="mg",
                                         scheduled_at=when, course_id=course.id)

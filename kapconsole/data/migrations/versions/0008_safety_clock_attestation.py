@@ -1,7 +1,7 @@
-"""structured allergies and weight on clients; the latest entry time of each session (clock check); sessions awaiting an attestation
+"""the latest entry time of each session (clock check); sessions awaiting an attestation
 
 Revision ID: safety_1
-Revises: monitor_1
+Revises: frontdesk_1
 Create Date: 2026-11-29
 """
 
@@ -9,15 +9,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "safety_1"
-down_revision = "monitor_1"
+down_revision = "frontdesk_1"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("allergy_list", sa.Text(), nullable=False, server_default="[]"))
-        batch_op.add_column(sa.Column("weight_kg", sa.Float(), nullable=True))
     with op.batch_alter_table("clinical_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_entered_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("needs_attestation", sa.Boolean(), nullable=False, server_default="0"))
@@ -27,6 +24,3 @@ def downgrade() -> None:
     with op.batch_alter_table("clinical_sessions", schema=None) as batch_op:
         batch_op.drop_column("needs_attestation")
         batch_op.drop_column("last_entered_at")
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.drop_column("weight_kg")
-        batch_op.drop_column("allergy_list")
