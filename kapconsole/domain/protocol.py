@@ -144,6 +144,9 @@ class ProtocolSettings:
     discharge: DischargeRules = field(default_factory=DischargeRules)
     # Observed-at may not lie further ahead of the clock than this (workstation clock skew).
     clock_skew_seconds: int = 120
+    # How long a room is booked for one session (checklist, dosing, the minimum observation, discharge): the
+    # front desk cannot plan two sessions into one room within this time.
+    session_minutes: int = 180
 
     # ----- serialisation -------------------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -198,6 +201,7 @@ class ProtocolSettings:
                 else base.discharge
             ),
             clock_skew_seconds=int(data.get("clock_skew_seconds", base.clock_skew_seconds)),
+            session_minutes=int(data.get("session_minutes", base.session_minutes)),
         )
         settings.validate()
         return settings
@@ -229,6 +233,8 @@ class ProtocolSettings:
             raise ValidationError(
                 "discharge.min_observation_minutes", self.discharge.min_observation_minutes, "allowed 0–1440"
             )
+        if not 30 <= self.session_minutes <= 12 * 60:
+            raise ValidationError("session_minutes", self.session_minutes, "allowed 30–720 minutes")
         unknown = set(self.discharge.scores) - {"aldrete", "padss"}
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")

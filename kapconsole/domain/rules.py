@@ -26,6 +26,7 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
+    MANAGE_ROOMS = "manage_rooms"
     MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
     VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
@@ -35,12 +36,14 @@ class Action(StrEnum):
 
 
 _T, _M, _S, _A = Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR, Role.ADMINISTRATOR
+_F = Role.FRONT_DESK
 
 #: The permission matrix. Administrators run the clinic's accounts and settings; they do not chart
-#: or read clinical records (minimum necessary access).
+#: or read clinical records (minimum necessary access). The front desk registers clients, plans courses and
+#: sessions, and keeps the room calendar; it does not chart or read session records either.
 PERMISSIONS: dict[Action, frozenset[Role]] = {
-    Action.PLAN_SESSION: frozenset({_T, _M, _S, _A}),
-    Action.MANAGE_CLIENTS: frozenset({_T, _M, _S, _A}),
+    Action.PLAN_SESSION: frozenset({_T, _M, _S, _A, _F}),
+    Action.MANAGE_CLIENTS: frozenset({_T, _M, _S, _A, _F}),
     Action.VIEW_RECORD: frozenset({_T, _M, _S}),
     Action.START_SESSION: frozenset({_T, _M, _S}),
     Action.CONFIRM_CHECKLIST: frozenset({_T, _M, _S}),
@@ -55,6 +58,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({_S, _A}),
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
+    Action.MANAGE_ROOMS: frozenset({_A}),
     Action.MANAGE_DEVICES: frozenset({_A}),
     Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }
@@ -89,11 +93,12 @@ STATE_ALLOWS: dict[SessionState, frozenset[Action]] = {
     ),
     SessionState.DISCHARGED: frozenset({Action.AMEND}),
     SessionState.ENDED_EARLY: frozenset({Action.AMEND}),
+    SessionState.CANCELLED: frozenset(),
 }
 
 #: The session state machine: the legal moves.
 TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
-    SessionState.PLANNED: frozenset({SessionState.CHECKLIST, SessionState.ENDED_EARLY}),
+    SessionState.PLANNED: frozenset({SessionState.CHECKLIST, SessionState.ENDED_EARLY, SessionState.CANCELLED}),
     SessionState.CHECKLIST: frozenset({SessionState.MONITORING, SessionState.ENDED_EARLY}),
     SessionState.MONITORING: frozenset({SessionState.DISCHARGE, SessionState.ENDED_EARLY}),
     SessionState.DISCHARGE: frozenset(
@@ -101,6 +106,7 @@ TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     ),
     SessionState.DISCHARGED: frozenset(),
     SessionState.ENDED_EARLY: frozenset(),
+    SessionState.CANCELLED: frozenset(),
 }
 
 

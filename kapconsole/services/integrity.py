@@ -179,6 +179,11 @@ class _Checker:
         if not legacy and row.genesis != digest:
             problems.append(_problem(sid, "the chain does not start from the session's header"))
         first = events[0] if events else None
+        # Before it begins, a planned session may be moved or its client's details corrected: the front desk
+        # records the new header as a "replanned" event; the latest one is the header in force.
+        replanned = [e for e in events if e.kind == "replanned"]
+        if replanned:
+            first = replanned[-1]
         if first is None:
             problems.append(_problem(sid, f"session {sid} is not in the clinic chain"))
         else:
@@ -311,7 +316,7 @@ class _Checker:
                 if head != detail.get("head"):
                     problems.append(_problem(sid, "entries recorded at the database upgrade are missing or changed"))
                 continue
-            if ev.kind == "planned":
+            if ev.kind in ("planned", "replanned"):
                 expected_state = "planned"
                 continue
             entry = by_seq.get(detail.get("seq", -1))

@@ -33,13 +33,13 @@ from kapconsole.domain.entries import (
 )
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
-from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
+from kapconsole.domain.errors import DomainError, IllegalTransition, NotFound, ValidationError
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import keys
-from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
+from kapconsole.services.base import MAX_ID, Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 from kapconsole.services.writes import append, followed, transition
 
@@ -93,9 +93,12 @@ class RecordService(ServiceBase):
         A console holding a record up to ``seq`` applies these instead of reading the whole record again;
         every change to a session (its state too) is an entry, so nothing else can have changed.
         """
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
+            raise ValidationError("sequence number", seq, f"a whole number from 0 to {MAX_ID}", key="seq")
         with self.db.read() as s:
             if actor is not None:
                 authorize(s, actor, Action.VIEW_RECORD)
+            repo.get_session_row(s, session_id, lean=True)  # NotFound for an id that cannot exist
             return repo.load_entries(s, session_id, after_seq=seq)
 
     # ----- the one write path --------------------------------------------------------------------------
@@ -111,6 +114,7 @@ class RecordService(ServiceBase):
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
             row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
             if (done := repo.entry_by_request_key(s, session_id, key, actor, None)) is not None:
+                _same_kind(done, content, row)
                 return done  # a retry of a request whose commit landed: the entry it made, not a duplicate
             require_state_allows(SessionState(row.state), action)
             now = self.now()
@@ -354,3 +358,14 @@ def signed_by(password: str, purpose: str = "override") -> SignFn:
                                       purpose=purpose, fields=value.to_payload())
 
     return sign
+
+
+def _same_kind(done: Entry, content: ContentFn, row: SessionRow) -> None:
+    """A request key used again for another kind of entry is a mistake, not a retry."""
+    try:
+        kind = content(session_protocol(row.protocol_json), done.observed_at).kind
+    except (DomainError, KeyError, IndexError):
+        return  # the content needs what only a first try computes; the session and author matched
+    if kind is not done.kind:
+        raise ValidationError("request key", "(not shown)", "a new key for each new entry (this one was used for "
+                                                             "another)")

@@ -21,7 +21,7 @@ from kapconsole.domain.integrity import canonical_payload, entry_hash
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.services.board import BoardService
-from tests.conftest import PASSWORD, FakeClock
+from tests.conftest import PASSWORD, FakeClock, ensure_room
 from tests.data.helpers import BASELINE
 
 CONFIRMED = {key: True for key in PERSON_CRITERIA}
@@ -33,7 +33,8 @@ def dosed_session(services: Services, staff: dict[str, Actor], *, identifier: st
     """A session through the checklist and the first dose: monitoring."""
     nurse, doctor = staff["medical"], staff["supervisor"]
     client = services.clinic.add_client(nurse, identifier=identifier, name=name)
-    info = services.clinic.plan_session(nurse, client_id=client.id, room=room, route="im", planned_drug="ketamine",
+    info = services.clinic.plan_session(nurse, client_id=client.id, room=ensure_room(services, room), route="im",
+                                        planned_drug="ketamine",
                                         scheduled_at=services.clinic.now(), planned_dose=50, workstation=workstation)
     services.records.start_session(nurse, info.id)
     services.records.record_vitals(nurse, info.id, BASELINE)
@@ -337,7 +338,7 @@ def test_board_lists_every_active_session_with_its_state(services: Services, sta
                                                          clock: FakeClock, board: BoardService) -> None:
     nurse = staff["medical"]
     planned_client = services.clinic.add_client(nurse, identifier="C-000", name="Paula Planned")
-    services.clinic.plan_session(nurse, client_id=planned_client.id, room="Room 9", route="im",
+    services.clinic.plan_session(nurse, client_id=planned_client.id, room=ensure_room(services, "Room 9"), route="im",
                                  planned_drug="ketamine", scheduled_at=clock.now)
     ready, _ = assessed(services, staff, clock, identifier="C-001", name="Maria Lopez Garcia")
     other = dosed_session(services, staff, identifier="C-002", name="john smith", room="Room 2",
@@ -432,7 +433,8 @@ def test_board_change_token_follows_other_workstations(services: Services, staff
         assert changed and token2 != token
         assert board.changed_since(token2) == (False, token2)
         # A session opening or closing changes the set, even though no active version moved.
-        other = dosed_session(elsewhere, {**staff, "medical": nurse}, identifier="C-9", name="New Client")
+        other = dosed_session(elsewhere, {**staff, "medical": nurse}, identifier="C-9", name="New Client",
+                              room="Room 2", workstation="room-2")
         changed, token3 = board.changed_since(token2)
         assert changed
         elsewhere.records.end_early(nurse, other, "client_request", "client asked to stop")

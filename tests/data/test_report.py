@@ -22,7 +22,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.reports import render_pdf
 from kapconsole.services import Services
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 HOSTILE = "<b>&amp; 'quotes' </para> ünïcödé 日本語 العربية Ελληνικά"
 LONG_WORD = "Ω" + "W" * 2998 + "Ω"
 LONG_NOTE_END = "END-OF-THE-LONG-NOTE"
@@ -58,6 +58,8 @@ def _people(svc: Services) -> tuple[Actor, Actor]:
     svc.staff.add_user(admin, login="sup", name="Dr Sam Supervisor", roles=["supervisor", "medical"],
                        password=PASSWORD)
     svc.staff.add_user(admin, login="theo", name="Theo Therapist", roles=["therapist"], password=PASSWORD)
+    for room in ("Room 1", "Room <2>", "Room 3"):
+        svc.clinic.planning.add_room(admin, room)
     return svc.staff.authenticate("sup", PASSWORD, "room-1"), svc.staff.authenticate("theo", PASSWORD, "room-1")
 
 

@@ -52,6 +52,7 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.ADMINISTER_USERS: lambda a: services.staff.add_user(a, login=f"u{next(_ids)}", name="U",
                                                                    roles=["therapist"], password=PASSWORD),
         Action.EDIT_PROTOCOL: lambda a: services.clinic.update_protocol(a, ProtocolSettings()),
+        Action.MANAGE_ROOMS: lambda a: services.clinic.planning.add_room(a, f"Room R{next(_ids)}"),
     }
 
 

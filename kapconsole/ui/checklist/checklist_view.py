@@ -6,6 +6,7 @@ blocks dosing (``record.dosing_blockers()``). Every confirmation and entry goes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -46,8 +47,9 @@ def hhmm(moment: Any) -> str:
     return moment.astimezone().strftime("%H:%M")
 
 
-def summarise_blockers(blockers: list[str], *, names: int = 2) -> list[str]:
+def summarise_blockers(blockers: Sequence[object], *, names: int = 2) -> list[str]:
     """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
+    blockers = [str(b) for b in blockers]  # typed blockers read as their one line
     prefix = "not confirmed: "
     missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
     lines = []
@@ -303,7 +305,7 @@ class ChecklistView(QWidget):
         else:
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
-        blockers = record.dosing_blockers()
+        blockers = [str(b) for b in record.dosing_blockers()]  # each blocker as its one line
         if record.override is not None and not record.administrations:
             ov = record.override
             self.blockers.setText(f"Supervisor override by {ov.entry.author_name} at {hhmm(ov.at)}: "

@@ -174,6 +174,7 @@ class SessionView(QWidget):
         self.setStyleSheet(session_stylesheet(False))
         controller.record_changed.connect(self._on_record_changed)
         controller.connection_changed.connect(self._on_connection_changed)
+        controller.integrity_changed.connect(self._on_integrity)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._on_tick)
@@ -206,6 +207,9 @@ class SessionView(QWidget):
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
         self.device_state_label = self._label("deviceState")
+        self.integrity_label = self._label("integrityState")
+        self.integrity_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.integrity_label.setWordWrap(True)
         self.booster_button = self._button("boosterButton", "Booster…", "Record a booster dose (Ctrl+D)",
                                            self.dose_requested.emit)
         self.discharge_button = self._button("dischargeButton", "Discharge…",
@@ -222,6 +226,7 @@ class SessionView(QWidget):
         sub.addStretch(1)
         who.addLayout(sub)
         who.addWidget(self.device_state_label)
+        who.addWidget(self.integrity_label)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
         for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
@@ -445,6 +450,11 @@ class SessionView(QWidget):
         self.ack_button.setEnabled(can_ack)
         self.ack_message.hide()
         self.alert_banner.show()
+
+    def _on_integrity(self, problem: str) -> None:
+        """The record's verification, in the header: quiet when it holds, unmissable when it does not."""
+        set_severity(self.integrity_label, "danger" if problem else "")
+        self.integrity_label.setText(f"⚠ INTEGRITY FAILURE — {problem}" if problem else "✓ Record verified")
 
     def _on_tick(self) -> None:
         self._render_header()
