@@ -8,13 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from kapconsole.domain.enums import EndReason, Role, Route
+from kapconsole.domain.allergies import Allergy, AllergySeverity
+from kapconsole.domain.enums import Disposition, EndReason, Role, Route
 from kapconsole.domain.errors import DomainError
+from kapconsole.domain.frontdesk import ClientDetails
 from kapconsole.domain.values import Actor, Client, Course
 from kapconsole.services.base import ManualClock
 from kapconsole.services.container import Services
 
-DEMO_PASSWORD = "kapdemo1"
+DEMO_PASSWORD = "quiet-lantern-ferry"
 DEMO_MONITOR_ROOM = "Room 2"
 DEMO_MONITOR_NAME = "Room 2 monitor"
 DEMO_STAFF: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
@@ -24,7 +26,9 @@ DEMO_STAFF: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("nurse.osei", "Ama Osei, RN", (Role.MEDICAL,)),
     ("therapist.lee", "Sam Lee, LMFT", (Role.THERAPIST,)),
     ("therapist.novak", "Ida Novak, PsyD", (Role.THERAPIST,)),
+    ("desk.rosa", "Rosa Díaz", (Role.FRONT_DESK,)),
 )
+DEMO_ROOMS = ("Room 1", "Room 2", "Room 3", "Room 4")
 PERSON_OK = {"oriented": True, "walks_steadily": True, "nausea_controlled": True, "escort_present": True,
              "no_driving": True}
 PARTS_OK = {"aldrete_activity": 2, "aldrete_respiration": 2, "padss_activity": 2, "padss_pain": 2}
@@ -67,23 +71,39 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     for login, name, roles in DEMO_STAFF[1:]:
         svc.staff.add_user(admin, login=login, name=name, roles=roles, password=DEMO_PASSWORD)
 
+    for room in DEMO_ROOMS:
+        svc.clinic.planning.add_room(admin, room)
+    desk = svc.staff.actor_for("desk.rosa", "front-desk")
+
     def who(login: str, room: str) -> Actor:
         return svc.staff.actor_for(login, room.lower().replace(" ", "-"))
 
     sup_desk = who("dr.reyes", "supervisor desk")
     clients = [
-        svc.clinic.add_client(admin, identifier=f"KAP-{1040 + i}", name=name, date_of_birth=dob, sex=sex,
-                              allergies=allergy, screening_notes=notes)
-        for i, (name, dob, sex, allergy, notes) in enumerate((
-            ("Maya Thompson", date(1986, 4, 12), "F", "Penicillin", "TRD; 3 SSRIs tried. No contraindication."),
-            ("Daniel Okafor", date(1979, 9, 3), "M", "", "PTSD; controlled hypertension on amlodipine."),
-            ("Priya Raman", date(1992, 1, 27), "F", "Latex", "MDD with anxious distress."),
-            ("Lucas Fischer", date(1968, 11, 5), "M", "", "TRD; lamotrigine tapered off per psychiatrist."),
-            ("Grace Liu", date(1990, 6, 18), "F", "", "Alcohol use disorder in sustained remission."),
-            ("Omar Haddad", date(1983, 2, 9), "M", "Sulfa drugs", "Chronic PTSD."),
+        svc.clinic.clients.add(desk, ClientDetails(
+            identifier=f"KAP-{1040 + i}", name=name, date_of_birth=dob, sex=sex, pronouns=pronouns,
+            weight_kg=weight, weight_on=(real_now - timedelta(days=31)).date(), allergies=note,
+            allergy_list=allergies, medications=meds, screening_notes=notes, emergency_contact=contact,
+            emergency_phone=f"+1 555 0{140 + i}", escort_name=contact, escort_phone=f"+1 555 0{140 + i}"))
+        for i, (name, dob, sex, pronouns, weight, note, allergies, meds, notes, contact) in enumerate((
+            ("Maya Thompson", date(1986, 4, 12), "F", "she/her", 64.0, "Penicillin",
+             (Allergy("Penicillin", "Rash", AllergySeverity.MODERATE),), "Sertraline 100 mg daily",
+             "TRD; 3 SSRIs tried. No contraindication.", "Tom Thompson"),
+            ("Daniel Okafor", date(1979, 9, 3), "M", "he/him", 88.5, "", (), "Amlodipine 5 mg daily",
+             "PTSD; controlled hypertension on amlodipine.", "Ngozi Okafor"),
+            ("Priya Raman", date(1992, 1, 27), "F", "she/her", 57.2, "Latex",
+             (Allergy("Latex", "Contact urticaria", AllergySeverity.MILD),), "Bupropion 150 mg daily",
+             "MDD with anxious distress.", "Arjun Raman"),
+            ("Lucas Fischer", date(1968, 11, 5), "M", "he/him", 79.0, "", (), "",
+             "TRD; lamotrigine tapered off per psychiatrist.", "Eva Fischer"),
+            ("Grace Liu", date(1990, 6, 18), "F", "they/them", 61.4, "", (), "Naltrexone 50 mg daily",
+             "Alcohol use disorder in sustained remission.", "Wei Liu"),
+            ("Omar Haddad", date(1983, 2, 9), "M", "he/him", 92.3, "Sulfa drugs",
+             (Allergy("Sulfonamides", "Hives", AllergySeverity.SEVERE),), "Prazosin 2 mg at night",
+             "Chronic PTSD.", "Leila Haddad"),
         ))
     ]
-    courses = {c.id: svc.clinic.add_course(admin, c.id, title="KAP course", planned_sessions=6,
+    courses = {c.id: svc.clinic.add_course(desk, c.id, title="KAP course", planned_sessions=6,
                                            started_on=(real_now - timedelta(days=30)).date()) for c in clients}
     maya = clients[0]
     signed_id = 0
@@ -247,7 +267,15 @@ def _ended_early(svc: Services, clock: ManualClock, rng: random.Random, client: 
                                    "labetalol 10 mg IV per standing order")
     svc.records.record_side_effect(therapist, sid, "anxiety", "moderate", intervention="Grounding, eye mask off")
     clock.at(start + timedelta(minutes=45))
-    svc.records.end_early(nurse, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review")
+    doctor = who("dr.reyes", room)
+    for reading, alert in svc.records.record(doctor, sid).unacknowledged_alerts():
+        svc.records.acknowledge_alert(doctor, sid, reading.id, [alert.measure], note="Physician at bedside")
+    svc.records.end_early(doctor, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review",
+                          disposition=Disposition.TRANSFERRED)
+    clock.at(start + timedelta(minutes=70))
+    svc.records.attest_end_early(doctor, sid, password=DEMO_PASSWORD,
+                                 seen_chain_head=svc.records.record(doctor, sid).info.chain_head,
+                                 disposition=Disposition.TRANSFERRED, note="Handed over to the emergency team")
 
 
 def _live_sessions(svc: Services, clock: ManualClock, rng: random.Random, clients: list[Client],

@@ -120,13 +120,20 @@ class ReportService(ServiceBase):
         is left behind when writing fails (a full disk, say).
         """
         target = Path(path)
+        if target.is_dir():
+            # A folder: the summary goes inside it under a name of its own.
+            target = target / f"kap-session-{session_id}-summary.pdf"
         if not force and (target.exists() or target.is_symlink()):
             raise FileExistsError(errno.EEXIST, "the file exists (use --force to replace it)", str(target))
         content = self.pdf(actor, session_id, password=password, allow_integrity_failure=allow_integrity_failure)
         flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
         # The file holds health information: owner-only from the first byte.
-        fd = os.open(temp, flags, 0o600)
+        try:
+            fd = os.open(temp, flags, 0o600)
+        except OSError as exc:
+            # Name the file the person asked for, not the temporary one beside it.
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
@@ -135,6 +142,9 @@ class ReportService(ServiceBase):
             if not force and (target.exists() or target.is_symlink()):
                 raise FileExistsError(errno.EEXIST, "the file exists (use --force to replace it)", str(target))
             os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

@@ -22,7 +22,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.reports import render_pdf
 from kapconsole.services import Services
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 HOSTILE = "<b>&amp; 'quotes' </para> ünïcödé 日本語 العربية Ελληνικά"
 LONG_WORD = "Ω" + "W" * 2998 + "Ω"
 LONG_NOTE_END = "END-OF-THE-LONG-NOTE"
@@ -58,6 +58,8 @@ def _people(svc: Services) -> tuple[Actor, Actor]:
     svc.staff.add_user(admin, login="sup", name="Dr Sam Supervisor", roles=["supervisor", "medical"],
                        password=PASSWORD)
     svc.staff.add_user(admin, login="theo", name="Theo Therapist", roles=["therapist"], password=PASSWORD)
+    for room in ("Room 1", "Room <2>", "Room 3"):
+        svc.clinic.planning.add_room(admin, room)
     return svc.staff.authenticate("sup", PASSWORD, "room-1"), svc.staff.authenticate("theo", PASSWORD, "room-1")
 
 
@@ -118,6 +120,8 @@ def chart_session(svc: Services, clock: Clock, sup: Actor, theo: Actor, *, ident
     r.record_vitals(sup, sid, {"sbp": 130, "dbp": 82, "hr": 72, "spo2": 98, "rr": 14})
     r.record_scale(sup, sid, "moaas", 5)
     r.record_scale(sup, sid, "dissociation", 0)
+    for reading, alert in r.record(sup, sid).unacknowledged_alerts():
+        r.acknowledge_alert(sup, sid, reading.id, [alert.measure], note="Expected rise; rechecked, settled")
     assert svc.discharge.assess(sup, sid, confirmations=dict.fromkeys(CRITERIA, True),
                                 score_parts=SCORE_PARTS).assessment.ready
     if sign:

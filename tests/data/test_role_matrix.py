@@ -56,6 +56,7 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.MANAGE_DEVICES: lambda a: services.monitor.remove_device(a, "no-such-monitor"),
         Action.VIEW_UNASSIGNED: lambda a: services.monitor.unassigned(a),
         Action.RECORD_OUTCOME: lambda a: r.record_outcome_measure(a, fresh_checklist(), "gad7", [1] * 7),
+        Action.MANAGE_ROOMS: lambda a: services.clinic.planning.add_room(a, f"Room R{next(_ids)}"),
     }
 
 

@@ -6,7 +6,6 @@ blocks dosing (``record.dosing_blockers()``). Every confirmation and entry goes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,11 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.enums import Role
+from kapconsole.domain.gates import Blocker
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
+from kapconsole.services.record import DoseInput
 from kapconsole.ui.checklist.outcome_dialog import OutcomeDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
@@ -48,17 +49,18 @@ def hhmm(moment: Any) -> str:
     return moment.astimezone().strftime("%H:%M")
 
 
-def summarise_blockers(found: Sequence[object], *, names: int = 2) -> list[str]:
-    """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
-    blockers = [str(b) for b in found]  # the record's Blocker values read as their message
+def summarise_blockers(blockers: list[Blocker], *, names: int = 2) -> list[str]:
+    """One line per kind of blocker, with its way forward: unconfirmed checklist items are counted, not listed
+    one by one."""
     prefix = "not confirmed: "
-    missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
+    missing = [b.label[len(prefix):] for b in blockers if b.label.startswith(prefix)]
     lines = []
     if missing:
         shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
         noun = "item" if len(missing) == 1 else "items"
-        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown})")
-    return lines + [b for b in blockers if not b.startswith(prefix)]
+        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown}) — confirm each, "
+                     "or a supervisor's override")
+    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if not b.label.startswith(prefix)]
 
 
 class _ItemLabel(QLabel):
@@ -331,15 +333,22 @@ class ChecklistView(QWidget):
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
         blockers = record.dosing_blockers()
-        if record.override is not None and not record.administrations:
-            ov = record.override
+        overrides = record.overrides_since_last_dose()
+        if overrides and not blockers and not record.administrations:
+            ov = overrides[-1]
+            covered = "; ".join(str(c.get("label", "")) for c in ov.payload.get("covers", ()))
             self.blockers.setText(f"Supervisor override by {ov.entry.author_name} at {hhmm(ov.at)}: "
-                                  f"{ov.payload.get('reason', '')}\nDosing may go ahead.")
+                                  f"{ov.payload.get('reason', '')}\nCovers: {covered}\nDosing may go ahead.")
             set_severity(self.blockers, "warning")
         elif blockers:
             lines = "\n".join(f"• {b}" for b in summarise_blockers(blockers))
-            self.blockers.setText(f"Dosing is blocked:\n{lines}")
-            set_severity(self.blockers, "danger" if any("hold" in str(b) for b in blockers) else "warning")
+            note = ""
+            if overrides:
+                note = ("\nA supervisor's override was recorded; it covers only the blockers it named, "
+                        "not these.")
+            self.blockers.setText(f"Dosing is blocked:\n{lines}{note}")
+            set_severity(self.blockers, "danger" if any(b.key.startswith(("predose", "alert")) or "answered" in b.label
+                                                        for b in blockers) else "warning")
         else:
             self.blockers.setText("Ready: every required item is confirmed and the baseline is within range.")
             set_severity(self.blockers, "ok")
@@ -358,11 +367,16 @@ class ChecklistView(QWidget):
         self.dose_button.setToolTip(
             "Record the first dose (Ctrl+D)" if may(roles, Action.RECORD_DOSE)
             else "Only medical staff and supervisors record doses (Ctrl+D)")
-        self.override_button.setEnabled(record is not None and blocked and record.override is None)
+        self.override_button.setEnabled(record is not None and any(b.overridable for b in record.dosing_blockers()))
         can_chart = may(roles, Action.CONFIRM_CHECKLIST)
         for key, check in self._boxes.items():
             if record is not None and key not in record.checklist_confirmed and key not in self._pending:
-                check.setEnabled(can_chart)
+                item = record.protocol.checklist_item(key)
+                # Therapists confirm only the items the protocol gives their role.
+                mine = item is not None and bool({r.value for r in roles} & set(item.roles))
+                check.setEnabled(can_chart and mine)
+                if not mine and item is not None:
+                    check.setToolTip("The protocol gives this item to: " + ", ".join(item.roles))
         self.vitals_button.setEnabled(can_chart)
         self.intention_button.setEnabled(can_chart)
 
@@ -437,17 +451,24 @@ class OverrideDialog(QDialog):
     for this one entry only (the console stays signed in as before).
     """
 
-    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None, *,
+                 dose: DoseInput | None = None, blockers: list[Blocker] | None = None) -> None:
         super().__init__(parent, objectName="overrideDialog")
         self.state = state
         self.controller = controller
+        self.dose = dose
         self.setWindowTitle("Supervisor override")
-        heading = QLabel("Supervisor override of the checklist")
+        heading = QLabel("Supervisor override of this dose's blockers" if dose else
+                         "Supervisor override of the checklist")
         set_flag(heading, "heading")
         record = controller.record
-        blockers = record.dosing_blockers() if record else []
-        overridden = QLabel("Overriding:\n" + "\n".join(f"• {b}" for b in summarise_blockers(blockers, names=4)),
+        if blockers is None:
+            blockers = record.dosing_blockers() if record else []
+        shown = [b for b in blockers if b.overridable]
+        overridden = QLabel("Overriding (only these; a new blocker needs its own override):\n"
+                            + "\n".join(f"• {b}" for b in summarise_blockers(shown, names=4)),
                             objectName="overrideBlockers")
+        overridden.setTextFormat(Qt.TextFormat.PlainText)
         overridden.setWordWrap(True)
         set_severity(overridden, "warning")
         actor = state.actor
@@ -504,12 +525,13 @@ class OverrideDialog(QDialog):
             self.reason.setFocus()
             return
         workstation = self.state.workstation
+        dose = self.dose
 
         def override(services: Services, actor: Actor) -> Any:
             signer = actor
             if login.lower() != actor.login or not actor.has(Role.SUPERVISOR):
                 signer = services.staff.authenticate(login, password, workstation)
-            return services.records.override_checklist(signer, sid, password=password, reason=reason)
+            return services.records.override(signer, sid, password=password, reason=reason, dose=dose)
 
         self._busy = True
         self.confirm.setEnabled(False)
