@@ -615,9 +615,7 @@ def header(record: SessionRecord, *, clinic_name: str, now: datetime, tz: tzinfo
     planned = info.planned_drug
     if info.planned_dose is not None:
         planned += f" {info.planned_dose:g} {info.planned_unit}"
-    weight = getattr(client, "weight_kg", None)
-    weighed = getattr(client, "weighed_on", None)
-    medications = getattr(client, "medications", "") or ""
+    weight, weighed, medications = client.weight_kg, client.weight_on, client.medications
     generated = now.astimezone(tz)
     return d.Header(
         clinic_name=clinic_name, client_name=info.client.name, client_identifier=info.client.identifier,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -266,10 +266,12 @@ def test_structured_allergies_and_optional_facts_print_in_the_header(services: S
     sid, _c, _k = _session(services, clock, team, sign=False)
     record = services.records.record(team.sup, sid)
     client = replace(record.info.client, allergy_list=(
-        Allergy("Penicillin", "hives", AllergySeverity.MODERATE), Allergy("Midazolam", "", AllergySeverity.UNKNOWN)))
+        Allergy("Penicillin", "hives", AllergySeverity.MODERATE), Allergy("Midazolam", "", AllergySeverity.UNKNOWN)),
+        weight_kg=72.5, weight_on=date(2026, 11, 1), medications="Sertraline 100 mg daily")
     record = SessionRecord(replace(record.info, client=client), record.entries)
     data = assemble.report_data(record, now=clock.now, printed_by="Theo Therapist")
     assert data.header.allergies == ("Penicillin — hives — moderate", "Midazolam")
     first = _pages(render_pdf(data))[0]
     assert "Allergies: Penicillin — hives — moderate; Midazolam; Latex (rash)" in first
     assert "Printed by Theo Therapist" in first
+    assert "72.5 kg (2026-11-01)" in first and "Current medications: Sertraline 100 mg daily" in first
