@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kapconsole import __version__
+from kapconsole import __version__, cli_frontdesk
 from kapconsole.domain.enums import Role, SessionState
 from kapconsole.domain.errors import DomainError
 from kapconsole.domain.values import Actor
@@ -59,12 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="where to write the PDF")
     r.add_argument("--password", action="store_true",
                    help="protect the PDF with a password (asked for, or read from standard input)")
+    r.add_argument("--force", action="store_true", help="replace FILE.pdf if it exists")
+    r.add_argument("--allow-integrity-failure", action="store_true",
+                   help="write the summary of a record that fails verification, with an INTEGRITY FAILURE "
+                        "banner on every page and no signature block (without it such a record is refused)")
 
     v = sub.add_parser("verify", help="check the integrity of session records",
                        description="Recompute every session's hash chain and signatures; name each session and "
                                    "entry that no longer matches. Exit status 1 when anything does not match.")
     v.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     v.add_argument("session", type=int, nargs="?", metavar="SESSION", help="only this session")
+    v.add_argument("--against", type=Path, metavar="FILE.pdf",
+                   help="check the record against the anchor printed on a summary PDF")
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -99,8 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     ua = u_sub.add_parser("add", help="add a staff member", description="Add a staff member.")
     ua.add_argument("login")
     ua.add_argument("--name", required=True, help="full name as printed on records")
-    ua.add_argument("--role", action="append", required=True, choices=[r.value for r in Role],
-                    help="role (repeatable: a person may hold several)")
+    ua.add_argument("--role", action="append", required=True, type=_role, metavar="ROLE",
+                    help="role (repeatable: a person may hold several): "
+                         + ", ".join(f"{r.value} ({r.label})" for r in Role))
     up_ = u_sub.add_parser("passwd", help="set a staff member's password", description="Set a password.")
     up_.add_argument("login")
     ud = u_sub.add_parser("deactivate", help="deactivate an account (accounts are never deleted)",
@@ -112,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
+    cli_frontdesk.add_parsers(sub, DB_HELP)
     from kapconsole.cli_rems import add_parsers as add_rems_parsers
 
     add_rems_parsers(sub, DB_HELP)
@@ -120,6 +128,14 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_monitor.add_parser(sub, DB_HELP)
     return p
+
+
+def _role(text: str) -> Role:
+    """A role as stored ("medical"), as shown ("Medical staff"), or in any case with '_', '-' or spaces."""
+    try:
+        return Role.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _secret(prompt: str) -> str:
@@ -141,7 +157,11 @@ def _open(args: argparse.Namespace, *, create: bool):  # type: ignore[no-untyped
     if state is migrate.SchemaStatus.EMPTY and not create:
         raise CliError(f"{db.display_name} is not a KAP Console database (it is empty); "
                        "create one with 'kapconsole db upgrade' or 'kapconsole demo'")
-    migrate.upgrade(db)
+    try:
+        migrate.upgrade(db)
+    except BaseException:
+        db.remove_if_created_empty()  # no empty database file left behind (a full disk at set-up)
+        raise
     return Services(db)
 
 
@@ -162,7 +182,10 @@ def _admin(services, args: argparse.Namespace) -> Actor | None:  # type: ignore[
         return None
     if not args.as_login:
         raise CliError("an administrator exists: name one with --as ADMIN")
-    return services.staff.authenticate(args.as_login, _secret(f"Password for {args.as_login}: "), CLI_WORKSTATION)
+    password = _secret(f"Password for {args.as_login}: ")
+    actor = services.staff.authenticate(args.as_login, password, CLI_WORKSTATION)
+    args.admin_password = password  # registers new signing keys with the administrator's own key
+    return actor
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -200,16 +223,23 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     services = _open(args, create=False)
     password = _secret("PDF password: ") if args.password else None
-    path = services.reports.write(None, args.session, Path(args.output), password=password)
+    path = services.reports.write(None, args.session, Path(args.output), password=password, force=args.force,
+                                  allow_integrity_failure=args.allow_integrity_failure)
     print(f"wrote {path}")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     services = _open(args, create=False)
-    result = services.integrity.verify(args.session)
+    if args.against is not None:
+        from kapconsole.services.reports import anchor_from_pdf
+
+        result = services.integrity.verify_against(anchor_from_pdf(args.against))
+    else:
+        result = services.integrity.verify(args.session)
     for problem in result.problems:
-        print(f"session {problem.session_id}: {problem.message}")
+        print(f"session {problem.session_id}: {problem.message}" if problem.session_id else
+              f"clinic: {problem.message}")
     verdict = "OK" if result.ok else f"FAILED: {len(result.problems)} problem(s)"
     print(f"{verdict} — {result.sessions_checked} session(s), {result.entries_checked} entries checked")
     stream = services.monitor.verify()
@@ -243,12 +273,16 @@ def _cmd_user(args: argparse.Namespace) -> int:
     admin = _admin(services, args)
     if args.user_command == "add":
         password = _secret(f"New password for {args.login}: ")
-        member = staff.add_user(admin, login=args.login, name=args.name, roles=args.role, password=password)
+        member = staff.add_user(admin, login=args.login, name=args.name, roles=args.role, password=password,
+                                actor_password=getattr(args, "admin_password", None))
         print(f"added {member.login} ({member.roles_label})")
+        if admin is None:
+            print(f"clinic root key fingerprint: {staff.root_fingerprint()} (note it: every summary prints it)")
     elif admin is None:
         raise CliError("there is no administrator yet: add one with 'kapconsole user add LOGIN --role administrator'")
     elif args.user_command == "passwd":
-        staff.set_password(admin, args.login, _secret(f"New password for {args.login}: "))
+        staff.set_password(admin, args.login, _secret(f"New password for {args.login}: "),
+                           actor_password=getattr(args, "admin_password", None))
         print(f"password set for {args.login}")
     else:
         staff.deactivate(admin, args.login)
@@ -287,14 +321,39 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
 
 
+def _this_command() -> str:
+    """How to run this same program again: ``kapconsole`` when that is on PATH, else the path it was run by."""
+    import shutil
+
+    invoked = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    on_path = shutil.which("kapconsole")
+    if invoked and os.path.basename(invoked) == "kapconsole":
+        if on_path and os.path.realpath(on_path) == os.path.realpath(invoked) and os.sep not in invoked:
+            return "kapconsole"
+        return invoked if os.sep in invoked else (on_path or invoked)
+    return f"{sys.executable} -m kapconsole"
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
     if _no_display():
         print("kapconsole: no display found; run it on a desktop session, or under a virtual display: "
-              "xvfb-run -a kapconsole", file=sys.stderr)
+              f"xvfb-run -a {_this_command()}", file=sys.stderr)
         return 1
     from kapconsole.app import run_gui
 
     return run_gui(getattr(args, "database", None))
+
+
+def _cmd_frontdesk(args: argparse.Namespace) -> int:
+    services = _open(args, create=False)
+
+    def actor() -> Actor:
+        login = args.as_login
+        if not login:
+            raise CliError("name the staff member making the change with --as LOGIN")
+        return services.staff.authenticate(login, _secret(f"Password for {login}: "), CLI_WORKSTATION)
+
+    return cli_frontdesk.run(services, args, actor)
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:
@@ -303,8 +362,9 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     return cli_monitor.run(args, _open, _secret, CLI_WORKSTATION)
 
 
-COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
-            "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
+COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report,
+            "verify": _cmd_verify, "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol,
+            "client": _cmd_frontdesk, "course": _cmd_frontdesk, "session": _cmd_frontdesk, "room": _cmd_frontdesk}
 
 
 def _rems_commands() -> None:
@@ -320,7 +380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = COMMANDS.get(args.command or "", _cmd_gui)
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # inside the try: a reader that went away is noticed here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`kapconsole sessions | head`): stop quietly, as other command-line tools do.
+        _silence_stdout()
+        return 141
     except (CliError, DomainError) as exc:
         print(f"kapconsole: error: {exc}", file=sys.stderr)
         return 1
@@ -331,6 +397,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kapconsole: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -66,6 +66,17 @@ class StaffRow(Base):
     roles: Mapped[list[StaffRoleRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
+class SignInFailureRow(Base):
+    """Consecutive failed sign-ins of one login at one workstation (row-locked while a try is checked)."""
+
+    __tablename__ = "sign_in_failures"
+
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StaffRoleRow(Base):
     __tablename__ = "staff_roles"
 
@@ -84,6 +95,48 @@ class ClientRow(Base):
     allergies: Mapped[str] = mapped_column(Text, default="")
     screening_notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pronouns: Mapped[str] = mapped_column(String(32), default="")
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    weight_on: Mapped[date | None] = mapped_column(Date)
+    #: Structured allergies as JSON: [{"substance", "reaction", "severity"}, …].
+    allergy_list: Mapped[str] = mapped_column(Text, default="[]")
+    medications: Mapped[str] = mapped_column(Text, default="")
+    emergency_contact: Mapped[str] = mapped_column(String(200), default="")
+    emergency_phone: Mapped[str] = mapped_column(String(40), default="")
+    escort_name: Mapped[str] = mapped_column(String(200), default="")
+    escort_phone: Mapped[str] = mapped_column(String(40), default="")
+    #: Name and identifier folded (case and accents removed) in Python, so search is the same on every database.
+    search_key: Mapped[str] = mapped_column(String(600), default="", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClientVersionRow(Base):
+    """One change of a client's details; ``changes`` keeps each field's previous and new value (JSON)."""
+
+    __tablename__ = "client_versions"
+    __table_args__ = (UniqueConstraint("client_id", "version", name="uq_client_versions_client_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    workstation: Mapped[str] = mapped_column(String(128), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[str] = mapped_column(Text)
+
+
+class RoomRow(Base):
+    """A room of the clinic, kept by the administrator; sessions are planned into active rooms."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CourseRow(Base):
@@ -94,6 +147,17 @@ class CourseRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     planned_sessions: Mapped[int] = mapped_column(Integer)
     started_on: Mapped[date | None] = mapped_column(Date)
+    indication: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(32), default="preparation")
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    consent_on: Mapped[date | None] = mapped_column(Date)
+    consent_version: Mapped[str] = mapped_column(String(64), default="")
+    #: A staff id. Not a database foreign key: adding one would rebuild the courses table on SQLite while the
+    #: sessions point at it; the planning service checks the witness is an active staff member.
+    consent_witness_id: Mapped[int | None] = mapped_column(Integer)
+
+    consent_witness: Mapped[StaffRow | None] = relationship(
+        primaryjoin="foreign(CourseRow.consent_witness_id) == StaffRow.id", lazy="joined", viewonly=True)
 
 
 class SessionRow(Base):
@@ -125,8 +189,20 @@ class SessionRow(Base):
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every append: lets a client tell cheaply whether the record changed since it looked.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The entry time of the latest entry: a workstation clock behind it is refused (it would stamp out of order).
+    last_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ended early after a dose and not yet attested by a physician: the session stays on the supervisor board.
+    needs_attestation: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Planned start + the protocol's session time: the room is booked until then.
+    expected_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dose_per_kg: Mapped[float | None] = mapped_column(Float)
+    weight_used_kg: Mapped[float | None] = mapped_column(Float)
+    # The clinical header as planned (canonical JSON) and the chain's genesis, its hash. Sessions made before
+    # the header was hashed keep the all-zero genesis; their header was recorded when the database was upgraded.
+    header_json: Mapped[str | None] = mapped_column(Text)
+    genesis: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
 
     client: Mapped[ClientRow] = relationship(lazy="joined")
     course: Mapped[CourseRow | None] = relationship(lazy="joined")
@@ -149,6 +225,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "seq", name="uq_entries_session_seq"),
         Index("ix_entries_session_kind", "session_id", "kind"),
+        Index("ix_entries_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,6 +241,9 @@ class EntryRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The client-generated key (a UUID) of the request that made this entry: a retry with the same key after
+    # an ambiguous commit finds the entry instead of appending a duplicate. Null on entries made before it.
+    request_key: Mapped[str | None] = mapped_column(String(36))
 
     author: Mapped[StaffRow] = relationship(lazy="joined")
 
@@ -184,6 +264,53 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The audit trail is a hash chain too (null on rows written before it was).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChainHeadRow(Base):
+    """The heads of the clinic-wide chains. Its one row is locked by every write that extends them."""
+
+    __tablename__ = "chain_heads"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    clinic_head: Mapped[str] = mapped_column(String(64))
+    clinic_count: Mapped[int] = mapped_column(Integer)
+    audit_head: Mapped[str] = mapped_column(String(64))
+    audit_count: Mapped[int] = mapped_column(Integer)
+
+
+class ClinicEventRow(Base):
+    """The clinic-wide chain: every session's creation, state changes and signatures.
+
+    No foreign key to the session on purpose: a deleted session must leave its events behind to be missed.
+    """
+
+    __tablename__ = "clinic_chain"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SigningKeyRow(Base):
+    """A member of staff's Ed25519 key: the public half, the private half wrapped by their password, and the
+    signed registration that ties it to them."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    wrapped_private: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration: Mapped[str] = mapped_column(Text)
 
 
 class SettingRow(Base):

@@ -102,8 +102,12 @@ def esketamine_protocol(clinic: ProtocolSettings) -> ProtocolSettings:
     discharge: DischargeRules = replace(
         clinic.discharge, min_observation_minutes=max(clinic.discharge.min_observation_minutes,
                                                       RULES.min_monitoring_minutes))
+    # The devices after the first are part of the one session dose, not boosters: the gate's booster count
+    # leaves room for them (the route's limits still hold: 84 mg a session, whole 28 mg devices).
+    most = max(RULES.session_doses_mg) // RULES.device_mg
+    dosing = replace(clinic.dosing, max_boosters=max(clinic.dosing.max_boosters, most - 1))
     return replace(clinic, checklist=_checklist(clinic.checklist), predose=predose, schedule=schedule,
-                   discharge=discharge)
+                   discharge=discharge, dosing=dosing)
 
 
 # ----- devices ------------------------------------------------------------------------------------------------

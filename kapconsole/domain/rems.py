@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from kapconsole.domain import gates
 from kapconsole.domain import validation as v
 from kapconsole.domain.entry_base import EntryContent, EntryLookup, register
 from kapconsole.domain.enums import EntryKind
@@ -270,6 +271,23 @@ def predose_blocker_items(values: Mapping[str, Any]) -> list[tuple[str, str, str
             items.append((q.key, q.label,
                           f"REMS: the dose waits — {q.label.lower()}: {'yes' if values[q.key] else 'no'}"))
     return items
+
+
+def gate_blockers(values: Mapping[str, Any]) -> list[gates.Blocker]:
+    """The REMS answers' part of the gate before the first device, as the safety gate's blockers.
+
+    A missing answer is answered, never overridden: the REMS needs each one on the monitoring form (and the
+    patient's enrolment before treatment). An answer that makes the dose wait (a nasal product within the hour,
+    food or drink too recently) is answered again when it no longer holds, or a supervisor overrides it.
+    """
+    out = []
+    for key, _label, message in predose_blocker_items(values):
+        if values.get(key) is None:
+            out.append(gates.Blocker(f"rems.{key}", message, (), (gates.WayForward.ANSWER,)))
+        else:
+            out.append(gates.Blocker(f"rems.{key}", message, (("answer", "yes" if values[key] else "no"),),
+                                     (gates.WayForward.ANSWER, gates.WayForward.OVERRIDE)))
+    return out
 
 
 def predose_blockers(values: Mapping[str, Any]) -> list[str]:

@@ -6,28 +6,36 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import ClientRow, CourseRow, SessionRow, SessionStaffRow, StaffRow
+from kapconsole.data.db import Database
+from kapconsole.data.models import CourseRow, SessionStaffRow, StaffRow
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
-from kapconsole.domain.esketamine import check_plan
-from kapconsole.domain.integrity import GENESIS
+from kapconsole.domain.frontdesk import ClientDetails, CourseDetails
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.rems import clean_answer
 from kapconsole.domain.rems_form import SettingDetails
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock, valid_id
+from kapconsole.services.clients import ClientService
+from kapconsole.services.planning import PlanningService
 
 PROTOCOL_KEY = "protocol"
 REMS_SETTING_KEY = "rems_setting"
 
 
 class ClinicService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        super().__init__(db, clock)
+        self.clients = ClientService(db, clock)
+        self.planning = PlanningService(db, clock)
+
     # ----- protocol settings ---------------------------------------------------------------------------
     def protocol(self) -> ProtocolSettings:
         with self.db.read() as s:
@@ -35,62 +43,33 @@ class ClinicService(ServiceBase):
 
     def update_protocol(self, actor: Actor, settings: ProtocolSettings) -> None:
         """Administrators edit the clinic protocol; sessions already planned keep the one they started with."""
-        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
         settings.validate()
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.EDIT_PROTOCOL)
             repo.set_setting(s, PROTOCOL_KEY, settings.to_json(), at=self.now(), by=actor.staff_id)
             repo.add_audit(s, at=self.now(), action="protocol_updated", actor=actor)
 
-    # ----- clients and courses -------------------------------------------------------------------------
+    # ----- clients, courses and planning (the front desk's services; these keep the older signatures) ---------
     def add_client(self, actor: Actor, *, identifier: str, name: str, date_of_birth: date | None = None,
-                   sex: str = "", allergies: str = "", screening_notes: str = "") -> Client:
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
-        ident = v.text("client identifier", identifier, limit=64, required=True)
-        if date_of_birth is not None and not (date(1900, 1, 1) <= date_of_birth <= self.now().date()):
-            raise ValidationError("date of birth", date_of_birth.isoformat(), "between 1900-01-01 and today")
-        with self.db.write() as s:
-            if s.scalar(select(ClientRow.id).where(ClientRow.identifier == ident)) is not None:
-                raise ValidationError("client identifier", ident, "this identifier is already in use")
-            row = ClientRow(
-                identifier=ident, name=v.text("client name", name, required=True), date_of_birth=date_of_birth,
-                sex=v.text("sex", sex, limit=32), allergies=v.text("allergies", allergies, limit=v.REASON_TEXT),
-                screening_notes=v.text("screening notes", screening_notes, limit=v.LONG_TEXT), created_at=self.now(),
-            )
-            s.add(row)
-            s.flush()
-            repo.add_audit(s, at=self.now(), action="client_added", actor=actor, detail=f"client {row.id}")
-            return repo.client_value(row)
+                   sex: str = "", allergies: str = "", screening_notes: str = "", **more: Any) -> Client:
+        details = ClientDetails(identifier=identifier, name=name, date_of_birth=date_of_birth, sex=sex,
+                                allergies=allergies, screening_notes=screening_notes, **more)
+        return self.clients.add(actor, details)
 
     def add_course(self, actor: Actor, client_id: int, *, title: str, planned_sessions: int,
-                   started_on: date | None = None) -> Course:
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
-        count = v.number("planned sessions", planned_sessions, low=1, high=50)
-        with self.db.write() as s:
-            if s.get(ClientRow, client_id) is None:
-                raise NotFound(f"there is no client {client_id}")
-            row = CourseRow(client_id=client_id, title=v.text("course title", title, required=True),
-                            planned_sessions=int(count or 1), started_on=started_on)
-            s.add(row)
-            s.flush()
-            repo.add_audit(s, at=self.now(), action="course_added", actor=actor, detail=f"course {row.id}")
-            return repo.course_value(row)
+                   started_on: date | None = None, **more: Any) -> Course:
+        details = CourseDetails(title=title, planned_sessions=planned_sessions, started_on=started_on, **more)
+        return self.planning.add_course(actor, client_id, details)
 
     def find_clients(self, text: str = "", *, limit: int = 100) -> list[Client]:
-        with self.db.read() as s:
-            stmt = select(ClientRow).order_by(ClientRow.name).limit(limit)
-            if text:
-                pat = f"%{text.lower()}%"
-                stmt = stmt.where(or_(func.lower(ClientRow.name).like(pat), func.lower(ClientRow.identifier).like(pat)))
-            return [repo.client_value(r) for r in s.scalars(stmt)]
+        return self.clients.search(text, limit=limit)
 
     def client(self, client_id: int) -> Client:
-        with self.db.read() as s:
-            row = s.get(ClientRow, client_id)
-            if row is None:
-                raise NotFound(f"there is no client {client_id}")
-            return repo.client_value(row)
+        return self.clients.get(client_id)
 
     def courses(self, client_id: int) -> list[Course]:
+        if not valid_id(client_id):
+            return []
         with self.db.read() as s:
             rows = s.scalars(select(CourseRow).where(CourseRow.client_id == client_id).order_by(CourseRow.id))
             return [repo.course_value(r) for r in rows]
@@ -98,53 +77,25 @@ class ClinicService(ServiceBase):
     # ----- sessions ------------------------------------------------------------------------------------
     def plan_session(self, actor: Actor, *, client_id: int, room: str, route: Route | str, planned_drug: str,
                      scheduled_at: datetime, planned_dose: float | None = None, planned_unit: str = "mg",
-                     course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = ()) -> SessionInfo:
-        """Plan a session; it takes a copy of the clinic protocol in force now."""
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
-        route_value = v.choice("route", route, Route)
-        room = v.text("room", room, limit=64, required=True)
-        dose = v.number("planned dose", planned_dose, low=0, high=1000, decimals=3, required=False)
-        when = v.to_utc(scheduled_at, "scheduled at")
-        with self.db.write() as s:
-            if s.get(ClientRow, client_id) is None:
-                raise NotFound(f"there is no client {client_id}")
-            number = None
-            if course_id is not None:
-                course = s.get(CourseRow, course_id)
-                if course is None or course.client_id != client_id:
-                    raise ValidationError("course", course_id, "a course of this client")
-                number = (s.scalar(select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course_id))
-                          or 0) + 1
-            protocol = ProtocolSettings.from_json(repo.get_setting(s, PROTOCOL_KEY)).for_route(route_value.value)
-            if route_value is Route.INTRANASAL:
-                check_plan(dose, planned_unit)  # 56 or 84 mg: two or three devices
-            row = SessionRow(
-                client_id=client_id, course_id=course_id, number_in_course=number, room=room,
-                workstation=v.text("workstation", workstation, limit=128), route=route_value.value,
-                planned_drug=v.text("planned drug", planned_drug, required=True), planned_dose=dose,
-                planned_unit=v.text("unit", planned_unit, limit=16, required=True), scheduled_at=when,
-                state=SessionState.PLANNED.value, protocol_json=protocol.to_json(), chain_head=GENESIS,
-                entry_count=0, version=0, created_by=actor.staff_id, created_at=self.now(), end_reason="",
-            )
-            s.add(row)
-            s.flush()
-            for sid in sorted(set(staff_ids)):
-                if s.get(StaffRow, sid) is None:
-                    raise NotFound(f"there is no staff member {sid}")
-                s.add(SessionStaffRow(session_id=row.id, staff_id=sid))
-            s.flush()
-            s.refresh(row)
-            repo.add_audit(s, at=self.now(), action="session_planned", actor=actor, session_id=row.id)
-            return repo.session_value(row)
+                     course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = (),
+                     dose_per_kg: float | None = None, weight_used_kg: float | None = None) -> SessionInfo:
+        """Plan a session into a free room (see :meth:`PlanningService.plan_session`)."""
+        return self.planning.plan_session(
+            actor, client_id=client_id, room=room, route=route, planned_drug=planned_drug, scheduled_at=scheduled_at,
+            planned_dose=planned_dose, planned_unit=planned_unit, course_id=course_id, workstation=workstation,
+            staff_ids=staff_ids, dose_per_kg=dose_per_kg, weight_used_kg=weight_used_kg)
 
     def set_staff(self, actor: Actor, session_id: int, staff_ids: Iterable[int]) -> None:
         """Who is present in the room (shown on the summary)."""
-        require(actor.roles, Action.START_SESSION, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             if SessionState(row.state).is_closed:
                 raise ValidationError("staff present", session_id, "a closed session's staff cannot change")
             wanted = set(staff_ids)
+            for sid in wanted:
+                if repo.get_by_id(s, StaffRow, sid) is None:
+                    raise NotFound(f"there is no staff member {sid}")
             for link in list(row.staff):
                 if link.staff_id not in wanted:
                     s.delete(link)
@@ -156,13 +107,19 @@ class ClinicService(ServiceBase):
     def list_sessions(self, *, client: str | None = None, states: list[SessionState] | None = None,
                       room: str | None = None, since: datetime | None = None, until: datetime | None = None,
                       limit: int = 200, offset: int = 0, newest_first: bool = True) -> list[SessionListItem]:
+        client = v.search_text("client", client)
+        room = v.search_text("room", room)
+        since, until = v.optional_time(since, "since"), v.optional_time(until, "until")
+        limit, offset = v.count("limit", limit, low=1, high=10_000), v.count("offset", offset, low=0, high=10**9)
+        if states is not None:
+            states = [v.choice("state", st, SessionState) for st in states]
         with self.db.read() as s:
             return repo.list_sessions(s, client=client, states=states, room=room, since=since, until=until,
-                                      limit=limit, offset=offset, newest_first=newest_first)
+                                      limit=limit, offset=offset, newest_first=bool(newest_first))
 
     def rooms(self) -> list[str]:
-        with self.db.read() as s:
-            return list(s.scalars(select(SessionRow.room).distinct().order_by(SessionRow.room)))
+        """The names of the clinic's rooms in use."""
+        return [r.name for r in self.planning.rooms()]
 
     def session(self, session_id: int) -> SessionInfo:
         with self.db.read() as s:
@@ -181,14 +138,14 @@ class ClinicService(ServiceBase):
     def update_rems_setting(self, actor: Actor, *, name: str, address: str, phone: str = "",
                             certification: str) -> SettingDetails:
         """Administrators record the setting's details as the REMS knows them."""
-        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
         details = SettingDetails(
             name=v.text("setting name", name, required=True),
             address=v.text("setting address", address, limit=v.REASON_TEXT, required=True),
-            phone=clean_answer("clinician_contact", phone) if phone.strip() else "",
+            phone=clean_answer("clinician_contact", phone) if v.text("telephone", phone) else "",
             certification=v.text("REMS certification number", certification, limit=64, required=True),
         )
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.EDIT_PROTOCOL)
             repo.set_setting(s, REMS_SETTING_KEY, json.dumps(asdict(details), ensure_ascii=False), at=self.now(),
                              by=actor.staff_id)
             repo.add_audit(s, at=self.now(), action="rems_setting_updated", actor=actor)

@@ -8,7 +8,7 @@ about the session rather than part of the clinical record.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -18,20 +18,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import EntryRow, RemsFilingRow, SessionRow, StaffRow
+from kapconsole.data.models import EntryRow, RemsFilingRow, SessionRow
 from kapconsole.domain import esketamine, rems, rems_form
 from kapconsole.domain import validation as v
 from kapconsole.domain.entries import Administration
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, SessionState
-from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
+from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.record import SessionRecord
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Entry
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.clinic import ClinicService
-from kapconsole.services.record import RecordService
+from kapconsole.services.record import DoseInput, RecordService
 
 
 def _require_esketamine(record: SessionRecord) -> None:
@@ -62,46 +62,57 @@ class RemsService(ServiceBase):
 
     def record_device(self, actor: Actor, session_id: int, *, device_lot: str, ordered_by: int,
                       given_by: int | None = None, observed_at: datetime | None = None,
-                      early_reason: str = "") -> Entry:
-        """One 28 mg device. The first moves the session to monitoring (after the pre-dose checks and the REMS
-        answers allow it); each later one waits 5 minutes after the previous, or needs a reason."""
+                      early_reason: str = "", confirm: Iterable[str] = (), request_key: str | None = None) -> Entry:
+        """One 28 mg device. Every device passes the same safety gate as any dose (the checklist, the pre-dose
+        holds and the REMS answers before the first; the latest vitals and unacknowledged alerts before the
+        next; the route's dose limits, allergies, who orders and gives it; overrides and ``confirm`` as for
+        :meth:`RecordService.record_administration`). The first moves the session to monitoring; each later one
+        waits 5 minutes after the previous, or needs a reason."""
         reason = v.text("reason", early_reason, limit=v.REASON_TEXT)
-        given = given_by if given_by is not None else actor.staff_id
+        lot = v.text("device lot", device_lot, required=True)
+        confirmed = {v.text("confirm", k) for k in confirm}
+        request = DoseInput(esketamine.DRUG, Route.INTRANASAL.value, esketamine.RULES.device_mg, "mg")
         names: dict[int, str] = {}
         status: dict[str, esketamine.DeviceStatus] = {}
+        giver: dict[str, int] = {}
 
         def check(s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
             _require_esketamine(record)
-            blockers = record.dosing_blockers()
-            if blockers:
-                raise IllegalTransition("dosing is blocked: " + "; ".join(b.message for b in blockers))
-            for field, sid in (("ordered by", ordered_by), ("given by", given)):
-                person = s.get(StaffRow, sid)
-                if person is None or not person.active:
-                    raise ValidationError(field, sid, "an active staff member")
-                names[sid] = person.name
-            status["now"] = esketamine.device_status(record)
+            status["now"] = current = esketamine.device_status(record)
+            if current.complete:
+                raise ValidationError("device", current.given + 1,
+                                      f"this session's dose is {current.planned} devices and all have been given")
+            giver["id"] = given_by if given_by is not None else actor.staff_id
+            names.update(self.records._gate_dose(s, record, request, ordered_by=ordered_by, given_by=giver["id"],
+                                                 confirmed=confirmed))
 
         def content(_p: ProtocolSettings, at: datetime) -> EntryContent:
             current = status["now"]
             esketamine.check_device(current, at, reason)
             early = reason if current.next_allowed_at is not None and at < current.next_allowed_at else ""
+            given = giver["id"]
             base = Administration.build(drug=esketamine.DRUG, route=Route.INTRANASAL.value,
-                                        dose=esketamine.RULES.device_mg, unit="mg", device_lot=device_lot,
+                                        dose=esketamine.RULES.device_mg, unit="mg", device_lot=lot,
                                         started_at=at, ordered_by=ordered_by, ordered_by_name=names[ordered_by],
                                         given_by=given, given_by_name=names[given])
-            return replace(base, device=current.given + 1, devices_planned=current.planned, early_reason=early)
+            return replace(base, confirmed=tuple(sorted(confirmed)), device=current.given + 1,
+                           devices_planned=current.planned, early_reason=early)
 
-        def first_device_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> Entry | None:
-            if SessionState(row.state) is SessionState.CHECKLIST:
+        def state_follows_device(s: Session, row: SessionRow, entry: Entry) -> Entry | None:
+            state = SessionState(row.state)
+            if state is SessionState.CHECKLIST:
                 return self.records._transition(s, row, actor, SessionState.MONITORING, reason="first device given",
+                                                at=entry.observed_at)
+            if state is SessionState.DISCHARGE:
+                return self.records._transition(s, row, actor, SessionState.MONITORING,
+                                                reason="device given while awaiting discharge: observation restarts",
                                                 at=entry.observed_at)
             return None
 
-        return self.records._append(actor, session_id, Action.RECORD_DOSE, content, observed_at=observed_at,
-                                    check=check, needs_record=True, after=first_device_starts_monitoring,
-                                    audit="esketamine_device_recorded")
+        return self.records._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
+                                    observed_at=observed_at, check=check, needs_record=True,
+                                    after=state_follows_device, audit="esketamine_device_recorded")
 
     # ----- REMS answers --------------------------------------------------------------------------------
     def answers(self, actor: Actor | None, session_id: int) -> dict[str, rems.Answer]:
@@ -110,7 +121,8 @@ class RemsService(ServiceBase):
         return rems.answers_of(record)
 
     def record_answers(self, actor: Actor, session_id: int, answers: Mapping[str, object], *,
-                       confirmed_carried: list[str] | tuple[str, ...] = ()) -> Entry:
+                       confirmed_carried: list[str] | tuple[str, ...] = (),
+                       request_key: str | None = None) -> Entry:
         """Record REMS answers (any subset of the questions); a later answer to a question replaces the earlier.
 
         ``confirmed_carried`` names the answers that were carried over from the previous session and that the
@@ -138,15 +150,15 @@ class RemsService(ServiceBase):
         def content(_p: ProtocolSettings, _at: datetime) -> EntryContent:
             return rems.RemsAnswers.build(answers, confirmed_carried, session_start=start.get("at"), now=self.now())
 
-        return self.records._append(actor, session_id, Action.AMEND if closed else Action.CHART, content,
-                                    check=check, needs_record=True, audit="rems_answers_recorded")
+        return self.records._append(actor, session_id, request_key, Action.AMEND if closed else Action.CHART,
+                                    content, check=check, needs_record=True, audit="rems_answers_recorded")
 
     def prefill(self, actor: Actor | None, session_id: int) -> dict[str, rems.Prefill]:
         """Starting values from the client's previous esketamine session with REMS answers, for the questions
         this session has not answered yet (each shown as carried over until a person confirms it)."""
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
             row = repo.get_session_row(s, session_id)
             current = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
             _require_esketamine(current)
@@ -172,13 +184,16 @@ class RemsService(ServiceBase):
         return rems_form.build(record, self.setting())
 
     def form_pdf(self, actor: Actor | None, session_id: int) -> bytes:
-        if actor is not None:
-            require(actor.roles, Action.EXPORT_REPORT, actor.name)
         from kapconsole.reports.rems_form import render_form
 
+        if actor is not None:
+            with self.db.read() as s:
+                authorize(s, actor, Action.EXPORT_REPORT)
         form = self.form(actor, session_id)
         content = render_form(form, now=self.now())
         with self.db.write() as s:
+            if actor is not None:
+                actor = authorize(s, actor, Action.EXPORT_REPORT)
             repo.add_audit(s, at=self.now(), action="rems_form_exported", actor=actor,
                            actor_name="" if actor else "command line", session_id=session_id,
                            detail="complete" if form.complete else f"{len(form.signature_blockers)} missing")
@@ -205,10 +220,12 @@ class RemsService(ServiceBase):
     def filings(self, actor: Actor | None = None, *, include_filed: bool = False,
                 today: date | None = None) -> list[rems.FilingItem]:
         """Every esketamine treatment session (a device given) with its form's due date, oldest due first."""
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
+        if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):
+            raise ValidationError("today", str(today)[:40], "a date")
         day = today or self.now().astimezone().date()
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
             # Only esketamine sessions (and, unless asked, only those not filed): the entries scanned for the
             # first device are those sessions' administrations, found through the (session, kind) index.
             stmt = (select(SessionRow, RemsFilingRow)
@@ -253,7 +270,8 @@ class RemsService(ServiceBase):
     def mark_submitted(self, actor: Actor, session_id: int, *, submitted_on: date, method: str,
                        confirmation: str = "", note: str = "") -> rems.FilingItem:
         """Record that the session's monitoring form was submitted to the REMS (date, how, confirmation)."""
-        require(actor.roles, Action.FILE_REMS_FORM, actor.name)
+        with self.db.read() as s:
+            actor = authorize(s, actor, Action.FILE_REMS_FORM)
         how = rems.submission_method(method)
         number = v.text("confirmation number", confirmation, limit=200)
         text = v.text("note", note, limit=v.REASON_TEXT)
@@ -269,6 +287,7 @@ class RemsService(ServiceBase):
             missing = [*form.missing_answers, *form.missing_record, *form.missing_details]
             raise rems.RemsIncomplete(missing)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.FILE_REMS_FORM)
             if s.scalar(select(RemsFilingRow.id).where(RemsFilingRow.session_id == session_id)) is not None:
                 raise ValidationError("REMS form", session_id, "it is already marked as submitted")
             s.add(RemsFilingRow(session_id=session_id, submitted_on=submitted_on, method=how, confirmation=number,

@@ -54,8 +54,11 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.EDIT_PROTOCOL: lambda a: services.clinic.update_protocol(a, ProtocolSettings()),
         Action.FILE_REMS_FORM: lambda a: services.rems.mark_submitted(a, fresh_dosed(), submitted_on=clock.now.date(),
                                                                       method="online"),
+        Action.WRITE_CLOSING_NOTE: lambda a: r.record_closing_note(a, fresh_dosed(), state="Calm, oriented"),
         Action.MANAGE_DEVICES: lambda a: services.monitor.remove_device(a, f"no-such-monitor-{next(_ids)}"),
         Action.VIEW_UNASSIGNED: lambda a: services.monitor.unassigned(a),
+        Action.RECORD_OUTCOME: lambda a: r.record_outcome_measure(a, fresh_checklist(), "gad7", [1] * 7),
+        Action.MANAGE_ROOMS: lambda a: services.clinic.planning.add_room(a, f"Room R{next(_ids)}"),
     }
 
 

@@ -35,6 +35,7 @@ from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from kapconsole.ui.session.timeline import describe, local_time, vitals_text
+from kapconsole.ui.widgets.draft_key import DraftKey
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -52,7 +53,8 @@ VITALS_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
 SHORT = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
 #: Button captions short enough for three columns; the full label is the tooltip and accessible name.
 EFFECT_CAPTIONS = {SideEffectKind.ANXIETY: "Anxiety", SideEffectKind.PERCEPTUAL: "Perceptual",
-                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.OTHER: "Other…"}
+                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.RESPIRATORY_DEPRESSION: "Resp. depression",
+                   SideEffectKind.OTHER: "Other…"}
 
 
 def set_message(label: QLabel, text: str, severity: str) -> None:
@@ -93,6 +95,7 @@ class _Entry(QGroupBox):
         self.message.setWordWrap(True)
         self.message.setMinimumWidth(120)
         self.message.hide()
+        self.draft = DraftKey()
 
     def submit(self, work: Work, on_done: Callable[[Any], None], busy: list[QWidget]) -> None:
         sid = self.controller.session_id
@@ -104,6 +107,7 @@ class _Entry(QGroupBox):
         def done(value: Any) -> None:
             for w in busy:
                 w.setEnabled(True)
+            self.draft.saved()
             on_done(value)
 
         def failed(exc: Exception) -> None:
@@ -160,8 +164,10 @@ class ObservationEntry(_Entry):
         category = self.category.currentData()
         integ = self.integration.isChecked()
         sid = self.controller.session_id
+        key = self.draft.key_for((sid, text, category, integ))
         self.submit(
-            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ),
+            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ,
+                                                      request_key=key),
             self._on_saved, [self.save],
         )
 
@@ -258,7 +264,9 @@ class VitalsEntry(_Entry):
         if filled is not None:
             self._confirm(filled, values)
             return
-        self.submit(lambda s, a: s.records.record_vitals(a, sid, values), self._on_saved, [self.save])
+        key = self.draft.key_for((sid, values))
+        self.submit(lambda s, a: s.records.record_vitals(a, sid, values, request_key=key), self._on_saved,
+                    [self.save])
 
     def _confirm(self, filled: DeviceOffer, values: dict[str, str]) -> None:
         """Enter on a row filled from the monitor: confirm it (as edited); a suspect value needs a second Enter."""

@@ -1,7 +1,7 @@
 """esketamine REMS: monitoring forms marked as submitted
 
 Revision ID: rems_1
-Revises: monitor_1
+Revises: safety_1
 Create Date: 2026-11-29
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = "rems_1"
-down_revision = "monitor_1"
+down_revision = "safety_1"
 branch_labels = None
 depends_on = None
 
