@@ -7,7 +7,8 @@ from typing import Any
 
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
-from tests.conftest import FakeClock
+from kapconsole.services.planning import ScheduleConflict
+from tests.conftest import FakeClock, ensure_room
 
 PREDOSE_ANSWERS: dict[str, Any] = {
     "rems_patient_id": "RP-0042-ÅÆ",
@@ -45,9 +46,18 @@ def esketamine_planned(services: Services, actor: Actor, clock: FakeClock, *, id
     found = [c for c in services.clinic.find_clients(identifier) if c.identifier == identifier]
     client = found[0] if found else services.clinic.add_client(actor, identifier=identifier, name=name,
                                                                          date_of_birth=date(1988, 4, 12))
-    info = services.clinic.plan_session(actor, client_id=client.id, room="Room 2", route="intranasal",
-                                        planned_drug="Esketamine", planned_dose=dose, scheduled_at=clock.now)
-    return info.id
+
+    def book(where: str) -> int:
+        return services.clinic.plan_session(actor, client_id=client.id, room=ensure_room(services, where),
+                                            route="intranasal", planned_drug="Esketamine", planned_dose=dose,
+                                            scheduled_at=clock.now).id
+
+    try:
+        return book("Room 2")
+    except ScheduleConflict as exc:  # a room holds one session at a time; tests plan several at once
+        if exc.field != "room":
+            raise
+        return book(f"Room {identifier}")
 
 
 def esketamine_checklist_done(services: Services, staff: dict[str, Actor], clock: FakeClock, **kw: Any) -> int:

@@ -14,7 +14,6 @@ from kapconsole.domain import rems
 from kapconsole.domain.discharge import PERSON_CRITERIA, PERSON_SCORE_PARTS
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import IllegalTransition, ValidationError
-from kapconsole.domain.record import BlockerKind
 from kapconsole.domain.rems import FilingStatus, RemsIncomplete
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
@@ -67,9 +66,9 @@ def test_an_84mg_session_devices_hold_recheck_and_the_signature_gate(services: S
     services.rems.record_answers(nurse, sid, {**PREDOSE_ANSWERS, "no_liquids_30min": False})
     blockers = services.records.record(nurse, sid).dosing_blockers()
     assert any("pre-dose hold: Systolic BP 150" in b.message for b in blockers)
-    waits = [b for b in blockers if b.kind is BlockerKind.REMS]
-    assert [(b.item, b.message) for b in waits] == [
-        ("no_liquids_30min", "REMS: the dose waits — no liquids in the last 30 minutes: no")]
+    waits = [b for b in blockers if b.key.startswith("rems.")]
+    assert [(b.key, b.message, b.overridable) for b in waits] == [
+        ("rems.no_liquids_30min", "REMS: the dose waits — no liquids in the last 30 minutes: no", True)]
     # 30 minutes later: the BP recheck is within the label's limits and the patient has not drunk since.
     clock.advance(minutes=30)
     services.records.record_vitals(nurse, sid, {"sbp": 134, "dbp": 84, "hr": 76, "spo2": 98, "rr": 14})
@@ -173,7 +172,8 @@ def test_the_next_session_starts_from_the_previous_answers_until_confirmed(servi
     assert "escort_name" not in filled and "no_food_2h" not in filled  # asked afresh each session
     # Carried-over values are not answers until confirmed: dosing still waits.
     blockers = services.records.record(nurse, second).dosing_blockers()
-    assert any(b.kind is BlockerKind.REMS and b.item == "rems_patient_id" for b in blockers)
+    missing = next(b for b in blockers if b.key == "rems.rems_patient_id")
+    assert not missing.overridable  # answered, never overridden
     services.rems.record_answers(nurse, second, {"rems_patient_id": filled["rems_patient_id"].value},
                                  confirmed_carried=["rems_patient_id"])
     assert "rems_patient_id" not in services.rems.prefill(nurse, second)
@@ -285,7 +285,8 @@ def test_a_session_ended_early_after_a_device_still_gets_its_form(services: Serv
     services.records.record_scale(nurse, sid, "moaas", 5)
     services.records.record_scale(nurse, sid, "dissociation", 0)
     clock.advance(minutes=5)
-    services.records.end_early(nurse, sid, "adverse_event", "Hypertensive response; second device not given")
+    services.records.end_early(doctor, sid, "adverse_event", "Hypertensive response; second device not given",
+                               disposition="home_with_escort")
     (item,) = services.rems.filings(doctor)
     assert item.session_id == sid
     answers = {**form_answers(clock.now), "serious_adverse_event": True,
