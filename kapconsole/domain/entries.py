@@ -162,5 +162,6 @@ AMENDABLE = frozenset(
         EntryKind.OBSERVATION,
         EntryKind.SCALE,
         EntryKind.ALERT_ACK,
+        EntryKind.RESCUE_MEDICATION,
     }
 )

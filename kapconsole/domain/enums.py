@@ -63,6 +63,7 @@ class EntryKind(StrEnum):
     DISCHARGE_ASSESSMENT = "discharge_assessment"
     SIGNATURE = "signature"
     AMENDMENT = "amendment"
+    RESCUE_MEDICATION = "rescue_medication"  # a rescue or adjunct (PRN) medication given
 
     @property
     def label(self) -> str:

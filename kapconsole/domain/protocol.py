@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.formulary import FormularyDrug, default_formulary, validate_formulary
 
 #: The vital-sign measures, in charting order: key → (label, unit, decimals allowed).
 MEASURES: dict[str, tuple[str, str, int]] = {
@@ -143,6 +144,12 @@ class ProtocolSettings:
     discharge: DischargeRules = field(default_factory=DischargeRules)
     # Observed-at may not lie further ahead of the clock than this (workstation clock skew).
     clock_skew_seconds: int = 120
+    # The clinic's rescue and adjunct (PRN) medications; sources in kapconsole/domain/formulary.py.
+    formulary: tuple[FormularyDrug, ...] = field(default_factory=default_formulary)
+    # An entry charted this many minutes or more after its clinical time is shown as a late entry. Clinic
+    # setting; documentation standards ask that an entry made after the time of care be identified as late
+    # (AHIMA, "Amendments in the Electronic Health Record", late entries).
+    late_entry_minutes: int = 15
 
     # ----- serialisation -------------------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -179,6 +186,9 @@ class ProtocolSettings:
                 else base.discharge
             ),
             clock_skew_seconds=int(data.get("clock_skew_seconds", base.clock_skew_seconds)),
+            formulary=(tuple(FormularyDrug.from_dict(d) for d in data["formulary"]) if "formulary" in data
+                       else base.formulary),
+            late_entry_minutes=int(data.get("late_entry_minutes", base.late_entry_minutes)),
         )
         settings.validate()
         return settings
@@ -211,6 +221,12 @@ class ProtocolSettings:
         unknown = set(self.discharge.scores) - {"aldrete", "padss"}
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")
+        validate_formulary(self.formulary)
+        if not 1 <= self.late_entry_minutes <= 24 * 60:
+            raise ValidationError("late_entry_minutes", self.late_entry_minutes, "allowed 1–1440 minutes")
 
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)
+
+    def formulary_drug(self, key: str) -> FormularyDrug | None:
+        return next((d for d in self.formulary if d.key == key), None)

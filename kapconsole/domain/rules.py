@@ -26,6 +26,8 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
+    ORDER_MEDICATION = "order_medication"  # a prescriber orders a rescue or adjunct medication
+    GIVE_MEDICATION = "give_medication"  # medical staff give it and chart it
 
     @property
     def label(self) -> str:
@@ -53,6 +55,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({_S, _A}),
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
+    Action.ORDER_MEDICATION: frozenset({_S}),
+    Action.GIVE_MEDICATION: frozenset({_M, _S}),
 }
 
 
@@ -86,6 +90,10 @@ STATE_ALLOWS: dict[SessionState, frozenset[Action]] = {
     SessionState.DISCHARGED: frozenset({Action.AMEND}),
     SessionState.ENDED_EARLY: frozenset({Action.AMEND}),
 }
+# Rescue and adjunct medications may be given whenever the client is at the bedside: before the dose
+# (premedication), during monitoring and while discharge is assessed.
+for _state in (SessionState.CHECKLIST, SessionState.MONITORING, SessionState.DISCHARGE):
+    STATE_ALLOWS[_state] = STATE_ALLOWS[_state] | {Action.GIVE_MEDICATION}
 
 #: The session state machine: the legal moves.
 TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {

@@ -22,6 +22,7 @@ from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
 from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rescue import RescueMedication, rescue_medication
 from kapconsole.domain.rules import Action, require, require_state_allows, require_transition
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services.base import Clock, ServiceBase, system_clock
@@ -220,6 +221,51 @@ class RecordService(ServiceBase):
         return self._append(actor, session_id, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
                             observed_at=observed_at, check=check, needs_record=True, after=first_dose_starts_monitoring)
 
+    def record_rescue_medication(self, actor: Actor, session_id: int, *, drug: str, dose: object, route: str,
+                                 reason: str, ordered_by: int, unit: str = "", given_by: int | None = None,
+                                 side_effect: int | None = None, over_max_reason: str = "",
+                                 allergy_override_reason: str = "",
+                                 observed_at: datetime | None = None) -> Entry:
+        """Record a rescue or adjunct medication (ondansetron, labetalol, oxygen …) given during the session.
+
+        ``ordered_by`` must be a prescriber and ``given_by`` (default: the person charting) medical staff. The
+        drug is checked against the session's formulary and the client's allergies; going above the formulary
+        maximum or giving a drug the client is allergic to needs its own written reason.
+        """
+        require(actor.roles, Action.GIVE_MEDICATION, actor.name)
+        given = given_by if given_by is not None else actor.staff_id
+        people: dict[int, str] = {}
+        context: dict[str, object] = {}
+
+        def check(s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            for field, sid, action in (("ordered by", ordered_by, Action.ORDER_MEDICATION),
+                                       ("given by", given, Action.GIVE_MEDICATION)):
+                person = s.get(StaffRow, sid) if isinstance(sid, int) and not isinstance(sid, bool) else None
+                if person is None or not person.active:
+                    raise ValidationError(field, sid, "an active staff member")
+                member = repo.staff_value(person)
+                require(member.roles, action, member.name)
+                people[sid] = member.name
+            if side_effect is not None and side_effect not in {c.id for c in record.side_effects}:
+                raise NotFound(f"there is no side effect {side_effect} in session {session_id}")
+            context["given_before"] = record.rescue_values()
+            context["allergies"] = record.info.client.allergy_list
+
+        def payload(protocol: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
+            before: list[RescueMedication] = context["given_before"]  # type: ignore[assignment]
+            value = rescue_medication(
+                protocol, drug=drug, dose=dose, unit=unit, route=route, reason=reason, ordered_by=ordered_by,
+                ordered_by_name=people[ordered_by], given_by=given, given_by_name=people[given],
+                side_effect=side_effect, given_before=before,
+                allergies=context["allergies"],  # type: ignore[arg-type]
+                over_max_reason=over_max_reason, allergy_override_reason=allergy_override_reason)
+            return value.to_payload()
+
+        return self._append(actor, session_id, Action.GIVE_MEDICATION, EntryKind.RESCUE_MEDICATION, payload,
+                            observed_at=observed_at, check=check, needs_record=True,
+                            audit="rescue_medication_recorded")
+
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
                       confirmed_by: int | None = None, observed_at: datetime | None = None) -> Entry:
@@ -335,6 +381,14 @@ def _rebuild(target: Entry, content: dict[str, Any], protocol: ProtocolSettings)
             ended_at=datetime.fromisoformat(end.replace("Z", "+00:00")) if isinstance(end, str) else end,
             ordered_by=merged["ordered_by"], ordered_by_name=merged["ordered_by_name"], given_by=merged["given_by"],
             given_by_name=merged["given_by_name"])
+    if kind is EntryKind.RESCUE_MEDICATION:
+        merged = {**old, **content}
+        return rescue_medication(
+            protocol, drug=merged["drug"], dose=merged["dose"], unit=merged["unit"], route=merged["route"],
+            reason=merged["reason"], ordered_by=old["ordered_by"], ordered_by_name=old["ordered_by_name"],
+            given_by=old["given_by"], given_by_name=old["given_by_name"], side_effect=merged.get("side_effect"),
+            over_max_reason=merged.get("over_max_reason", ""),
+            allergy_override_reason=merged.get("allergy_override_reason", "")).to_payload()
     if kind is EntryKind.CHECKLIST:
         merged = {**old, **content}
         return build.checklist(old["item"], old["label"], answer=merged["answer"], note=merged["note"])

@@ -52,6 +52,13 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.ADMINISTER_USERS: lambda a: services.staff.add_user(a, login=f"u{next(_ids)}", name="U",
                                                                    roles=["therapist"], password=PASSWORD),
         Action.EDIT_PROTOCOL: lambda a: services.clinic.update_protocol(a, ProtocolSettings()),
+        # The prescriber named on a rescue medication, and the person who gives and charts it.
+        Action.ORDER_MEDICATION: lambda a: r.record_rescue_medication(boss, fresh_dosed(), drug="ondansetron",
+                                                                      dose=4, route="odt", reason="nausea",
+                                                                      ordered_by=a.staff_id),
+        Action.GIVE_MEDICATION: lambda a: r.record_rescue_medication(a, fresh_dosed(), drug="ondansetron", dose=4,
+                                                                     route="odt", reason="nausea",
+                                                                     ordered_by=boss.staff_id),
     }
 
 

@@ -28,6 +28,8 @@ EXPECTED = {
     Action.VIEW_AUDIT: {S, A},
     Action.ADMINISTER_USERS: {A},
     Action.EDIT_PROTOCOL: {A},
+    Action.ORDER_MEDICATION: {S},
+    Action.GIVE_MEDICATION: {M, S},
 }
 
 
