@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.errors import ValidationError, ValidationErrors
 from kapconsole.domain.protocol import MEASURES, ProtocolSettings
 
 SHORT_TEXT = 200
@@ -56,21 +56,38 @@ def number(field: str, value: object, *, low: float | None, high: float | None, 
         return None
     if isinstance(value, bool):
         raise ValidationError(field, value, "a number is expected")
+    # Errors show the number as the person typed it ("400", not "400.0").
+    shown: object = value
     if isinstance(value, str):
+        typed = value.strip()
         try:
-            value = float(value.strip().replace(",", "."))
+            value = float(typed.replace(",", "."))
         except ValueError:
             raise ValidationError(field, value, "a number is expected") from None
+        shown = _as_typed(typed, value)
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(field, value, "a finite number is expected")
+        raise ValidationError(field, shown, "a finite number is expected")
     rng = _range_text(low, high, unit)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValidationError(field, value, f"allowed range {rng}")
+        raise ValidationError(field, shown, f"allowed range {rng}")
     if decimals == 0:
         if float(value) != int(value):
-            raise ValidationError(field, value, "a whole number is expected")
+            raise ValidationError(field, shown, "a whole number is expected")
         return int(value)
     return round(float(value), decimals)
+
+
+class _Typed(str):
+    """A number as typed: shown without quotes in a message."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _as_typed(typed: str, value: float) -> object:
+    if not math.isfinite(value):
+        return typed
+    return _Typed(typed)
 
 
 def _range_text(low: float | None, high: float | None, unit: str) -> str:
@@ -94,12 +111,21 @@ def vitals(values: dict[str, Any], protocol: ProtocolSettings) -> dict[str, floa
     if unknown:
         raise ValidationError("vitals", ", ".join(sorted(unknown)), f"measures are {', '.join(MEASURES)}")
     clean: dict[str, float | int] = {}
+    errors: list[ValidationError] = []
     for key, (label, unit, decimals) in MEASURES.items():
         lim = protocol.plausible[key]
-        v = number(label, values.get(key), low=lim.low, high=lim.high, unit=unit, decimals=decimals,
-                   required=False)
+        try:
+            v = number(label, values.get(key), low=lim.low, high=lim.high, unit=unit, decimals=decimals,
+                       required=False)
+        except ValidationError as exc:
+            errors.append(exc)
+            continue
         if v is not None:
             clean[key] = v
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ValidationErrors(errors)
     if not clean:
         raise ValidationError("vitals", None, "enter at least one measure")
     if ("sbp" in clean) != ("dbp" in clean):
