@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import SessionRow, SessionStaffRow, StaffRow
+from kapconsole.domain import checklist as checklist_rules
 from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
-from kapconsole.domain.errors import IllegalTransition, NotFound, ValidationError
+from kapconsole.domain.errors import IllegalTransition, NotFound, StaleRecord, ValidationError
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rescue import RescueMedication, rescue_medication
@@ -162,6 +163,29 @@ class RecordService(ServiceBase):
 
         return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, payload,
                             observed_at=observed_at)
+
+    def withdraw_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, reason: str) -> Entry:
+        """Withdraw a checklist confirmation before dosing, with a reason (recorded; the original stays visible)."""
+        require(actor.roles, Action.CONFIRM_CHECKLIST, actor.name)
+        why = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
+        with self.db.read() as s:
+            seen = SessionRecord(repo.session_value(repo.get_session_row(s, session_id)),
+                                 repo.load_entries(s, session_id))
+        confirmed = seen.checklist_confirmed.get(item_key)
+        if confirmed is None:
+            raise IllegalTransition("cannot withdraw the confirmation: this item is not confirmed")
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            refusal = checklist_rules.may_withdraw(record, item_key)
+            if refusal is not None:
+                raise IllegalTransition(f"cannot withdraw the confirmation: {refusal}")
+            if record.checklist_confirmed[item_key].id != confirmed.id:
+                raise StaleRecord("the item was confirmed again meanwhile; look at the checklist again")
+
+        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.AMENDMENT,
+                            lambda _p, _a: build.amendment(EntryKind.CHECKLIST, why, None), amends_id=confirmed.id,
+                            check=check, needs_record=True, audit="checklist_withdrawn")
 
     def record_intention(self, actor: Actor, session_id: int, text: str,
                          observed_at: datetime | None = None) -> Entry:
