@@ -82,7 +82,7 @@ def run() -> list[Result]:
     bare.widget.show()
     bare.load(data, SECONDS)
     try:
-        from kapconsole.ui.vitals_chart import VitalsChart
+        from kapconsole.ui.session.vitals_chart import VitalsChart
     except ImportError as exc:
         ours_chart = None
         reason = f"chart not built ({exc})"

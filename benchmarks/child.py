@@ -75,7 +75,7 @@ def memory_ours(path: str, session_id: int) -> None:
     record = services.records.record(None, session_id)
     shown: list[object] = []
     try:
-        from kapconsole.ui.vitals_chart import VitalsChart
+        from kapconsole.ui.session.vitals_chart import VitalsChart
     except ImportError:
         print("PARTS record", flush=True)
     else:
@@ -87,7 +87,7 @@ def memory_ours(path: str, session_id: int) -> None:
         chart.flush()
         shown.append(chart)
         try:
-            from kapconsole.ui.timeline import TimelineView
+            from kapconsole.ui.session.timeline import TimelineView
         except ImportError:
             print("PARTS record+chart", flush=True)
         else:

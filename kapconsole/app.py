@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from kapconsole.services import Services
-    from kapconsole.ui.app_state import AppState
-    from kapconsole.ui.main_window import MainWindow
+    from kapconsole.ui.shell.app_state import AppState
+    from kapconsole.ui.shell.main_window import MainWindow
 
 
 @dataclass
@@ -47,9 +47,9 @@ def start(database_url: str | None = None, *, workstation: str | None = None,
     from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
     from kapconsole.services import Services
-    from kapconsole.ui import theme
-    from kapconsole.ui.app_state import AppState
-    from kapconsole.ui.main_window import MainWindow
+    from kapconsole.ui.shell.app_state import AppState
+    from kapconsole.ui.shell.main_window import MainWindow
+    from kapconsole.ui.widgets import theme
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -70,7 +70,7 @@ def start(database_url: str | None = None, *, workstation: str | None = None,
             if not first_run:
                 print(f"kapconsole: {services.database_name} has no administrator yet", file=sys.stderr)
                 return 1
-            from kapconsole.ui.first_run import FirstRunWizard
+            from kapconsole.ui.shell.first_run import FirstRunWizard
 
             wizard = FirstRunWizard(state)
             if wizard.exec() != QDialog.DialogCode.Accepted:

@@ -60,7 +60,7 @@ def take_screenshots(outdir: Path) -> list[Path]:
 
     from kapconsole.services import Services
     from kapconsole.services.demo import seed_demo
-    from kapconsole.ui import theme
+    from kapconsole.ui.widgets import theme
 
     target = outdir / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
@@ -90,8 +90,8 @@ def _add_alert(services: object) -> None:
 class _Photographer:
     def __init__(self, app: object, services: object, signed_id: int, target: Path) -> None:
         from kapconsole.domain.enums import SessionState
-        from kapconsole.ui.app_state import AppState
-        from kapconsole.ui.main_window import MainWindow
+        from kapconsole.ui.shell.app_state import AppState
+        from kapconsole.ui.shell.main_window import MainWindow
 
         self.app = app
         self.services = services
@@ -159,7 +159,7 @@ class _Photographer:
                     and window.stack.currentWidget() in (window.checklist, window.session_view))
 
     def run(self) -> list[Path]:
-        from kapconsole.ui import theme
+        from kapconsole.ui.widgets import theme
 
         window = self.window
         try:
@@ -198,7 +198,7 @@ class _Photographer:
         return self.written
 
     def _discharge(self, mode: str) -> None:
-        from kapconsole.ui.discharge_view import DischargeDialog
+        from kapconsole.ui.discharge.discharge_view import DischargeDialog
 
         self.window.open_discharge_dialog()
         dialog = self.window.findChild(DischargeDialog)

@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.controller import SessionController
+from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.shell.app_state import AppState
 from tests.conftest import FakeClock, make_staff
 from tests.data.helpers import BASELINE, dosed
 

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.enums import Route
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
-from kapconsole.ui import theme
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.main_window import MainWindow
+from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.shell.main_window import MainWindow
+from kapconsole.ui.widgets import theme
 
 WORKSTATION = "room-1"
 #: The offscreen platform cannot pass a top-level window's minimum size on and says so; real platforms can.

@@ -12,12 +12,12 @@ from PySide6.QtCore import Qt
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
-from kapconsole.ui import settings as cfg
-from kapconsole.ui.amend_dialog import AmendDialog
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.audit_view import AuditView
-from kapconsole.ui.board import POLL_MS, BoardModel, BoardView
-from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog
+from kapconsole.ui.board.audit_view import AuditView
+from kapconsole.ui.board.board_view import POLL_MS, BoardModel, BoardView
+from kapconsole.ui.discharge.discharge_view import SEVERITY_ROLE, DischargeDialog
+from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.shell import settings as cfg
+from kapconsole.ui.shell.app_state import AppState
 from tests.conftest import PASSWORD, FakeClock, make_staff
 from tests.data.helpers import BASELINE, PARTS_OK, PERSON_OK, ready_for_discharge
 from tests.data.test_discharge import dosed_session

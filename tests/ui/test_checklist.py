@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 
 from kapconsole.domain.enums import EntryKind, Route, SessionState
 from kapconsole.services import Services
-from kapconsole.ui.checklist_view import OverrideDialog
-from kapconsole.ui.dose_dialog import DoseDialog, to_qdatetime
-from kapconsole.ui.main_window import MainWindow
+from kapconsole.ui.checklist.checklist_view import OverrideDialog
+from kapconsole.ui.session.dose_dialog import DoseDialog, to_qdatetime
+from kapconsole.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, make_staff
 from tests.ui.shell_support import (
     OFFSCREEN_SIZE_HINTS,

@@ -17,10 +17,10 @@ from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.services import Services
 from kapconsole.services.demo import DEMO_PASSWORD, seed_demo
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.client_view import NOT_ALLOWED, ClientView
-from kapconsole.ui.course_overview import ROWS
-from kapconsole.ui.summary_export import ExportDialog
+from kapconsole.ui.clients.client_view import NOT_ALLOWED, ClientView
+from kapconsole.ui.clients.course_overview import ROWS
+from kapconsole.ui.clients.summary_export import ExportDialog
+from kapconsole.ui.shell.app_state import AppState
 from tests.conftest import FakeClock
 from tests.ui.shell_support import (
     OFFSCREEN_SIZE_HINTS,

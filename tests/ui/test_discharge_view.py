@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.controller import SessionController
-from kapconsole.ui.discharge_view import SEVERITY_ROLE, DischargeDialog
+from kapconsole.ui.discharge.discharge_view import SEVERITY_ROLE, DischargeDialog
+from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.shell.app_state import AppState
 from tests.conftest import PASSWORD, FakeClock, make_staff
 from tests.data.helpers import PARTS_OK, PERSON_OK, dosed, ready_for_discharge
 from tests.ui.shell_support import OFFSCREEN_SIZE_HINTS

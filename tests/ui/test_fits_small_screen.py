@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kapconsole.ui import theme
-from kapconsole.ui.session_view import SessionView
+from kapconsole.ui.session.session_view import SessionView
+from kapconsole.ui.widgets import theme
 from tests.ui.live_session import open_live, populate_hours, wait_for_record
 from tests.ui.shell_support import OFFSCREEN_SIZE_HINTS
 

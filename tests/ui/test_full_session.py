@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPlainTextEdit, QP
 
 from kapconsole.domain.enums import EntryKind, SessionState, Severity
 from kapconsole.services import Services
-from kapconsole.ui.amend_dialog import AmendDialog
-from kapconsole.ui.dose_dialog import DoseDialog
-from kapconsole.ui.main_window import MainWindow
-from kapconsole.ui.session_view import SessionView
-from kapconsole.ui.side_effect_dialog import SideEffectDialog
-from kapconsole.ui.sign_in import SignInDialog
+from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.session.dose_dialog import DoseDialog
+from kapconsole.ui.session.session_view import SessionView
+from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
+from kapconsole.ui.shell.main_window import MainWindow
+from kapconsole.ui.shell.sign_in import SignInDialog
 from tests.conftest import PASSWORD, FakeClock, make_staff
 from tests.ui.shell_support import (
     OFFSCREEN_SIZE_HINTS,

@@ -13,10 +13,10 @@ from kapconsole.domain.enums import EndReason, EntryKind, Severity, SideEffectKi
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
-from kapconsole.ui.amend_dialog import AmendDialog
-from kapconsole.ui.end_early_dialog import EndEarlyDialog
-from kapconsole.ui.session_view import SessionView
-from kapconsole.ui.side_effect_dialog import SideEffectDialog
+from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
+from kapconsole.ui.session.session_view import SessionView
+from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from tests.conftest import FakeClock
 from tests.ui.live_session import Live, open_live, wait_for_record
 

@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.services import Services
-from kapconsole.ui import settings as cfg
-from kapconsole.ui import theme
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.first_run import FirstRunWizard
-from kapconsole.ui.sign_in import SignInDialog
+from kapconsole.ui.shell import settings as cfg
+from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.shell.first_run import FirstRunWizard
+from kapconsole.ui.shell.sign_in import SignInDialog
+from kapconsole.ui.widgets import theme
 from tests.conftest import PASSWORD, make_staff
 from tests.ui.shell_support import (
     OFFSCREEN_SIZE_HINTS,
@@ -361,7 +361,7 @@ def test_locking_hides_an_open_dialog_and_unlocking_brings_it_back(qtbot, sqlite
     _open_checklist(qtbot, window, sqlite_services, staff, clock)
     qtbot.keyClick(window.checklist, Qt.Key.Key_O,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    from kapconsole.ui.checklist_view import OverrideDialog
+    from kapconsole.ui.checklist.checklist_view import OverrideDialog
 
     dialog = window.checklist.findChild(OverrideDialog)
     assert dialog is not None and dialog.isVisible()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kapconsole.services import Services
-from kapconsole.ui.app_state import AppState
-from kapconsole.ui.controller import SessionController
-from kapconsole.ui.session_view import LOCKED_TEXT, SessionView
+from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.session_view import LOCKED_TEXT, SessionView
+from kapconsole.ui.shell.app_state import AppState
 from tests.conftest import PASSWORD, make_staff
 from tests.data.helpers import PARTS_OK, PERSON_OK, ready_for_discharge
 from tests.ui.shell_support import OFFSCREEN_SIZE_HINTS

@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from kapconsole.domain.enums import EntryKind
 from kapconsole.services import Services
-from kapconsole.ui.timeline import ROW_ROLE, TimelineModel, TimelineView, build_rows
+from kapconsole.ui.session.timeline import ROW_ROLE, TimelineModel, TimelineView, build_rows
 from tests.conftest import PASSWORD, FakeClock
 from tests.data.helpers import PARTS_OK, PERSON_OK
 from tests.ui.live_session import Live, open_live

@@ -7,7 +7,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kapconsole.services import Services
-from kapconsole.ui.vitals_chart import CHANNELS, VitalsChart
+from kapconsole.ui.session.vitals_chart import CHANNELS, VitalsChart
 from tests.conftest import FakeClock
 from tests.ui.live_session import BASELINE, Live, open_live
 

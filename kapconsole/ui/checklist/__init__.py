@@ -1,0 +1,1 @@
+"""The pre-session checklist that gates the dose."""

@@ -1,0 +1,1 @@
+"""The discharge assessment and the supervisor's signature."""

@@ -1,0 +1,308 @@
+"""Record a dose (the first dose, or a booster): drug, route, amount, lot, time, who ordered and who gave it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapconsole.domain.entries import DOSE_UNITS
+from kapconsole.domain.enums import Role, Route
+from kapconsole.domain.values import Entry, StaffMember
+from kapconsole.services import Services
+from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+DRUGS = ("Ketamine", "Esketamine")
+PRESCRIBER_ROLES = frozenset({Role.MEDICAL, Role.SUPERVISOR})
+DEFAULT_INFUSION_MINUTES = 40
+
+
+def to_qdatetime(moment: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
+
+
+def from_qdatetime(value: QDateTime) -> datetime:
+    return datetime.fromtimestamp(value.toSecsSinceEpoch()).astimezone()
+
+
+class DoseDialog(QDialog):
+    """Opened with ``open()``; records through the session controller and closes when the entry is saved."""
+
+    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="doseDialog")
+        self.state = state
+        self.controller = controller
+        self.saved: Entry | None = None
+        record = controller.record
+        booster = bool(record and record.administrations)
+        self.setWindowTitle("Record booster dose" if booster else "Record dose")
+        heading = QLabel("Booster dose" if booster else "First dose")
+        set_flag(heading, "heading")
+
+        self.drug = QComboBox(objectName="doseDrug")
+        self.drug.setEditable(True)
+        self.drug.addItems(DRUGS)
+        self.drug.setAccessibleName("Drug")
+        self.route = QComboBox(objectName="doseRoute")
+        self.route.setAccessibleName("Route")
+        for r in Route:
+            self.route.addItem(r.label, r.value)
+        self.amount = QLineEdit(objectName="doseAmount")
+        self.amount.setAccessibleName("Dose amount")
+        self.amount.setPlaceholderText("e.g. 100")
+        self.unit = QComboBox(objectName="doseUnit")
+        self.unit.setAccessibleName("Dose unit")
+        self.unit.addItems(DOSE_UNITS)
+        dose_row = QHBoxLayout()
+        dose_row.addWidget(self.amount, 1)
+        dose_row.addWidget(self.unit)
+        self.lot = QLineEdit(objectName="doseLot")
+        self.lot.setAccessibleName("Lot number")
+        self.device_lot = QLineEdit(objectName="doseDeviceLot")
+        self.device_lot.setAccessibleName("Nasal device lot number")
+        self.device_lot_label = QLabel("De&vice lot")
+        self.device_lot_label.setBuddy(self.device_lot)
+
+        now = state.services.records.now()
+        self.given_now = QCheckBox("Given &now", objectName="doseNow")
+        self.given_now.setChecked(True)
+        self.given_now.setAccessibleName("Given now")
+        self.given_now.setToolTip("Untick to enter an earlier time (Alt+N)")
+        self.time = QDateTimeEdit(to_qdatetime(now), objectName="doseTime")
+        self.time.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.time.setAccessibleName("Time given (or infusion start)")
+        self.time.setMaximumDateTime(to_qdatetime(now + timedelta(minutes=1)))
+        self.time.setEnabled(False)
+        time_row = QHBoxLayout()
+        time_row.addWidget(self.given_now)
+        time_row.addWidget(self.time, 1)
+        self.minutes = QSpinBox(objectName="doseInfusionMinutes")
+        self.minutes.setRange(1, 600)
+        self.minutes.setValue(DEFAULT_INFUSION_MINUTES)
+        self.minutes.setSuffix(" min")
+        self.minutes.setAccessibleName("Infusion duration in minutes")
+        self.end_label = QLabel("", objectName="doseInfusionEnd")
+        end_row = QHBoxLayout()
+        end_row.addWidget(self.minutes)
+        end_row.addWidget(self.end_label, 1)
+        self.minutes_label = QLabel("Infusion &duration")
+        self.minutes_label.setBuddy(self.minutes)
+        self.end_widget = QWidget()
+        self.end_widget.setLayout(end_row)
+        end_row.setContentsMargins(0, 0, 0, 0)
+
+        self.ordered_by = QComboBox(objectName="doseOrderedBy")
+        self.ordered_by.setAccessibleName("Ordered by")
+        self.given_by = QComboBox(objectName="doseGivenBy")
+        self.given_by.setAccessibleName("Given by")
+
+        form = QFormLayout()
+        form.addRow("&Drug", self.drug)
+        form.addRow("&Route", self.route)
+        dose_label = QLabel("D&ose")
+        dose_label.setBuddy(self.amount)
+        form.addRow(dose_label, dose_row)
+        form.addRow("&Lot", self.lot)
+        form.addRow(self.device_lot_label, self.device_lot)
+        time_label = QLabel("&Time")
+        time_label.setBuddy(self.given_now)
+        form.addRow(time_label, time_row)
+        form.addRow(self.minutes_label, self.end_widget)
+        form.addRow("Ordered &by", self.ordered_by)
+        form.addRow("&Given by", self.given_by)
+
+        self.summary = QLabel("", objectName="doseSummary")
+        self.summary.setWordWrap(True)
+        set_severity(self.summary, "info")
+        self.summary.setAccessibleName("Dose about to be recorded")
+        set_flag(self.summary, "strong")
+        self.message = QLabel("", objectName="doseError")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.record_button = QPushButton("Record dose", objectName="doseRecord")
+        self.record_button.setToolTip("Save this dose in the record (Ctrl+Enter)")
+        self.record_button.setShortcut("Ctrl+Return")
+        set_flag(self.record_button, "primary")
+        buttons = QDialogButtonBox()
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setToolTip("Close without recording (Esc)")
+        buttons.addButton(self.record_button, QDialogButtonBox.ButtonRole.ActionRole)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        buttons.rejected.connect(self.reject)
+        self.record_button.clicked.connect(self._on_record)
+
+        for signal in (self.drug.currentTextChanged, self.amount.textChanged, self.unit.currentTextChanged,
+                       self.ordered_by.currentIndexChanged, self.given_by.currentIndexChanged,
+                       self.minutes.valueChanged, self.time.dateTimeChanged):
+            signal.connect(self._update_summary)
+        self.route.currentIndexChanged.connect(self._on_route_changed)
+        self.given_now.toggled.connect(self._on_now_toggled)
+        self._staff: list[StaffMember] = []
+        self._busy = False
+        self._apply_plan()
+        self._on_route_changed()
+        self.setMinimumWidth(620)
+        self._load_staff()
+
+    # ----- defaults ------------------------------------------------------------------------------------
+    def _apply_plan(self) -> None:
+        record = self.controller.record
+        if record is None:
+            return
+        info = record.info
+        if info.planned_drug:
+            self.drug.setCurrentText(info.planned_drug.capitalize() if info.planned_drug.islower() else info.planned_drug)
+        self.route.setCurrentIndex(max(0, self.route.findData(info.route.value)))
+        if info.planned_dose is not None:
+            self.amount.setText(f"{info.planned_dose:g}")
+        if info.planned_unit in DOSE_UNITS:
+            self.unit.setCurrentText(info.planned_unit)
+        if record.administrations:
+            last = record.administrations[-1].payload
+            self.lot.setText(str(last.get("lot", "")))
+            self.device_lot.setText(str(last.get("device_lot", "")))
+
+    def _load_staff(self) -> None:
+        staff = self.state.services.staff
+        self.state.runner.submit(staff.list_staff, self._on_staff, self._on_failed)
+
+    def _on_staff(self, members: list[StaffMember]) -> None:
+        self._staff = [m for m in members if m.roles & PRESCRIBER_ROLES]
+        me = self.state.actor.staff_id if self.state.actor else None
+        self.ordered_by.blockSignals(True)
+        self.given_by.blockSignals(True)
+        self.ordered_by.clear()
+        self.given_by.clear()
+        self.ordered_by.addItem("— choose who ordered it —", None)
+        for m in self._staff:
+            label = f"{m.name} (supervisor)" if Role.SUPERVISOR in m.roles else m.name
+            self.ordered_by.addItem(label, m.id)
+            self.given_by.addItem(label, m.id)
+        supervisors = [m for m in self._staff if Role.SUPERVISOR in m.roles]
+        if len(supervisors) == 1:
+            self.ordered_by.setCurrentIndex(self.ordered_by.findData(supervisors[0].id))
+        self.given_by.setCurrentIndex(max(0, self.given_by.findData(me)))
+        self.ordered_by.blockSignals(False)
+        self.given_by.blockSignals(False)
+        self._update_summary()
+
+    # ----- live form -----------------------------------------------------------------------------------
+    @property
+    def route_value(self) -> Route:
+        return Route(self.route.currentData())
+
+    def _on_route_changed(self, *_args: object) -> None:
+        route = self.route_value
+        nasal, iv = route is Route.INTRANASAL, route is Route.IV
+        self.device_lot.setVisible(nasal)
+        self.device_lot_label.setVisible(nasal)
+        self.end_widget.setVisible(iv)
+        self.minutes_label.setVisible(iv)
+        if nasal and self.drug.currentText() == "Ketamine":
+            self.drug.setCurrentText("Esketamine")
+        self._update_summary()
+
+    def _on_now_toggled(self, now: bool) -> None:
+        self.time.setEnabled(not now)
+        if not now:
+            self.time.setDateTime(to_qdatetime(self.state.services.records.now()))
+            self.time.setFocus()
+        self._update_summary()
+
+    def start_time(self) -> datetime | None:
+        """The time the dose was given (or the infusion started); None means now."""
+        return None if self.given_now.isChecked() else from_qdatetime(self.time.dateTime())
+
+    def _update_summary(self, *_args: object) -> None:
+        start = self.start_time()
+        route = self.route_value
+        when = "now" if start is None else f"at {start.strftime('%H:%M')}"
+        amount = self.amount.text().strip() or "?"
+        parts = [f"{self.drug.currentText().strip() or '?'} {amount} {self.unit.currentText()}", route.label]
+        if route is Route.IV:
+            begin = start or self.state.services.records.now().astimezone()
+            end = begin + timedelta(minutes=self.minutes.value())
+            self.end_label.setText(f"ends at {end.strftime('%H:%M')}")
+            parts.append(f"infusion {self.minutes.value()} min, ends {end.strftime('%H:%M')}")
+        given = self.given_by.currentText().split(" (")[0] or "?"
+        ordered = self.ordered_by.currentText().split(" (")[0] if self.ordered_by.currentData() else "?"
+        self.summary.setText(" · ".join(parts) + f"\nGiven {when} by {given}; ordered by {ordered}")
+
+    # ----- saving --------------------------------------------------------------------------------------
+    def _on_record(self) -> None:
+        if self._busy:
+            return
+        session_id = self.controller.session_id
+        if session_id is None:
+            return
+        ordered, given = self.ordered_by.currentData(), self.given_by.currentData()
+        if ordered is None:
+            self._show("Choose who ordered this dose.")
+            self.ordered_by.setFocus()
+            return
+        route = self.route_value
+        start = self.start_time()
+        end = None
+        if route is Route.IV:
+            # The end is fixed now, from the start the nurse sees (or this moment), so start and end agree.
+            start = start or self.state.services.records.now()
+            end = start + timedelta(minutes=self.minutes.value())
+        fields: dict[str, Any] = dict(
+            drug=self.drug.currentText().strip(), route=route.value, dose=self.amount.text().strip(),
+            unit=self.unit.currentText(), lot=self.lot.text().strip(),
+            device_lot=self.device_lot.text().strip() if route is Route.INTRANASAL else "",
+            observed_at=start, infusion_end=end, ordered_by=int(ordered),
+            given_by=int(given) if given is not None else None,
+        )
+
+        def record(services: Services, actor: Any) -> Entry:
+            return services.records.record_administration(actor, session_id, **fields)
+
+        self._busy = True
+        self.record_button.setEnabled(False)
+        self.controller.perform(record, self._on_saved, self._on_failed)
+
+    def _on_saved(self, entry: Entry) -> None:
+        self._busy = False
+        self.saved = entry
+        self.accept()
+
+    def _on_failed(self, exc: Exception) -> None:
+        self._busy = False
+        self.record_button.setEnabled(True)
+        self._show(str(exc))
+
+    def _show(self, text: str) -> None:
+        self.message.setText(text)
+        set_severity(self.message, "danger")
+        self.message.show()
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        # Enter in a field must not record a dose by accident: only the button (or Ctrl+Enter) records.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            self.focusNextChild()
+            return
+        super().keyPressEvent(event)

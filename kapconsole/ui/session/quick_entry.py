@@ -1,0 +1,415 @@
+"""Quick entry for the live session: observation line, vitals row, scale scores, side effects.
+
+Every input is cleared only once its write succeeded (``on_done``), so nothing typed is lost when the database
+cannot be reached. Validation is the service's: its message names the field and is shown next to the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapconsole.domain.enums import ObservationCategory, Scale, SideEffectKind
+from kapconsole.domain.errors import DomainError, ValidationError
+from kapconsole.domain.protocol import MEASURES
+from kapconsole.domain.record import SessionRecord
+from kapconsole.services import Services
+from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
+from kapconsole.ui.session.timeline import describe, local_time, vitals_text
+from kapconsole.ui.widgets.theme import set_severity
+
+Work = Callable[[Services, Any], Any]
+
+#: MOAA/S levels as the reference words them (clinical reference, "Scales").
+MOAAS_LEVELS = {
+    5: "responds readily to name in normal tone",
+    4: "lethargic response to name",
+    3: "responds only to name called loudly or repeatedly",
+    2: "responds only after mild prodding or shaking",
+    1: "responds only to painful stimulus",
+    0: "no response",
+}
+VITALS_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
+SHORT = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
+#: Button captions short enough for three columns; the full label is the tooltip and accessible name.
+EFFECT_CAPTIONS = {SideEffectKind.ANXIETY: "Anxiety", SideEffectKind.PERCEPTUAL: "Perceptual",
+                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.OTHER: "Other…"}
+
+
+def set_message(label: QLabel, text: str, severity: str) -> None:
+    """Show an inline message; ``severity`` ("danger", "warning", "ok") drives the stylesheet and the icon."""
+    icon = {"danger": "⚠ ", "warning": "⚠ ", "ok": "✓ "}.get(severity, "")
+    label.setText(f"{icon}{text}" if text else "")
+    label.setVisible(bool(text))
+    set_severity(label, severity)
+
+
+def shortcut(parent: QWidget, keys: str, slot: Callable[[], object]) -> QShortcut:
+    """A shortcut active while the focus is inside ``parent`` (PySide's constructor ignores ``context``)."""
+    sc = QShortcut(QKeySequence(keys), parent)
+    sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    sc.activated.connect(slot)
+    return sc
+
+
+def failure_text(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, DomainError) else f"could not save: {exc}"
+
+
+class _Entry(QGroupBox):
+    """A titled quick-entry group that writes through the controller and shows its result inline."""
+
+    def __init__(self, title: str, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.controller = controller
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setMinimumWidth(120)
+        self.message.hide()
+
+    def submit(self, work: Work, on_done: Callable[[Any], None], busy: list[QWidget]) -> None:
+        sid = self.controller.session_id
+        if sid is None:
+            return
+        for w in busy:
+            w.setEnabled(False)
+
+        def done(value: Any) -> None:
+            for w in busy:
+                w.setEnabled(True)
+            on_done(value)
+
+        def failed(exc: Exception) -> None:
+            for w in busy:
+                w.setEnabled(True)
+            self.on_failed(exc)
+
+        self.controller.perform(lambda services, actor: work(services, actor), done, failed)
+
+    def on_failed(self, exc: Exception) -> None:
+        set_message(self.message, f"Not saved — {failure_text(exc)}", "danger")
+
+
+# ----- observation ----------------------------------------------------------------------------------------
+class ObservationEntry(_Entry):
+    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__("Observation", controller, parent)
+        self.text = QLineEdit()
+        self.text.setObjectName("observationText")
+        self.text.setAccessibleName("Observation text")
+        self.text.setPlaceholderText("Type an observation, Enter saves  (Ctrl+O)")
+        self.text.setToolTip("Observation — Enter saves (Ctrl+O)")
+        self.text.returnPressed.connect(self.commit)
+        self.category = QComboBox()
+        self.category.setObjectName("observationCategory")
+        self.category.setAccessibleName("Observation category")
+        for c in ObservationCategory:
+            self.category.addItem(c.label, c.value)
+        self.integration = QCheckBox("★ For integration")
+        self.integration.setObjectName("observationIntegration")
+        self.integration.setAccessibleName("For integration")
+        self.integration.setToolTip("Mark a client statement or insight for the integration session (Ctrl+I)")
+        self.save = QPushButton("Save")
+        self.save.setObjectName("observationSave")
+        self.save.setToolTip("Save the observation (Enter)")
+        self.save.clicked.connect(self.commit)
+        self.message.setObjectName("observationMessage")
+
+        row = QHBoxLayout()
+        row.addWidget(self.category)
+        row.addWidget(self.integration)
+        row.addStretch(1)
+        row.addWidget(self.save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+
+    def commit(self) -> None:
+        text = self.text.text()
+        if not text.strip():
+            set_message(self.message, "Type the observation first", "warning")
+            return
+        category = self.category.currentData()
+        integ = self.integration.isChecked()
+        sid = self.controller.session_id
+        self.submit(
+            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ),
+            self._on_saved, [self.save],
+        )
+
+    def _on_saved(self, entry: Any) -> None:
+        # Clear only what was saved: the person may have typed on while the write was under way.
+        if self.text.text() == entry.payload["text"] or self.text.text().strip() == entry.payload["text"]:
+            self.text.clear()
+        self.integration.setChecked(False)
+        self.category.setCurrentIndex(0)
+        set_message(self.message, f"Saved {local_time(entry.observed_at)}", "ok")
+
+    def toggle_integration(self) -> None:
+        self.integration.toggle()
+
+
+# ----- vitals -------------------------------------------------------------------------------------------
+class VitalsEntry(_Entry):
+    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__("Vitals", controller, parent)
+        self.fields: dict[str, QLineEdit] = {}
+        grid = QGridLayout()
+        for col, key in enumerate(VITALS_KEYS):
+            label, unit, _d = MEASURES[key]
+            edit = QLineEdit()
+            edit.setObjectName(f"vitals_{key}")
+            edit.setAccessibleName(f"{label} ({unit})")
+            edit.setToolTip(f"{label} in {unit}. Tab to the next measure, Enter saves the row (Ctrl+Shift+V)")
+            edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            edit.setMaxLength(6)
+            edit.setMinimumWidth(44)
+            edit.returnPressed.connect(self.commit)
+            edit.textEdited.connect(lambda _t, e=edit: self._mark(e, False))
+            head = QLabel(f"{SHORT[key]}\n{unit}")
+            head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            head.setBuddy(edit)
+            grid.addWidget(head, 0, col)
+            grid.addWidget(edit, 1, col)
+            self.fields[key] = edit
+        self.save = QPushButton("Save vitals")
+        self.save.setObjectName("vitalsSave")
+        self.save.setToolTip("Save the reading (Enter in any field)")
+        self.save.clicked.connect(self.commit)
+        self.message.setObjectName("vitalsMessage")
+        self.last = QLabel("No reading yet")
+        self.last.setObjectName("vitalsLast")
+        self.last.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addStretch(0)
+        bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(bottom)
+        layout.addWidget(self.last)
+
+    def values(self) -> dict[str, str]:
+        return {k: e.text().strip() for k, e in self.fields.items() if e.text().strip()}
+
+    def commit(self) -> None:
+        values = self.values()
+        if not values:
+            set_message(self.message, "Enter at least one measure", "warning")
+            return
+        for e in self.fields.values():
+            self._mark(e, False)
+        sid = self.controller.session_id
+        self.submit(lambda s, a: s.records.record_vitals(a, sid, values), self._on_saved, [self.save])
+
+    def _on_saved(self, entry: Any) -> None:
+        for key, edit in self.fields.items():
+            if edit.text().strip() and key in entry.payload:
+                edit.clear()
+        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {vitals_text(entry.payload)}", "ok")
+        self.fields["sbp"].setFocus()
+
+    def on_failed(self, exc: Exception) -> None:
+        if isinstance(exc, ValidationError):
+            key = next((k for k, (label, _u, _d) in MEASURES.items() if label == exc.field), None)
+            if key is not None:
+                self._mark(self.fields[key], True)
+                self.fields[key].setFocus()
+                self.fields[key].selectAll()
+        super().on_failed(exc)
+
+    @staticmethod
+    def _mark(edit: QLineEdit, invalid: bool) -> None:
+        set_severity(edit, "danger" if invalid else "")
+
+    def set_record(self, record: SessionRecord) -> None:
+        latest = record.latest_vitals
+        if latest is None:
+            self.last.setText("No reading yet")
+            return
+        alerts = record.alerts_for(latest)
+        flag = "  ⚠ ALERT" if alerts else ""
+        self.last.setText(f"Last reading {local_time(latest.at)}: {vitals_text(latest.payload)}{flag}")
+
+    def focus(self) -> None:
+        self.fields["sbp"].setFocus()
+        self.fields["sbp"].selectAll()
+
+
+# ----- scales -------------------------------------------------------------------------------------------
+class ScaleEntry(_Entry):
+    SCALES = (Scale.MOAAS, Scale.DISSOCIATION, Scale.SUDS)
+
+    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__("Scales", controller, parent)
+        self.inputs: dict[Scale, QComboBox] = {}
+        grid = QGridLayout()
+        for row, scale in enumerate(self.SCALES):
+            combo = QComboBox()
+            combo.setObjectName(f"scale_{scale.value}")
+            combo.setAccessibleName(scale.label)
+            combo.addItem("— not rated", None)
+            low, high = scale.bounds
+            for score in range(high, low - 1, -1) if scale is Scale.MOAAS else range(low, high + 1):
+                text = f"{score} — {MOAAS_LEVELS[score]}" if scale is Scale.MOAAS else str(score)
+                combo.addItem(text, score)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+            combo.setToolTip(f"{scale.label} (Ctrl+M to go to the scales, Enter records)")
+            label = QLabel(f"{scale.label.split(' (')[0]}:")
+            label.setBuddy(combo)
+            latest = QLabel("")
+            latest.setObjectName(f"scaleLatest_{scale.value}")
+            grid.addWidget(label, row, 0)
+            grid.addWidget(combo, row, 1)
+            grid.addWidget(latest, row, 2)
+            self.inputs[scale] = combo
+        grid.setColumnStretch(1, 1)
+        self.latest = {s: grid.itemAtPosition(r, 2).widget() for r, s in enumerate(self.SCALES)}
+        self.save = QPushButton("Record scores")
+        self.save.setObjectName("scaleSave")
+        self.save.setToolTip("Record the rated scales (Enter)")
+        self.save.clicked.connect(self.commit)
+        self.message.setObjectName("scaleMessage")
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.save)
+        layout.addLayout(bottom)
+        for key in ("Return", "Enter"):
+            shortcut(self, key, self.commit)
+
+    def commit(self) -> None:
+        scores = {s: c.currentData() for s, c in self.inputs.items() if c.currentData() is not None}
+        if not scores:
+            set_message(self.message, "Choose a score first", "warning")
+            return
+        sid = self.controller.session_id
+
+        def work(services: Services, actor: Any) -> list[Any]:
+            return [services.records.record_scale(actor, sid, s.value, v) for s, v in scores.items()]
+
+        self.submit(work, lambda _e: self._on_saved(scores), [self.save])
+
+    def _on_saved(self, scores: dict[Scale, int]) -> None:
+        for scale, value in scores.items():
+            if self.inputs[scale].currentData() == value:
+                self.inputs[scale].setCurrentIndex(0)
+        set_message(self.message, "Recorded", "ok")
+
+    def set_record(self, record: SessionRecord) -> None:
+        for scale, label in self.latest.items():
+            c = record.latest_scale(scale)
+            label.setText(f"last {c.payload['score']} at {local_time(c.at)}" if c else "")
+
+    def focus(self) -> None:
+        self.inputs[Scale.MOAAS].setFocus()
+
+
+# ----- side effects -------------------------------------------------------------------------------------
+class SideEffectPanel(_Entry):
+    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__("Side effects", controller, parent)
+        self.buttons: dict[SideEffectKind, QPushButton] = {}
+        grid = QGridLayout()
+        for i, kind in enumerate(SideEffectKind):
+            button = QPushButton(EFFECT_CAPTIONS.get(kind, kind.label))
+            button.setObjectName(f"sideEffect_{kind.value}")
+            button.setAccessibleName(f"Record side effect: {kind.label}")
+            button.setToolTip(f"Record {kind.label.lower()} with severity and intervention (Ctrl+E to choose)")
+            button.clicked.connect(lambda _c=False, k=kind: self.open_dialog(k))
+            grid.addWidget(button, i // 3, i % 3)
+            self.buttons[kind] = button
+        self.unresolved = QListWidget()
+        self.unresolved.setObjectName("unresolvedList")
+        self.unresolved.setAccessibleName("Unresolved side effects")
+        self.unresolved.setMaximumHeight(96)
+        self.unresolved.setWordWrap(True)
+        self.unresolved.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.unresolved.itemSelectionChanged.connect(self._on_selection)
+        self.resolve = QPushButton("Mark resolved")
+        self.resolve.setObjectName("resolveButton")
+        self.resolve.setToolTip("Mark the selected side effect resolved (Ctrl+Shift+R)")
+        self.resolve.setEnabled(False)
+        self.resolve.clicked.connect(self.resolve_selected)
+        self.message.setObjectName("sideEffectMessage")
+        self.dialog: SideEffectDialog | None = None
+        self._locked = False
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        head = QHBoxLayout()
+        self.unresolved_title = QLabel("Unresolved: none")
+        self.unresolved_title.setObjectName("unresolvedTitle")
+        head.addWidget(self.unresolved_title, 1)
+        head.addWidget(self.resolve)
+        layout.addLayout(head)
+        layout.addWidget(self.unresolved)
+        layout.addWidget(self.message)
+
+    def open_dialog(self, kind: SideEffectKind | None = None) -> SideEffectDialog | None:
+        if self._locked:
+            return None
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = SideEffectDialog(self.controller, kind, self)
+        self.dialog.saved.connect(lambda text: set_message(self.message, text, "ok"))
+        self.dialog.open()
+        return self.dialog
+
+    def set_record(self, record: SessionRecord) -> None:
+        selected = self._selected_id()
+        self.unresolved.clear()
+        items = record.unresolved_side_effects()
+        for c in items:
+            item = QListWidgetItem(f"{describe(c.entry.kind, c.payload)} — since {local_time(c.at)}")
+            item.setData(Qt.ItemDataRole.UserRole, c.id)
+            self.unresolved.addItem(item)
+            if c.id == selected:
+                item.setSelected(True)
+        if items and self.unresolved.currentRow() < 0:
+            self.unresolved.setCurrentRow(0)
+        self.unresolved_title.setText(f"Unresolved: {len(items)}" if items else "Unresolved: none")
+        self._on_selection()
+
+    def set_locked(self, locked: bool) -> None:
+        self._locked = locked
+        for b in self.buttons.values():
+            b.setEnabled(not locked)
+        self._on_selection()
+
+    def _selected_id(self) -> int | None:
+        items = self.unresolved.selectedItems()
+        return int(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def _on_selection(self) -> None:
+        self.resolve.setEnabled(not self._locked and self._selected_id() is not None)
+
+    def resolve_selected(self) -> None:
+        effect_id = self._selected_id()
+        if effect_id is None or self._locked:
+            return
+        sid = self.controller.session_id
+        self.submit(lambda s, a: s.records.resolve_side_effect(a, sid, effect_id),
+                    lambda e: set_message(self.message, f"Marked resolved {local_time(e.observed_at)}", "ok"),
+                    [self.resolve])

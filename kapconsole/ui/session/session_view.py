@@ -1,0 +1,477 @@
+"""SessionView: the live session screen the room works in for hours.
+
+Header with the clocks, the alert banner, quick entry, the vitals chart and the timeline. The view renders
+from ``SessionController.record_changed``; a one-second timer updates the clocks from the services' clock
+without touching the database. Alerts are visual only (colour, banner, icon): the client is in session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapconsole.domain.enums import SessionState
+from kapconsole.domain.record import SessionRecord
+from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
+from kapconsole.ui.session.quick_entry import (
+    ObservationEntry,
+    ScaleEntry,
+    SideEffectPanel,
+    VitalsEntry,
+    set_message,
+    shortcut,
+)
+from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
+from kapconsole.ui.session.vitals_chart import VitalsChart
+from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
+LOCKED_TEXT = "Signed and locked — corrections are amendments (select an entry in the timeline, then Amend)"
+ENDED_TEXT = "Ended early and locked — corrections are amendments (select an entry in the timeline, then Amend)"
+
+
+#: This screen's own emphasis. Colours of alerts come from the theme's severity properties; the banner text
+#: colours are repeated here because a QSS colour does not reach the labels inside a frame.
+_COLORS = {
+    False: {"alert_bg": "#c62828", "alert_fg": "#ffffff", "lock_bg": "#37474f", "lock_fg": "#ffffff",
+            "muted": "#4a5560", "big": 20, "clock": 14, "banner": 14,
+            "info_bg": "#dbe8fb", "info_fg": "#0b2a55", "info_edge": "#1d5fbf"},
+    True: {"alert_bg": "#8c1c13", "alert_fg": "#fff1e6", "lock_bg": "#2a2f38", "lock_fg": "#d8dde6",
+           "muted": "#a3998a", "big": 21, "clock": 15, "banner": 16,
+           "info_bg": "#2a2f38", "info_fg": "#d8dde6", "info_edge": "#6f86a8"},
+}
+
+
+def session_stylesheet(night: bool) -> str:
+    c = _COLORS[night]
+    return f"""
+    QLabel#clientName {{ font-size: {c['big']}pt; font-weight: bold; }}
+    QLabel#courseLabel, QLabel#stateLabel {{ color: {c['muted']}; }}
+    QLabel[role="clock"] {{ font-size: {c['clock']}pt; font-weight: bold; padding: 2px 10px; border-radius: 4px; }}
+    QFrame#alertBanner {{ background: {c['alert_bg']}; border-radius: 4px; }}
+    QFrame#alertBanner[severity="warning"] {{ background: {c['lock_bg']}; }}
+    QFrame#alertBanner QLabel {{ color: {c['alert_fg']}; background: transparent; font-size: {c['banner']}pt; }}
+    QLabel#alertTitle {{ font-weight: bold; }}
+    QPushButton#acknowledgeButton {{ font-weight: bold; padding: 8px 18px; }}
+    QLabel#lockedBanner {{ background: {c['lock_bg']}; color: {c['lock_fg']}; }}
+    QFrame#readOnlyBanner {{ background: {c['info_bg']}; border: 2px solid {c['info_edge']}; border-radius: 4px; }}
+    QFrame#readOnlyBanner QLabel {{ color: {c['info_fg']}; background: transparent; font-size: {c['banner']}pt;
+        font-weight: bold; }}
+    """
+
+
+def clock_text(delta: timedelta, hours: bool = True) -> str:
+    total = max(0, int(delta.total_seconds()))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    if hours or h:
+        return f"{h}:{m:02d}:{s:02d}"
+    return f"{m:02d}:{s:02d}"
+
+
+class _ShortcutsWin(QObject):
+    """Lets the view's shortcuts win over a focused input's own key bindings (Ctrl+E, Ctrl+K, Ctrl+D on X11)."""
+
+    def __init__(self, sequences: list[QKeySequence], parent: QObject) -> None:
+        super().__init__(parent)
+        self._keys = {seq.toString() for seq in sequences}
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Filtered but not accepted: the shortcut map then takes the key.
+        return (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and QKeySequence(event.keyCombination()).toString() in self._keys)
+
+
+class SessionView(QWidget):
+    dose_requested = Signal()
+    discharge_requested = Signal()
+    back_requested = Signal()  # read-only mode: "Back to board" (Esc)
+
+    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sessionView")
+        self.state = state
+        self.controller = controller
+        self.record: SessionRecord | None = None
+        self._night = False
+        self._read_only = False
+
+        self._build_header()
+        self._build_banners()
+        self.chart = VitalsChart()
+        self.timeline = TimelineView()
+        self.timeline.amend_requested.connect(self._on_amend_requested)
+        self.vitals = VitalsEntry(controller)
+        self.observation = ObservationEntry(controller)
+        self.scales = ScaleEntry(controller)
+        self.side_effects = SideEffectPanel(controller)
+
+        entry = QWidget()
+        entry.setObjectName("quickEntry")
+        col = QVBoxLayout(entry)
+        col.setContentsMargins(0, 0, 4, 0)
+        for w in (self.vitals, self.observation, self.side_effects, self.scales):
+            col.addWidget(w)
+        col.addStretch(1)
+        # Ending early is rare and final: kept away from the everyday header buttons.
+        end_row = QHBoxLayout()
+        end_row.addStretch(1)
+        end_row.addWidget(self.end_early_button)
+        col.addLayout(end_row)
+        self.quick_entry = entry
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(entry)
+        self.entry_scroll = scroll
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.chart)
+        left.addWidget(self.timeline)
+        left.setStretchFactor(0, 5)
+        left.setStretchFactor(1, 4)
+        left.setSizes([500, 400])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(scroll)
+        main.setStretchFactor(0, 1)
+        main.setStretchFactor(1, 0)
+        self.splitter = main
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.read_only_banner)
+        layout.addWidget(self.header)
+        layout.addWidget(self.alert_banner)
+        layout.addWidget(self.locked_banner)
+        layout.addWidget(self.connection_banner)
+        layout.addWidget(main, 1)
+
+        self._install_shortcuts()
+        self.setStyleSheet(session_stylesheet(False))
+        controller.record_changed.connect(self._on_record_changed)
+        controller.connection_changed.connect(self._on_connection_changed)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._on_tick)
+        self._clock.start()
+        if controller.record is not None:
+            self._on_record_changed(controller.record)
+        else:
+            self._render_header()
+
+    # ----- building ------------------------------------------------------------------------------------
+    def _label(self, name: str, text: str = "") -> QLabel:
+        label = QLabel(text)
+        label.setObjectName(name)
+        return label
+
+    def _button(self, name: str, text: str, tip: str, slot: object) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _build_header(self) -> None:
+        self.header = QFrame()
+        self.header.setObjectName("sessionHeader")
+        self.client_label = self._label("clientName", "—")
+        self.course_label = self._label("courseLabel")
+        self.state_label = self._label("stateLabel")
+        self.since_dose_label = self._label("sinceDoseLabel")
+        self.vitals_due_label = self._label("vitalsDueLabel")
+        self.discharge_label = self._label("dischargeLabel")
+        self.booster_button = self._button("boosterButton", "Booster…", "Record a booster dose (Ctrl+D)",
+                                           self.dose_requested.emit)
+        self.discharge_button = self._button("dischargeButton", "Discharge…",
+                                             "Assess the client for discharge (Ctrl+Shift+D)",
+                                             self.discharge_requested.emit)
+        self.end_early_button = self._button("endEarlyButton", "End early…",
+                                             "End the session early with a reason (Ctrl+Shift+E)", self.open_end_early)
+        who = QVBoxLayout()
+        who.setSpacing(0)
+        who.addWidget(self.client_label)
+        sub = QHBoxLayout()
+        sub.addWidget(self.course_label)
+        sub.addWidget(self.state_label)
+        sub.addStretch(1)
+        who.addLayout(sub)
+        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
+        for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
+                      self.vitals_due_label, self.discharge_label):
+            label.setWordWrap(True)
+        row = QHBoxLayout(self.header)
+        row.setContentsMargins(10, 6, 10, 6)
+        row.addLayout(who, 2)
+        for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
+            clock.setProperty("role", "clock")
+            row.addWidget(clock, 1)
+        for b in (self.booster_button, self.discharge_button):
+            row.addWidget(b)
+
+    def _build_banners(self) -> None:
+        self.alert_banner = QFrame()
+        self.alert_banner.setObjectName("alertBanner")
+        self.alert_banner.setProperty("severity", "danger")
+        self.alert_title = self._label("alertTitle", "⚠ ALERT")
+        self.alert_text = self._label("alertText")
+        self.alert_text.setWordWrap(True)
+        self.ack_button = self._button("acknowledgeButton", "Acknowledge (Ctrl+K)",
+                                       "Record that you have seen these alerts, with your name and the time (Ctrl+K)",
+                                       self.acknowledge_alerts)
+        self.ack_button.setAccessibleName("Acknowledge alerts")
+        box = QHBoxLayout(self.alert_banner)
+        box.setContentsMargins(12, 8, 12, 8)
+        text = QVBoxLayout()
+        text.addWidget(self.alert_title)
+        text.addWidget(self.alert_text)
+        box.addLayout(text, 1)
+        box.addWidget(self.ack_button)
+        self.alert_banner.hide()
+        self.ack_message = self._label("ackMessage")
+        text.addWidget(self.ack_message)
+        self.ack_message.hide()
+
+        self.locked_banner = self._label("lockedBanner", LOCKED_TEXT)
+        self.locked_banner.setWordWrap(True)
+        set_flag(self.locked_banner, "banner")
+        self.locked_banner.hide()
+        self.connection_banner = self._label("connectionBanner")
+        self.connection_banner.setWordWrap(True)
+        set_flag(self.connection_banner, "banner")
+        set_severity(self.connection_banner, "danger")
+        self.connection_banner.hide()
+
+        self.read_only_banner = QFrame()
+        self.read_only_banner.setObjectName("readOnlyBanner")
+        self.read_only_label = self._label("readOnlyText", READ_ONLY_TEXT)
+        self.read_only_label.setWordWrap(True)
+        self.back_button = self._button("backToBoardButton", "Back to board (Esc)",
+                                        "Close this record and return to the supervisor board (Esc)",
+                                        self.back_requested.emit)
+        row = QHBoxLayout(self.read_only_banner)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.addWidget(self.read_only_label, 1)
+        row.addWidget(self.back_button)
+        self.read_only_banner.hide()
+
+    def _install_shortcuts(self) -> None:
+        actions = {
+            "Ctrl+O": self.focus_observation,
+            "Ctrl+I": self.observation.toggle_integration,
+            "Ctrl+Shift+V": self.vitals.focus,
+            "Ctrl+E": lambda: self.side_effects.open_dialog(),
+            "Ctrl+Shift+R": self.side_effects.resolve_selected,
+            "Ctrl+M": self.scales.focus,
+            "Ctrl+K": self.acknowledge_alerts,
+            "Ctrl+D": lambda: self.booster_button.isEnabled() and self.dose_requested.emit(),
+            "Ctrl+Shift+D": lambda: self.discharge_button.isEnabled() and self.discharge_requested.emit(),
+            "Ctrl+Shift+E": self.open_end_early,
+            "Ctrl+T": self.timeline.table.setFocus,
+        }
+        sequences = []
+        for keys, slot in actions.items():
+            seq = QKeySequence(keys)
+            sequences.append(seq)
+            shortcut(self, keys, slot)
+        # Not in the filter: Esc keeps its meaning in an input everywhere but in read-only mode.
+        shortcut(self, "Esc", lambda: self._read_only and self.back_requested.emit())
+        self._shortcut_filter = _ShortcutsWin(sequences, self)
+        for w in self.findChildren(QWidget):
+            w.installEventFilter(self._shortcut_filter)
+
+    # ----- public API ----------------------------------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def set_read_only(self, on: bool) -> None:
+        """Show the record without quick entry, amendments or acknowledgements (opened from the board).
+
+        The header, chart and timeline stay; the discharge dialog (Ctrl+Shift+D) stays available, so a
+        supervisor can assess and sign from here.
+        """
+        self._read_only = on
+        self.read_only_banner.setVisible(on)
+        self.timeline.amend_button.setVisible(not on)
+        if self.record is not None:
+            self._on_record_changed(self.record)
+        else:
+            self.entry_scroll.setVisible(not on)
+
+    def set_night(self, night: bool) -> None:
+        self._night = night
+        self.setStyleSheet(session_stylesheet(night))
+        self.chart.set_night(night)
+        self.timeline.set_night(night)
+        if self.isVisible():
+            self._fit_entry_column()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_entry_column()
+
+    def _fit_entry_column(self) -> None:
+        """Give the quick-entry column the width its inputs need (type is larger at night)."""
+        self.quick_entry.ensurePolished()
+        need = self.quick_entry.minimumSizeHint().width() + self.entry_scroll.verticalScrollBar().sizeHint().width() + 6
+        total = sum(self.splitter.sizes()) or self.width()
+        self.entry_scroll.setMinimumWidth(need)
+        self.splitter.setSizes([max(200, total - need), need])
+
+    def focus_observation(self) -> None:
+        if self.entry_scroll.isHidden():  # locked or read-only: the keyboard goes to the timeline
+            self.timeline.table.setFocus()
+        else:
+            self.observation.text.setFocus()
+
+    def open_end_early(self) -> EndEarlyDialog | None:
+        if not self.end_early_button.isEnabled():
+            return None
+        dialog = EndEarlyDialog(self.controller, self)
+        dialog.open()
+        return dialog
+
+    def acknowledge_alerts(self) -> None:
+        record = self.record
+        if record is None or record.locked or self._read_only or not self.ack_button.isEnabled():
+            return
+        groups: dict[int, list[str]] = {}
+        for reading, alert in record.unacknowledged_alerts():
+            groups.setdefault(reading.id, []).append(alert.measure)
+        if not groups:
+            return
+        sid = record.info.id
+        self.ack_button.setEnabled(False)
+
+        def work(services: object, actor: object) -> list[object]:
+            return [services.records.acknowledge_alert(actor, sid, rid, measures)  # type: ignore[attr-defined]
+                    for rid, measures in groups.items()]
+
+        def done(entries: list[object]) -> None:
+            self.ack_button.setEnabled(True)
+            actor = self.state.actor
+            who = actor.name if actor else ""
+            set_message(self.ack_message, f"Acknowledged by {who} at {local_time(self._now())}", "ok")
+
+        def failed(exc: Exception) -> None:
+            self.ack_button.setEnabled(True)
+            set_message(self.ack_message, f"Not recorded — {exc}", "danger")
+
+        self.controller.perform(work, done, failed)
+
+    # ----- rendering -----------------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return self.state.services.records.now()
+
+    def _on_record_changed(self, record: SessionRecord) -> None:
+        self.record = record
+        info = record.info
+        self.client_label.setText(f"{info.client.name}  ({info.client.identifier})")
+        self.course_label.setText(info.course_label.capitalize())
+        self.state_label.setText(f" · {info.state.label}")
+        locked = record.locked
+        editable = not locked and not self._read_only
+        self.quick_entry.setEnabled(editable)
+        # A locked or read-only record takes no new entries: its screen space goes to the chart and timeline.
+        self.entry_scroll.setVisible(editable)
+        self.locked_banner.setText(ENDED_TEXT if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
+        self.locked_banner.setVisible(locked and not self._read_only)
+        self.booster_button.setEnabled(editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.booster_button.setVisible(not self._read_only)
+        self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.end_early_button.setEnabled(editable)
+        self._render_alerts(record)
+        self.vitals.set_record(record)
+        self.scales.set_record(record)
+        self.side_effects.set_record(record)
+        self.chart.set_record(record)
+        self.timeline.set_record(record)
+        self._render_header()
+
+    def _render_alerts(self, record: SessionRecord) -> None:
+        pending = record.unacknowledged_alerts()
+        if not pending:
+            self.alert_banner.hide()
+            return
+        lines = [f"{local_time(reading.at)}  {alert.message}" for reading, alert in pending[-6:]]
+        if len(pending) > 6:
+            lines.insert(0, f"… and {len(pending) - 6} earlier")
+        readings = len({reading.id for reading, _ in pending})
+        if record.locked:  # history, not a call to act: no red, no button
+            self.alert_title.setText(f"{len(pending)} alerts were not acknowledged before the record was locked")
+        else:
+            # Read-only: still red (it is live), but acknowledging is for the room: no button here.
+            self.alert_title.setText(f"⚠ ALERT — {len(pending)} not acknowledged"
+                                     + (f" ({readings} readings)" if readings > 1 else "")
+                                     + (" in the room" if self._read_only else ""))
+        set_severity(self.alert_banner, "warning" if record.locked else "danger")
+        self.alert_text.setText("\n".join(lines))
+        can_ack = not record.locked and not self._read_only
+        self.ack_button.setVisible(can_ack)
+        self.ack_button.setEnabled(can_ack)
+        self.ack_message.hide()
+        self.alert_banner.show()
+
+    def _on_tick(self) -> None:
+        self._render_header()
+
+    def _render_header(self) -> None:
+        record = self.record
+        if record is None:
+            for label in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
+                label.setText("")
+            return
+        closed = record.info.state.is_closed
+        now = record.info.ended_at if closed and record.info.ended_at else self._now()
+        first = record.first_dose_at
+        self.since_dose_label.setText(
+            "No dose yet" if first is None else f"Since first dose\n{clock_text(now - first)}")
+        due = record.next_vitals_due()
+        if due is None:
+            set_severity(self.vitals_due_label, "")
+            self.vitals_due_label.setText("" if closed else "Vitals: baseline before dosing")
+        elif now > due:
+            set_severity(self.vitals_due_label, "warning")
+            self.vitals_due_label.setText(f"⚠ Vitals OVERDUE\nby {clock_text(now - due, hours=False)}")
+        else:
+            set_severity(self.vitals_due_label, "")
+            self.vitals_due_label.setText(f"Next vitals due in\n{clock_text(due - now, hours=False)}")
+        allowed_at = record.earliest_discharge_at
+        if allowed_at is None or closed:
+            self.discharge_label.setText("")
+        else:
+            minutes = record.protocol.discharge.min_observation_minutes
+            left = allowed_at - now
+            if left.total_seconds() > 0:
+                self.discharge_label.setText(f"Earliest discharge in\n{clock_text(left)}")
+            else:
+                self.discharge_label.setText(f"Minimum observation\nmet ({minutes} min)")
+
+    def _on_connection_changed(self, connected: bool, message: str) -> None:
+        text = "" if connected else (f"⚠ NOT SAVED — the database cannot be written ({message}). What you typed "
+                                     f"stays in the fields: save it again when this banner is gone.")
+        self.connection_banner.setText(text)
+        self.connection_banner.setVisible(not connected)
+
+    def _on_amend_requested(self, row: TimelineRow) -> None:
+        if self._read_only:
+            return
+        dialog = AmendDialog(row, self.controller, self)
+        dialog.open()

@@ -1,0 +1,417 @@
+"""VitalsChart: the live chart of BP, HR, SpO2 and RR against minutes since the first dose.
+
+Built to stay smooth for a six-hour session with a monitor feeding every second: each curve is created once,
+points go into preallocated numpy buffers that grow by doubling, and only the curves whose data changed are
+redrawn, from a ~30 Hz timer. Charted readings (from the record) and the raw monitor stream (from
+``append_point``) are separate curves: the charted ones carry symbols and alert flags, the stream is a thin line.
+Every curve is downsampled (peak) and clipped to the view. The grid is drawn behind the curves in opaque
+colours mixed with the background: a translucent line across the whole plot costs far more to paint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from kapconsole.domain.enums import SideEffectKind
+from kapconsole.domain.record import SessionRecord
+
+try:  # the shell's theme owns the colours; fall back to our own until it exists
+    from kapconsole.ui.widgets.theme import chart_palette as _theme_palette
+except ImportError:  # pragma: no cover - depends on the shell being present
+    _theme_palette = None
+
+#: Plotted measures, in legend order (temperature has its own scale and stays in the timeline).
+CHANNELS: tuple[str, ...] = ("sbp", "dbp", "hr", "spo2", "rr")
+SHORT_LABELS = {"sbp": "Systolic BP", "dbp": "Diastolic BP", "hr": "Heart rate", "spo2": "SpO2 %", "rr": "Resp. rate"}
+THRESHOLD_LABELS = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR"}
+REDRAW_MS = 33
+INITIAL_CAPACITY = 1024
+#: The clinical scale: everything plotted fits 0–220; the band below 0 carries the dose and side-effect labels.
+Y_TOP = 226.0
+Y_BOTTOM = -30.0
+DOSE_LABEL_Y = -5.0
+EFFECT_LABEL_Y = (-17.0, -27.0)
+
+# Fallback palettes: distinct hues that do not use red, which stays reserved for alerts.
+_DAY = {
+    "sbp": "#1f4e9c", "dbp": "#5f8fd8", "hr": "#2e7d32", "spo2": "#00838f", "rr": "#7b1fa2",
+    "threshold": "#c62828", "dose": "#37474f", "side_effect": "#a15c00", "background": "#ffffff",
+    "foreground": "#1d2329",
+}
+_NIGHT = {
+    "sbp": "#8fb3ec", "dbp": "#5d82bf", "hr": "#7cc47f", "spo2": "#5cc3cc", "rr": "#c39ad8",
+    "threshold": "#e57373", "dose": "#b0bec5", "side_effect": "#e0a84f", "background": "#0d1114",
+    "foreground": "#c5ccd3",
+}
+
+
+def palette(night: bool) -> dict[str, str]:
+    """The chart colours: the theme's when the shell provides them, else the built-in ones."""
+    base = dict(_NIGHT if night else _DAY)
+    if _theme_palette is not None:
+        base.update(_theme_palette(night))
+    return base
+
+
+class _Series:
+    """One growable (x, y) buffer, kept sorted by x; doubles its capacity when full."""
+
+    def __init__(self, capacity: int = INITIAL_CAPACITY) -> None:
+        self.x = np.empty(capacity, dtype=np.float64)
+        self.y = np.empty(capacity, dtype=np.float64)
+        self.n = 0
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def add(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self._grow()
+        n = self.n
+        if n == 0 or x >= self.x[n - 1]:
+            self.x[n] = x
+            self.y[n] = y
+        else:  # a back-dated reading: keep x sorted so clipping to the view stays correct
+            i = int(np.searchsorted(self.x[:n], x, side="right"))
+            self.x[i + 1 : n + 1] = self.x[i:n]
+            self.y[i + 1 : n + 1] = self.y[i:n]
+            self.x[i] = x
+            self.y[i] = y
+        self.n = n + 1
+
+    def _grow(self) -> None:
+        capacity = max(INITIAL_CAPACITY, 2 * len(self.x))
+        for name in ("x", "y"):
+            old = getattr(self, name)
+            new = np.empty(capacity, dtype=np.float64)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+class _GridAxis(pg.AxisItem):
+    """An axis whose grid lines are opaque: each translucent tick pen becomes its colour over the background.
+
+    On the chart's plain background that looks the same as pyqtgraph's translucent grid (the axes are put
+    behind the plot area, so curves cover the grid), while painting an opaque line across the plot costs a
+    fraction of blending a translucent one, on every repaint.
+    """
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self._background = QColor("#ffffff")
+
+    def set_background(self, color: str) -> None:
+        self._background = pg.mkColor(color)
+        self.picture = None  # drawn again with the new colours
+        self.update()
+
+    def generateDrawSpecs(self, p: QPainter) -> Any:  # noqa: N802 (pyqtgraph override)
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.grid is False:
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        return axis_spec, [(self._opaque(pen), p1, p2) for pen, p1, p2 in tick_specs], text_specs
+
+    def _opaque(self, pen: QPen) -> QPen:
+        color = pen.color()
+        a = color.alphaF()
+        if a >= 1.0:
+            return pen
+        bg = self._background
+        mixed = QColor.fromRgbF(color.redF() * a + bg.redF() * (1 - a), color.greenF() * a + bg.greenF() * (1 - a),
+                                color.blueF() * a + bg.blueF() * (1 - a))
+        opaque = QPen(pen)
+        opaque.setColor(mixed)
+        return opaque
+
+
+class _ClinicalAxis(_GridAxis):
+    """The left axis: no tick labels in the marker band below zero."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [f"{v:g}" if v >= 0 else "" for v in values]
+
+
+def minutes_between(origin: datetime, moment: datetime) -> float:
+    return (moment - origin).total_seconds() / 60.0
+
+
+class VitalsChart(QWidget):
+    """Live vitals chart. ``set_record`` follows the session record; ``append_point`` takes a fast feed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("vitalsChart")
+        self.setAccessibleName("Vitals chart")
+        self._night = False
+        self._colors = palette(False)
+        self._origin: datetime | None = None
+        self._charted_keys: list[tuple[int, tuple[tuple[str, Any], ...]]] = []
+        self._charted = {k: _Series() for k in CHANNELS}
+        self._stream = {k: _Series() for k in CHANNELS}
+        # Which curves have new data: the charted readings and the monitor stream change independently.
+        self._dirty_charted: set[str] = set()
+        self._dirty_stream: set[str] = set()
+
+        self.plot_widget = pg.PlotWidget(axisItems={"left": _ClinicalAxis("left"), "bottom": _GridAxis("bottom"),
+                                                    "right": _GridAxis("right")})
+        self.plot_widget.setObjectName("vitalsPlot")
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setClipToView(True)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setLabel("bottom", "minutes since first dose")
+        self.plot.setLabel("left", "mmHg · /min · SpO2 %")
+        self.plot.setYRange(Y_BOTTOM, Y_TOP, padding=0)
+        self.plot.getViewBox().setLimits(yMin=Y_BOTTOM - 10, yMax=Y_TOP + 40)
+        self.plot.getViewBox().enableAutoRange(axis="y", enable=False)
+        self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.plot.setMenuEnabled(False)
+        self.plot.showAxis("right")
+        self.plot.getAxis("right").setTicks([[], []])
+        for name in ("left", "bottom", "right"):
+            self.plot.getAxis(name).setZValue(-200)  # behind the plot area (-100): curves cover the grid
+        self.legend = self.plot.addLegend(offset=(4, 2), colCount=5, labelTextSize="11pt")
+
+        # Curves are created once and only ever receive new data.
+        self.stream_curves: dict[str, pg.PlotDataItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for key in CHANNELS:
+            self.stream_curves[key] = self.plot.plot([], [], name=None)
+            self.curves[key] = self.plot.plot([], [], name=SHORT_LABELS[key], symbolSize=7)
+        for curve in (*self.stream_curves.values(), *self.curves.values()):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+        self.alert_markers = pg.ScatterPlotItem(size=18, symbol="o")
+        self.alert_markers.setZValue(20)
+        self.plot.addItem(self.alert_markers)
+        self.threshold_lines: dict[str, pg.InfiniteLine] = {}
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0, movable=False)
+        self.plot.addItem(self.zero_line, ignoreBounds=True)
+        self.dose_lines: list[pg.InfiniteLine] = []
+        self.side_effect_lines: list[pg.InfiniteLine] = []
+        self.marker_labels: list[pg.TextItem] = []
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._on_redraw)
+        self._timer.start()
+        self._apply_colors()
+
+    # ----- public API ----------------------------------------------------------------------------------
+    def set_record(self, record: SessionRecord) -> None:
+        """Follow ``record``: append only new readings when it grew, rebuild when earlier readings changed."""
+        origin = record.first_dose_at or self._fallback_origin(record)
+        keys = [(c.id, tuple(sorted(c.payload.items()))) for c in record.vitals]
+        n = len(self._charted_keys)
+        if origin != self._origin or keys[:n] != self._charted_keys:
+            self._origin = origin
+            for series in self._charted.values():
+                series.clear()
+            self._dirty_charted.update(CHANNELS)
+            n = 0
+        for reading in record.vitals[n:]:
+            self._add_reading(minutes_between(origin, reading.at) if origin else 0.0, reading.payload)
+        self._charted_keys = keys
+        self._set_thresholds(record)
+        self._set_markers(record)
+
+    def append_point(self, minutes: float, values: Mapping[str, float]) -> None:
+        """Add one monitor sample at ``minutes`` since the first dose (cheap: drawn on the next frame)."""
+        for key, value in values.items():
+            series = self._stream.get(key)
+            if series is not None and value is not None:
+                series.add(float(minutes), float(value))
+                self._dirty_stream.add(key)
+
+    def set_night(self, night: bool) -> None:
+        self._night = night
+        self._colors = palette(night)
+        self._apply_colors()
+
+    def charted(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The charted points of one measure (copies of minutes and values)."""
+        x, y = self._charted[key].view()
+        return x.copy(), y.copy()
+
+    def stream(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The monitor stream of one measure (copies of minutes and values)."""
+        x, y = self._stream[key].view()
+        return x.copy(), y.copy()
+
+    def flush(self) -> None:
+        """Draw pending points now (the timer does it otherwise)."""
+        self._on_redraw()
+
+    # ----- building ------------------------------------------------------------------------------------
+    @staticmethod
+    def _fallback_origin(record: SessionRecord) -> datetime | None:
+        if record.vitals:
+            return record.vitals[0].at
+        return record.info.started_at
+
+    def _add_reading(self, minutes: float, payload: Mapping[str, Any]) -> None:
+        for key in CHANNELS:
+            value = payload.get(key)
+            if value is not None:
+                self._charted[key].add(minutes, float(value))
+                self._dirty_charted.add(key)
+
+    def _set_thresholds(self, record: SessionRecord) -> None:
+        wanted: dict[str, float] = {}
+        for key in CHANNELS:
+            lim = record.protocol.alerts.get(key)
+            if lim is None:
+                continue
+            if lim.high is not None:
+                wanted[f"{key}_high"] = float(lim.high)
+            if lim.low is not None:
+                wanted[f"{key}_low"] = float(lim.low)
+        for name in set(self.threshold_lines) - set(wanted):
+            self.plot.removeItem(self.threshold_lines.pop(name))
+        ticks = []
+        for name, value in wanted.items():
+            line = self.threshold_lines.get(name)
+            if line is None:
+                line = pg.InfiniteLine(angle=0, movable=False)
+                line.setZValue(-5)
+                self.threshold_lines[name] = line
+                self.plot.addItem(line, ignoreBounds=True)
+            line.setValue(value)
+            key, side = name.rsplit("_", 1)
+            sign = "≥" if key in ("sbp", "dbp") and side == "high" else (">" if side == "high" else "<")
+            ticks.append((value, f"{THRESHOLD_LABELS[key]} {sign}{value:g}"))
+        # Threshold names sit in the right margin, never on top of the newest readings.
+        self.plot.getAxis("right").setTicks([sorted(ticks), []])
+        self._style_lines()
+
+    def _set_markers(self, record: SessionRecord) -> None:
+        origin = self._origin
+        for line in self.dose_lines + self.side_effect_lines:
+            self.plot.removeItem(line)
+        for label in self.marker_labels:
+            self.plot.removeItem(label)
+        self.dose_lines, self.side_effect_lines, self.marker_labels = [], [], []
+        spots: list[dict[str, Any]] = []
+        if origin is None:
+            self.alert_markers.setData([])
+            return
+        for n, dose in enumerate(record.administrations, start=1):
+            p = dose.payload
+            amount = p.get("dose")
+            text = f"Dose {n} {amount:g} {p.get('unit', '')}" if isinstance(amount, int | float) else f"Dose {n}"
+            self._marker(minutes_between(origin, dose.at), text, "dose", DOSE_LABEL_Y, self.dose_lines)
+        last_x: float | None = None
+        row = 0
+        for effect in sorted(record.side_effects, key=lambda c: c.at):
+            x = minutes_between(origin, effect.at)
+            # Effects close together alternate between two label rows so their names do not overlap.
+            row = 1 - row if last_x is not None and x - last_x < 25 else 0
+            last_x = x
+            kind = effect.payload.get("effect", "")
+            text = SideEffectKind(kind).label if kind in SideEffectKind._value2member_map_ else str(kind)
+            self._marker(x, text, "side_effect", EFFECT_LABEL_Y[row], self.side_effect_lines)
+        for reading in record.vitals:
+            for alert in record.alerts_for(reading):
+                if alert.measure in CHANNELS:
+                    spots.append({"pos": (minutes_between(origin, reading.at), float(alert.value)),
+                                  "data": alert.message})
+        self.alert_markers.setData(spots)
+        self._style_lines()
+
+    def _marker(self, x: float, text: str, key: str, y: float, lines: list[pg.InfiniteLine]) -> None:
+        line = pg.InfiniteLine(pos=x, angle=90, movable=False)
+        line.setZValue(-4)
+        self.plot.addItem(line, ignoreBounds=False)
+        lines.append(line)
+        label = pg.TextItem(text, anchor=(0, 0.5))
+        label.setPos(x, y)
+        label.setProperty("role", key)
+        label.setZValue(10)
+        self.plot.addItem(label, ignoreBounds=True)
+        self.marker_labels.append(label)
+
+    # ----- drawing -------------------------------------------------------------------------------------
+    def _apply_colors(self) -> None:
+        c = self._colors
+        self.plot_widget.setBackground(c["background"])
+        for name in ("left", "bottom", "right"):
+            axis = self.plot.getAxis(name)
+            if isinstance(axis, _GridAxis):
+                axis.set_background(c["background"])
+        for axis in ("left", "bottom"):
+            ax = self.plot.getAxis(axis)
+            ax.setPen(pg.mkPen(c["foreground"]))
+            ax.setTextPen(pg.mkPen(c["foreground"]))
+            ax.label.setDefaultTextColor(pg.mkColor(c["foreground"]))
+        font = self.font()
+        font.setPointSize(13 if self._night else 11)
+        for axis in ("left", "bottom", "right"):
+            self.plot.getAxis(axis).setStyle(tickFont=font)
+        right = self.plot.getAxis("right")
+        right.setPen(pg.mkPen(c["foreground"]))
+        right.setTextPen(pg.mkPen(c["threshold"]))
+        self.legend.setLabelTextColor(c["foreground"])
+        for _sample, label in self.legend.items:  # the colour applies only once the text is set again
+            label.setText(label.text, color=c["foreground"])
+        self.legend.setBrush(pg.mkBrush(c["background"]))
+        self.legend.setZValue(30)
+        self.legend.setPen(pg.mkPen(c["foreground"] + "60"))
+        for key in CHANNELS:
+            color = c[key]
+            dashed = key == "dbp"
+            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            self.curves[key].setPen(pg.mkPen(color, width=2.5, style=style))
+            self.curves[key].setSymbol({"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s", "rr": "d"}[key])
+            self.curves[key].setSymbolBrush(pg.mkBrush(color))
+            self.curves[key].setSymbolPen(pg.mkPen(c["background"]))
+            faint = pg.mkColor(color)
+            faint.setAlpha(110)
+            self.stream_curves[key].setPen(pg.mkPen(faint, width=1))
+        self.alert_markers.setPen(pg.mkPen(c.get("alert", c["threshold"]), width=3))
+        self.zero_line.setPen(pg.mkPen(c["foreground"], width=1))
+        self.alert_markers.setBrush(pg.mkBrush(None))
+        self._style_lines()
+
+    def _style_lines(self) -> None:
+        c = self._colors
+        label_fill = pg.mkColor(c["background"])
+        label_fill.setAlpha(200)
+        for line in self.threshold_lines.values():
+            color = pg.mkColor(c["threshold"])
+            color.setAlpha(140)
+            line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+        for lines, key in ((self.dose_lines, "dose"), (self.side_effect_lines, "side_effect")):
+            for line in lines:
+                style = Qt.PenStyle.SolidLine if key == "dose" else Qt.PenStyle.DotLine
+                line.setPen(pg.mkPen(c[key], width=2, style=style))
+        for label in self.marker_labels:
+            label.setColor(c[str(label.property("role"))])
+            label.fill = pg.mkBrush(label_fill)
+            label.update()
+
+    def _on_redraw(self) -> None:
+        # Only the curves whose series changed: a monitor sample must not redraw the charted readings.
+        if self._dirty_charted:
+            dirty, self._dirty_charted = self._dirty_charted, set()
+            for key in dirty:
+                self.curves[key].setData(*self._charted[key].view())
+        if self._dirty_stream:
+            dirty, self._dirty_stream = self._dirty_stream, set()
+            for key in dirty:
+                self.stream_curves[key].setData(*self._stream[key].view())

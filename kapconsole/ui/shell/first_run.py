@@ -1,0 +1,146 @@
+"""First start: create the clinic's first administrator account (nobody can sign in before that), or fill the
+empty database with the demo clinic to try the console."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapconsole.domain.enums import Role
+from kapconsole.domain.values import StaffMember
+from kapconsole.services.demo import DemoSummary
+from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+
+class FirstRunWizard(QDialog):
+    """Asks for the administrator's name, login and password; ``created`` holds the new account."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="firstRunWizard")
+        self.state = state
+        self.created: StaffMember | None = None
+        self.demo: DemoSummary | None = None
+        self.setWindowTitle("KAP Console — first start")
+        heading = QLabel("Welcome to KAP Console")
+        set_flag(heading, "heading")
+        intro = QLabel(
+            "This database has no administrator yet. The administrator manages staff accounts and the clinic "
+            "protocol; clinical staff accounts are added afterwards from the administrator's account. "
+            "To try the console first, fill this empty database with the demo clinic instead.\n"
+            f"Database: {state.services.database_name}"
+        )
+        intro.setWordWrap(True)
+        self.name = QLineEdit(objectName="firstRunName")
+        self.name.setAccessibleName("Administrator full name")
+        self.login = QLineEdit(objectName="firstRunLogin")
+        self.login.setAccessibleName("Administrator login")
+        self.password = QLineEdit(objectName="firstRunPassword")
+        self.password.setAccessibleName("Password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit(objectName="firstRunRepeat")
+        self.repeat.setAccessibleName("Repeat password")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow("Full &name", self.name)
+        form.addRow("&Login", self.login)
+        form.addRow("&Password (6+ characters)", self.password)
+        form.addRow("&Repeat password", self.repeat)
+        self.message = QLabel("", objectName="firstRunError")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.create_button = QPushButton("Create administrator", objectName="firstRunCreate")
+        self.create_button.setToolTip("Create the account (Enter)")
+        self.create_button.setDefault(True)
+        set_flag(self.create_button, "primary")
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.demo_button = QPushButton("Try the &demo clinic", objectName="firstRunDemo")
+        self.demo_button.setToolTip("Fill this empty database with a made-up demo clinic, to try the console "
+                                    "(Alt+D)")
+        buttons.addButton(self.demo_button, QDialogButtonBox.ButtonRole.ActionRole)
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setToolTip("Quit without creating an account (Esc)")
+        layout = QVBoxLayout(self)
+        for w in (heading, intro):
+            layout.addWidget(w)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.create_button.clicked.connect(self._on_create)
+        self.demo_button.clicked.connect(self._on_demo)
+        buttons.rejected.connect(self.reject)
+        self.setMinimumWidth(560)
+        self._busy = False
+
+    def _on_create(self) -> None:
+        if self._busy:
+            return
+        if self.password.text() != self.repeat.text():
+            self._show("The two passwords differ; type them again.")
+            self.password.clear()
+            self.repeat.clear()
+            self.password.setFocus()
+            return
+        name, login, password = self.name.text(), self.login.text(), self.password.text()
+        staff = self.state.services.staff
+        self._busy = True
+        self.create_button.setEnabled(False)
+        self.state.runner.submit(
+            lambda: staff.add_user(None, login=login, name=name, roles=[Role.ADMINISTRATOR], password=password),
+            self._on_created, self._on_failed,
+        )
+
+    def _on_demo(self) -> None:
+        if self.demo is not None:  # the logins have been shown: on to the sign-in screen
+            self.accept()
+            return
+        if self._busy:
+            return
+        from kapconsole.services.demo import seed_demo
+
+        services = self.state.services
+        self._busy = True
+        self.create_button.setEnabled(False)
+        self.demo_button.setEnabled(False)
+        self._show("Creating the demo clinic…", "info")
+        self.state.runner.submit(lambda: seed_demo(services), self._on_demo_ready, self._on_failed)
+
+    def _on_demo_ready(self, summary: DemoSummary) -> None:
+        self._busy = False
+        self.demo = summary
+        logins = "\n".join(f"   {login}  —  {name} ({roles})" for login, name, roles in summary.logins)
+        self._show(f"The demo clinic is ready. Sign in as one of these, password {summary.password}:\n{logins}",
+                   "ok")
+        for field in (self.name, self.login, self.password, self.repeat):
+            field.setEnabled(False)
+        self.demo_button.setText("Continue to &sign in")
+        self.demo_button.setToolTip("Close this and sign in with a demo login (Alt+S)")
+        self.demo_button.setEnabled(True)
+        self.demo_button.setDefault(True)
+        self.demo_button.setFocus()
+
+    def _on_created(self, member: StaffMember) -> None:
+        self._busy = False
+        self.created = member
+        self.accept()
+
+    def _on_failed(self, exc: Exception) -> None:
+        self._busy = False
+        self.create_button.setEnabled(True)
+        self.demo_button.setEnabled(self.demo is None)
+        self._show(str(exc))
+
+    def _show(self, text: str, severity: str = "danger") -> None:
+        self.message.setText(text)
+        set_severity(self.message, severity)
+        self.message.show()
+        self.adjustSize()  # the demo logins take several lines

@@ -1,0 +1,1 @@
+"""Today: the room's sessions and restart recovery."""

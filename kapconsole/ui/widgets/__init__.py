@@ -1,0 +1,1 @@
+"""Pieces every screen shares: the theme, the message banner, the read-only table model."""
