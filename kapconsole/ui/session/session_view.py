@@ -440,6 +440,7 @@ class SessionView(QWidget):
             return
         closed = record.info.state.is_closed
         now = record.info.ended_at if closed and record.info.ended_at else self._now()
+        self.chart.set_now(now)
         first = record.first_dose_at
         self.since_dose_label.setText(
             "No dose yet" if first is None else f"Since first dose\n{clock_text(now - first)}")

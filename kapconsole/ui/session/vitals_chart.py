@@ -39,6 +39,12 @@ Y_TOP = 226.0
 Y_BOTTOM = -30.0
 DOSE_LABEL_Y = -5.0
 EFFECT_LABEL_Y = (-17.0, -27.0)
+#: Room above the highest reading for its alert circle (in chart units: the circle is ~18 px).
+TOP_MARGIN = 14.0
+#: The shortest time span shown, in minutes: the first minutes of a session are not stretched to fill the chart.
+MIN_SPAN = 30.0
+#: A monitor stream with no sample for this many minutes has a gap: the line is broken, not bridged.
+STREAM_GAP_MINUTES = 1.0
 
 # Fallback palettes: distinct hues that do not use red, which stays reserved for alerts.
 _DAY = {
@@ -147,6 +153,16 @@ def minutes_between(origin: datetime, moment: datetime) -> float:
     return (moment - origin).total_seconds() / 60.0
 
 
+def with_gaps(x: np.ndarray, y: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """``x, y`` with a NaN point inside every interval longer than ``gap``: the line breaks there."""
+    if x.size < 2:
+        return x, y
+    breaks = np.nonzero(np.diff(x) > gap)[0] + 1
+    if breaks.size == 0:
+        return x, y
+    return np.insert(x, breaks, x[breaks - 1] + gap / 2), np.insert(y, breaks, np.nan)
+
+
 class VitalsChart(QWidget):
     """Live vitals chart. ``set_record`` follows the session record; ``append_point`` takes a fast feed."""
 
@@ -163,6 +179,11 @@ class VitalsChart(QWidget):
         # Which curves have new data: the charted readings and the monitor stream change independently.
         self._dirty_charted: set[str] = set()
         self._dirty_stream: set[str] = set()
+        #: Charted readings further apart than this (minutes) are not joined by a line.
+        self._reading_gap = 60.0
+        self._x_start = 0.0
+        self._now_minutes: float | None = None
+        self._y_top = Y_TOP
 
         self.plot_widget = pg.PlotWidget(axisItems={"left": _ClinicalAxis("left"), "bottom": _GridAxis("bottom"),
                                                     "right": _GridAxis("right")})
@@ -173,6 +194,8 @@ class VitalsChart(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("bottom", "minutes since first dose")
         self.plot.setLabel("left", "mmHg · /min · SpO2 %")
+        for name in ("left", "bottom"):  # minutes and mmHg are the units: never "(x0.001)"
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.plot.setYRange(Y_BOTTOM, Y_TOP, padding=0)
         self.plot.getViewBox().setLimits(yMin=Y_BOTTOM - 10, yMax=Y_TOP + 40)
         self.plot.getViewBox().enableAutoRange(axis="y", enable=False)
@@ -193,10 +216,12 @@ class VitalsChart(QWidget):
         for curve in (*self.stream_curves.values(), *self.curves.values()):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
+            curve.opts["connect"] = "finite"  # a gap (NaN) breaks the line
         self.alert_markers = pg.ScatterPlotItem(size=18, symbol="o")
         self.alert_markers.setZValue(20)
         self.plot.addItem(self.alert_markers)
         self.threshold_lines: dict[str, pg.InfiniteLine] = {}
+        self.rise_line: pg.InfiniteLine | None = None
         self.zero_line = pg.InfiniteLine(pos=0, angle=0, movable=False)
         self.plot.addItem(self.zero_line, ignoreBounds=True)
         self.dose_lines: list[pg.InfiniteLine] = []
@@ -228,8 +253,45 @@ class VitalsChart(QWidget):
         for reading in record.vitals[n:]:
             self._add_reading(minutes_between(origin, reading.at) if origin else 0.0, reading.payload)
         self._charted_keys = keys
+        schedule = record.protocol.schedule
+        self._reading_gap = float(2 * max(schedule.later_interval, schedule.first_phase_interval))
+        starts = [0.0] + ([minutes_between(origin, record.vitals[0].at)] if origin and record.vitals else [])
+        if origin is not None and record.info.started_at is not None:
+            starts.append(minutes_between(origin, record.info.started_at))
+        self._x_start = min(starts)
+        highest = max((float(c.payload[k]) for c in record.vitals for k in CHANNELS if k in c.payload), default=0.0)
         self._set_thresholds(record)
         self._set_markers(record)
+        rise = self.rise_line.value() if self.rise_line is not None else 0.0
+        self._y_top = max(Y_TOP, highest + TOP_MARGIN, float(rise) + TOP_MARGIN)  # type: ignore[arg-type]
+        self.plot.getViewBox().setLimits(yMax=self._y_top + 40)
+        self.plot.setYRange(Y_BOTTOM, self._y_top, padding=0)
+        if self._now_minutes is not None:
+            self._apply_x_range()
+
+    def set_now(self, now: datetime) -> None:
+        """Let the time axis run to ``now`` (the chart shows the time since the last reading too)."""
+        if self._origin is None:
+            return
+        minutes = minutes_between(self._origin, now)
+        if self._now_minutes is not None and abs(minutes - self._now_minutes) < 0.05:
+            return
+        self._now_minutes = minutes
+        self._apply_x_range()
+
+    def x_range(self) -> tuple[float, float]:
+        """The minutes the time axis shows."""
+        low, high = self.plot.getViewBox().viewRange()[0]
+        return float(low), float(high)
+
+    def y_range(self) -> tuple[float, float]:
+        low, high = self.plot.getViewBox().viewRange()[1]
+        return float(low), float(high)
+
+    def _apply_x_range(self) -> None:
+        now = self._now_minutes if self._now_minutes is not None else 0.0
+        start = min(self._x_start, now - MIN_SPAN)
+        self.plot.setXRange(start, now, padding=0.02)
 
     def append_point(self, minutes: float, values: Mapping[str, float]) -> None:
         """Add one monitor sample at ``minutes`` since the first dose (cheap: drawn on the next frame)."""
@@ -296,9 +358,32 @@ class VitalsChart(QWidget):
             key, side = name.rsplit("_", 1)
             sign = "≥" if key in ("sbp", "dbp") and side == "high" else (">" if side == "high" else "<")
             ticks.append((value, f"{THRESHOLD_LABELS[key]} {sign}{value:g}"))
+        rise = self._rise_value(record)
+        if rise is None and self.rise_line is not None:
+            self.plot.removeItem(self.rise_line)
+            self.rise_line = None
+        elif rise is not None:
+            if self.rise_line is None:
+                self.rise_line = pg.InfiniteLine(angle=0, movable=False)
+                self.rise_line.setZValue(-5)
+                self.plot.addItem(self.rise_line, ignoreBounds=True)
+            self.rise_line.setValue(rise)
+            ticks.append((rise, f"SBP baseline +{record.protocol.sbp_rise_alert}"))
         # Threshold names sit in the right margin, never on top of the newest readings.
         self.plot.getAxis("right").setTicks([sorted(ticks), []])
         self._style_lines()
+
+    @staticmethod
+    def _rise_value(record: SessionRecord) -> float | None:
+        """The "SBP baseline +40" line after the first dose, when it lies below the SBP alert line (as in the PDF)."""
+        base = record.baseline_vitals or {}
+        if record.first_dose_at is None or "sbp" not in base:
+            return None
+        rise = float(base["sbp"]) + record.protocol.sbp_rise_alert
+        lim = record.protocol.alerts.get("sbp")
+        if lim is not None and lim.high is not None and rise >= lim.high:
+            return None
+        return rise
 
     def _set_markers(self, record: SessionRecord) -> None:
         origin = self._origin
@@ -396,6 +481,10 @@ class VitalsChart(QWidget):
             color = pg.mkColor(c["threshold"])
             color.setAlpha(140)
             line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+        if self.rise_line is not None:
+            color = pg.mkColor(c["threshold"])
+            color.setAlpha(110)
+            self.rise_line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DotLine))
         for lines, key in ((self.dose_lines, "dose"), (self.side_effect_lines, "side_effect")):
             for line in lines:
                 style = Qt.PenStyle.SolidLine if key == "dose" else Qt.PenStyle.DotLine
@@ -410,8 +499,10 @@ class VitalsChart(QWidget):
         if self._dirty_charted:
             dirty, self._dirty_charted = self._dirty_charted, set()
             for key in dirty:
-                self.curves[key].setData(*self._charted[key].view())
+                self.curves[key].setData(*with_gaps(*self._charted[key].view(), self._reading_gap),
+                                         connect="finite")
         if self._dirty_stream:
             dirty, self._dirty_stream = self._dirty_stream, set()
             for key in dirty:
-                self.stream_curves[key].setData(*self._stream[key].view())
+                self.stream_curves[key].setData(*with_gaps(*self._stream[key].view(), STREAM_GAP_MINUTES),
+                                                connect="finite")
