@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QSpinBox,
     QStyledItemDelegate,
@@ -42,6 +41,7 @@ from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel
+from kapconsole.ui.widgets.text import PlainLabel
 
 PREVIEW_MS = 15_000
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -131,11 +131,11 @@ class DischargeDialog(QDialog):
 
     # ----- layout --------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.heading = QLabel("Discharge", objectName="dischargeHeading")
+        self.heading = PlainLabel("Discharge", objectName="dischargeHeading")
         theme.set_flag(self.heading, "heading")
-        self.context = QLabel("", objectName="dischargeContext")
+        self.context = PlainLabel("", objectName="dischargeContext")
         theme.set_flag(self.context, "muted")
-        self.summary = QLabel("", objectName="dischargeSummary")
+        self.summary = PlainLabel("", objectName="dischargeSummary")
         self.summary.setWordWrap(True)
         theme.set_flag(self.summary, "banner")
         self.model = CriteriaModel(self)
@@ -173,12 +173,12 @@ class DischargeDialog(QDialog):
             spin.setAccessibleName(label)
             spin.valueChanged.connect(self._update_preview)
             self.spins[key] = spin
-            text = QLabel(f"{'Aldrete' if score == 'aldrete' else 'PADSS'} · {label}")
+            text = PlainLabel(f"{'Aldrete' if score == 'aldrete' else 'PADSS'} · {label}")
             text.setWordWrap(True)
             text.setBuddy(spin)
             grid.addWidget(text, row, 0)
             grid.addWidget(spin, row, 1)
-        self.totals = QLabel("", objectName="dischargeTotals")
+        self.totals = PlainLabel("", objectName="dischargeTotals")
         self.totals.setWordWrap(True)
         grid.addWidget(self.totals, len(discharge.PERSON_SCORE_PARTS), 0, 1, 2)
         grid.setColumnStretch(0, 1)
@@ -190,9 +190,9 @@ class DischargeDialog(QDialog):
         middle.addWidget(self.table, 3)
         middle.addLayout(inputs, 2)
 
-        self.latest = QLabel("", objectName="dischargeLatest")
+        self.latest = PlainLabel("", objectName="dischargeLatest")
         self.latest.setWordWrap(True)
-        self.message = QLabel("", objectName="dischargeMessage")
+        self.message = PlainLabel("", objectName="dischargeMessage")
         self.message.setWordWrap(True)
         self.message.hide()
         self.assess_button = QPushButton("&Record assessment", objectName="dischargeAssess")
@@ -203,7 +203,7 @@ class DischargeDialog(QDialog):
         self.close_button = QPushButton("Close", objectName="dischargeClose")
         for button in (self.assess_button, self.sign_button, self.close_button):
             button.setAutoDefault(False)  # Enter in a check box must not close, record or sign
-        self.sign_hint = QLabel("", objectName="dischargeSignHint")
+        self.sign_hint = PlainLabel("", objectName="dischargeSignHint")
         self.sign_hint.setWordWrap(True)
         theme.set_flag(self.sign_hint, "muted")
         buttons = QHBoxLayout()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -28,6 +27,7 @@ from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 DRUGS = ("Ketamine", "Esketamine")
@@ -54,7 +54,7 @@ class DoseDialog(QDialog):
         record = controller.record
         booster = bool(record and record.administrations)
         self.setWindowTitle("Record booster dose" if booster else "Record dose")
-        heading = QLabel("Booster dose" if booster else "First dose")
+        heading = PlainLabel("Booster dose" if booster else "First dose")
         set_flag(heading, "heading")
 
         self.drug = QComboBox(objectName="doseDrug")
@@ -78,7 +78,7 @@ class DoseDialog(QDialog):
         self.lot.setAccessibleName("Lot number")
         self.device_lot = QLineEdit(objectName="doseDeviceLot")
         self.device_lot.setAccessibleName("Nasal device lot number")
-        self.device_lot_label = QLabel("De&vice lot")
+        self.device_lot_label = PlainLabel("De&vice lot")
         self.device_lot_label.setBuddy(self.device_lot)
 
         now = state.services.records.now()
@@ -99,11 +99,11 @@ class DoseDialog(QDialog):
         self.minutes.setValue(DEFAULT_INFUSION_MINUTES)
         self.minutes.setSuffix(" min")
         self.minutes.setAccessibleName("Infusion duration in minutes")
-        self.end_label = QLabel("", objectName="doseInfusionEnd")
+        self.end_label = PlainLabel("", objectName="doseInfusionEnd")
         end_row = QHBoxLayout()
         end_row.addWidget(self.minutes)
         end_row.addWidget(self.end_label, 1)
-        self.minutes_label = QLabel("Infusion &duration")
+        self.minutes_label = PlainLabel("Infusion &duration")
         self.minutes_label.setBuddy(self.minutes)
         self.end_widget = QWidget()
         self.end_widget.setLayout(end_row)
@@ -117,24 +117,24 @@ class DoseDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Drug", self.drug)
         form.addRow("&Route", self.route)
-        dose_label = QLabel("D&ose")
+        dose_label = PlainLabel("D&ose")
         dose_label.setBuddy(self.amount)
         form.addRow(dose_label, dose_row)
         form.addRow("&Lot", self.lot)
         form.addRow(self.device_lot_label, self.device_lot)
-        time_label = QLabel("&Time")
+        time_label = PlainLabel("&Time")
         time_label.setBuddy(self.given_now)
         form.addRow(time_label, time_row)
         form.addRow(self.minutes_label, self.end_widget)
         form.addRow("Ordered &by", self.ordered_by)
         form.addRow("&Given by", self.given_by)
 
-        self.summary = QLabel("", objectName="doseSummary")
+        self.summary = PlainLabel("", objectName="doseSummary")
         self.summary.setWordWrap(True)
         set_severity(self.summary, "info")
         self.summary.setAccessibleName("Dose about to be recorded")
         set_flag(self.summary, "strong")
-        self.message = QLabel("", objectName="doseError")
+        self.message = PlainLabel("", objectName="doseError")
         self.message.setWordWrap(True)
         self.message.hide()
         self.record_button = QPushButton("Record dose", objectName="doseRecord")

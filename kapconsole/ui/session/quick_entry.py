@@ -34,6 +34,7 @@ from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from kapconsole.ui.session.timeline import describe, local_time, vitals_text
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -80,7 +81,7 @@ class _Entry(QGroupBox):
     def __init__(self, title: str, controller: SessionController, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self.controller = controller
-        self.message = QLabel()
+        self.message = PlainLabel()
         self.message.setWordWrap(True)
         self.message.setMinimumWidth(120)
         self.message.hide()
@@ -185,7 +186,7 @@ class VitalsEntry(_Entry):
             edit.setMinimumWidth(44)
             edit.returnPressed.connect(self.commit)
             edit.textEdited.connect(lambda _t, e=edit: self._mark(e, False))
-            head = QLabel(f"{SHORT[key]}\n{unit}")
+            head = PlainLabel(f"{SHORT[key]}\n{unit}")
             head.setAlignment(Qt.AlignmentFlag.AlignCenter)
             head.setBuddy(edit)
             grid.addWidget(head, 0, col)
@@ -196,7 +197,7 @@ class VitalsEntry(_Entry):
         self.save.setToolTip("Save the reading (Enter in any field)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("vitalsMessage")
-        self.last = QLabel("No reading yet")
+        self.last = PlainLabel("No reading yet")
         self.last.setObjectName("vitalsLast")
         self.last.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -275,9 +276,9 @@ class ScaleEntry(_Entry):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
             combo.setToolTip(f"{scale.label} (Ctrl+M to go to the scales, Enter records)")
-            label = QLabel(f"{scale.label.split(' (')[0]}:")
+            label = PlainLabel(f"{scale.label.split(' (')[0]}:")
             label.setBuddy(combo)
-            latest = QLabel("")
+            latest = PlainLabel("")
             latest.setObjectName(f"scaleLatest_{scale.value}")
             grid.addWidget(label, row, 0)
             grid.addWidget(combo, row, 1)
@@ -359,7 +360,7 @@ class SideEffectPanel(_Entry):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         head = QHBoxLayout()
-        self.unresolved_title = QLabel("Unresolved: none")
+        self.unresolved_title = PlainLabel("Unresolved: none")
         self.unresolved_title.setObjectName("unresolvedTitle")
         head.addWidget(self.unresolved_title, 1)
         head.addWidget(self.resolve)

@@ -38,6 +38,7 @@ from kapconsole.ui.session.quick_entry import (
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
@@ -177,7 +178,7 @@ class SessionView(QWidget):
 
     # ----- building ------------------------------------------------------------------------------------
     def _label(self, name: str, text: str = "") -> QLabel:
-        label = QLabel(text)
+        label = PlainLabel(text)
         label.setObjectName(name)
         return label
 

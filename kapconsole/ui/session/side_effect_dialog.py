@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QRadioButton,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.enums import Severity, SideEffectKind
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class SideEffectDialog(QDialog):
@@ -73,7 +73,7 @@ class SideEffectDialog(QDialog):
         form.addRow("Intervention:", self.intervention)
         form.addRow("Description:", self.description)
 
-        self.error_label = QLabel()
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("sideEffectError")
         self.error_label.setProperty("severity", "danger")
         self.error_label.setWordWrap(True)

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -38,6 +37,7 @@ from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import row_table
+from kapconsole.ui.widgets.text import PlainLabel
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -392,12 +392,12 @@ class TimelineView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.doubleClicked.connect(lambda _i: self._on_amend_clicked())
 
-        title = QLabel("Timeline")
+        title = PlainLabel("Timeline")
         title.setObjectName("sectionTitle")
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
-        show = QLabel("Show:")
+        show = PlainLabel("Show:")
         show.setBuddy(self.filter_combo)
         top.addWidget(show)
         top.addWidget(self.filter_combo)

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
     QMainWindow,
     QStackedWidget,
     QToolBar,
@@ -35,6 +34,7 @@ from kapconsole.ui.shell.sign_in import SignInDialog
 from kapconsole.ui.today.today_view import TodayView
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.banner import Banner
+from kapconsole.ui.widgets.text import PlainLabel
 
 if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and .audit
     from kapconsole.ui.board.audit_view import AuditView
@@ -81,12 +81,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.status_user = QLabel("", objectName="statusUser")
-        self.status_workstation = QLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
+        self.status_user = PlainLabel("", objectName="statusUser")
+        self.status_workstation = PlainLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
         name = state.services.database_name
         # A long file path must not push "Signed in: …" (whom entries are recorded under) out of sight.
         short = name if len(name) <= 40 else f"{name[:12]}…{name[-27:]}"
-        self.status_database = QLabel(f"Database: {short}", objectName="statusDatabase")
+        self.status_database = PlainLabel(f"Database: {short}", objectName="statusDatabase")
         self.status_database.setToolTip(f"Database: {name}")
         bar = self.statusBar()
         bar.addWidget(self.status_user, 1)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.values import Actor
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 
@@ -42,7 +42,7 @@ class SignInForm(QWidget):
         self.button.setToolTip(f"{button_text} (Enter)")
         self.button.setAccessibleName(button_text)
         set_flag(self.button, "primary")
-        self.message = QLabel("", objectName="signInError")
+        self.message = PlainLabel("", objectName="signInError")
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Sign-in message")
         self.message.hide()
@@ -124,12 +124,12 @@ class SignInDialog(QDialog):
         self.setWindowTitle(title)
         self.state = state
         self.actor: Actor | None = None
-        heading = QLabel(title)
+        heading = PlainLabel(title)
         set_flag(heading, "heading")
         current = state.actor
-        who = QLabel(f"Signed in now: {current.name}" if current else "Nobody is signed in.")
+        who = PlainLabel(f"Signed in now: {current.name}" if current else "Nobody is signed in.")
         set_flag(who, "muted")
-        note = QLabel("Everything entered after this is recorded under the name of the person who signs in here.")
+        note = PlainLabel("Everything entered after this is recorded under the name of the person who signs in here.")
         note.setWordWrap(True)
         self.form = SignInForm(state, self, button_text="Sign in")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
