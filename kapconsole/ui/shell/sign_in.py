@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -21,6 +22,19 @@ from kapconsole.domain.values import Actor
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+
+def grow_to_fit(window: QWidget) -> None:
+    """Make ``window`` tall enough for its layout at its current width (wrapped text included)."""
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = window.width()
+    need = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+    need = max(need, layout.totalMinimumSize().height())
+    if need > window.height():
+        window.resize(width, need)
 
 
 class SignInForm(QWidget):
@@ -110,6 +124,9 @@ class SignInForm(QWidget):
         self.message.setText(text)
         set_severity(self.message, "danger")
         self.message.show()
+        window = self.window()
+        if isinstance(window, QDialog):  # a dialog grows to show the message; the fields keep their size
+            grow_to_fit(window)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -136,6 +153,8 @@ class SignInDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setToolTip("Keep the current user (Esc)")
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        # The dialog grows when a message appears under the fields, rather than squeezing them.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         for w in (heading, who, note, self.form, buttons):
             layout.addWidget(w)
         self.form.authenticated.connect(self._on_authenticated)
