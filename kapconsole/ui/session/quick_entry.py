@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.enums import ObservationCategory, Scale, SideEffectKind
-from kapconsole.domain.errors import DomainError, ValidationError
+from kapconsole.domain.errors import DomainError, ValidationError, ValidationErrors
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
@@ -85,6 +85,26 @@ class _Entry(QGroupBox):
         self.message.setWordWrap(True)
         self.message.setMinimumWidth(120)
         self.message.hide()
+        self._shown_session: int | None = None
+
+    def watch(self, *widgets: QWidget) -> None:
+        """A message is about what was last saved or refused: editing any of ``widgets`` clears it."""
+        for w in widgets:
+            if isinstance(w, QLineEdit):
+                w.textEdited.connect(self.clear_message)
+            elif isinstance(w, QComboBox):
+                w.activated.connect(self.clear_message)
+            elif isinstance(w, QCheckBox):
+                w.clicked.connect(self.clear_message)
+
+    def clear_message(self, *_args: object) -> None:
+        set_message(self.message, "", "")
+
+    def follow(self, record: SessionRecord) -> None:
+        """A message never follows the room to another session (another client's screen)."""
+        if record.info.id != self._shown_session:
+            self._shown_session = record.info.id
+            self.clear_message()
 
     def submit(self, work: Work, on_done: Callable[[Any], None], busy: list[QWidget]) -> None:
         sid = self.controller.session_id
@@ -134,6 +154,7 @@ class ObservationEntry(_Entry):
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("observationMessage")
 
+        self.watch(self.text, self.category, self.integration)
         row = QHBoxLayout()
         row.addWidget(self.category)
         row.addWidget(self.integration)
@@ -192,6 +213,7 @@ class VitalsEntry(_Entry):
             grid.addWidget(head, 0, col)
             grid.addWidget(edit, 1, col)
             self.fields[key] = edit
+        self.watch(*self.fields.values())
         self.save = QPushButton("Save vitals")
         self.save.setObjectName("vitalsSave")
         self.save.setToolTip("Save the reading (Enter in any field)")
@@ -231,11 +253,19 @@ class VitalsEntry(_Entry):
 
     def on_failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationError):
-            key = next((k for k, (label, _u, _d) in MEASURES.items() if label == exc.field), None)
-            if key is not None:
+            # Every refused measure is marked at once; the keyboard goes to the first.
+            errors = exc.errors if isinstance(exc, ValidationErrors) else (exc,)
+            keys = [k for e in errors for k, (label, _u, _d) in MEASURES.items() if label == e.field]
+            for key in keys:
                 self._mark(self.fields[key], True)
-                self.fields[key].setFocus()
-                self.fields[key].selectAll()
+            if keys:
+                self.fields[keys[0]].setFocus()
+                self.fields[keys[0]].selectAll()
+            if len(errors) > 1:
+                lines = "\n".join(f"• {e}" for e in errors)
+                set_message(self.message, f"Not saved — {len(errors)} measures are not accepted:\n{lines}",
+                            "danger")
+                return
         super().on_failed(exc)
 
     @staticmethod
@@ -286,6 +316,7 @@ class ScaleEntry(_Entry):
             self.inputs[scale] = combo
         grid.setColumnStretch(1, 1)
         self.latest = {s: grid.itemAtPosition(r, 2).widget() for r, s in enumerate(self.SCALES)}
+        self.watch(*self.inputs.values())
         self.save = QPushButton("Record scores")
         self.save.setObjectName("scaleSave")
         self.save.setToolTip("Record the rated scales (Enter)")

@@ -111,6 +111,7 @@ class SessionView(QWidget):
         self.record: SessionRecord | None = None
         self._night = False
         self._read_only = False
+        self._ack_session: int | None = None
 
         self._build_header()
         self._build_banners()
@@ -398,6 +399,11 @@ class SessionView(QWidget):
         self.booster_button.setVisible(not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
+        for panel in (self.vitals, self.observation, self.scales, self.side_effects):
+            panel.follow(record)
+        if self._ack_session != info.id:
+            self._ack_session = info.id
+            self.ack_message.hide()
         self._render_alerts(record)
         self.vitals.set_record(record)
         self.scales.set_record(record)
