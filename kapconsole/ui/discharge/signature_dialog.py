@@ -27,7 +27,8 @@ class SignatureDialog(QDialog):
 
     sign_requested = Signal(str)
 
-    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None, *,
+                 client: str = "") -> None:
         super().__init__(parent, objectName="signatureDialog")
         self.setWindowTitle("Sign the discharge")
         heading = PlainLabel("Electronic signature")
@@ -50,6 +51,11 @@ class SignatureDialog(QDialog):
         cancel = QPushButton("Cancel", objectName="signatureCancel")
 
         form = QFormLayout()
+        # Who is discharged: name, date of birth and identifier (never initials alone).
+        client_label = PlainLabel(client, objectName="signatureClient")
+        client_label.setWordWrap(True)
+        theme.set_flag(client_label, "strong")
+        form.addRow("Client", client_label)
         form.addRow("Printed name", PlainLabel(name, objectName="signatureName"))
         form.addRow("Date and time", PlainLabel(when, objectName="signatureWhen"))
         meaning_label = PlainLabel("Meaning of this signature:")

@@ -13,6 +13,8 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from kapconsole.domain.values import Client
+
 
 class PlainLabel(QLabel):
     """A label that shows its text exactly as given (``Qt.PlainText``)."""
@@ -81,3 +83,9 @@ def tooltip_text(text: str) -> str:
     if not text:
         return ""
     return GuiQt.convertFromPlainText(text, GuiQt.WhiteSpaceMode.WhiteSpaceNormal)
+
+
+def client_identity(client: Client) -> str:
+    """Name, date of birth and identifier: how a dialog that signs or discharges names the client."""
+    born = client.date_of_birth.isoformat() if client.date_of_birth else "not recorded"
+    return f"{client.name} · born {born} · {client.identifier}"
