@@ -117,7 +117,10 @@ class SessionRecord:
 
     def after_signoff(self, entry: Entry) -> bool:
         sig = self.signature
-        return sig is not None and entry.seq > sig.seq
+        if sig is None or entry.seq <= sig.seq:
+            return False
+        # The move to "discharged" is part of signing, not something entered after the sign-off.
+        return not (entry.kind is EntryKind.STATE and entry.payload.get("to") == SessionState.DISCHARGED.value)
 
     @property
     def locked(self) -> bool:

@@ -33,8 +33,10 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.entries import AMENDABLE
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
+from kapconsole.domain.formulary import MedRoute, format_amount
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import row_table
 from kapconsole.ui.widgets.text import PlainLabel
@@ -51,6 +53,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
     "Observations": frozenset({EntryKind.OBSERVATION}),
     "Side effects": frozenset({EntryKind.SIDE_EFFECT, EntryKind.SIDE_EFFECT_RESOLVED}),
     "Doses": frozenset({EntryKind.ADMINISTRATION}),
+    "Medications": frozenset({EntryKind.RESCUE_MEDICATION}),
     "Scales": frozenset({EntryKind.SCALE}),
     "Amendments": frozenset({EntryKind.AMENDMENT}),
     "Checklist and state": frozenset(
@@ -63,7 +66,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
 #: Short kind names keep the Kind column narrow; the full name is in the tooltip.
 SHORT_KIND = {EntryKind.SIDE_EFFECT_RESOLVED: "Resolved", EntryKind.ALERT_ACK: "Alert ack.",
               EntryKind.ADMINISTRATION: "Dose", EntryKind.DISCHARGE_ASSESSMENT: "Discharge check",
-              EntryKind.OVERRIDE: "Override"}
+              EntryKind.OVERRIDE: "Override", EntryKind.RESCUE_MEDICATION: "Medication"}
 
 
 # ----- describing entries -----------------------------------------------------------------------------
@@ -115,6 +118,16 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
         return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
     if kind is EntryKind.SCALE:
         return f"{_label(Scale, p.get('scale'))}: {_num(p.get('score', ''))}"
+    if kind is EntryKind.RESCUE_MEDICATION:
+        dose = p.get("dose")
+        amount = format_amount(float(dose)) if isinstance(dose, int | float) else str(dose)
+        route = MedRoute(p["route"]).short if p.get("route") in {r.value for r in MedRoute} else p.get("route", "")
+        text = f"{p.get('drug', '')} {amount} {p.get('unit', '')} {route} — {p.get('reason', '')}"
+        target = record.by_id.get(int(p["side_effect"])) if record and p.get("side_effect") else None
+        if target is not None:
+            text += f" (for {_label(SideEffectKind, target.payload.get('effect')).lower()} of " \
+                    f"{local_time(target.observed_at)})"
+        return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
     if kind is EntryKind.ALERT_ACK:
         labels = ", ".join(MEASURES.get(m, (m,))[0] for m in p.get("measures", []))
         reading = record.by_id.get(int(p.get("vitals", 0))) if record else None
@@ -157,6 +170,8 @@ class TimelineRow:
     alert: str = ""  # alert messages of a flagged vitals reading
     acknowledged: bool = False
     after_signoff: bool = False
+    #: How late the entry was charted after its clinical time ("" when on time): a late entry.
+    late: str = ""
 
     @property
     def amendable(self) -> bool:
@@ -201,8 +216,18 @@ def build_rows(record: SessionRecord) -> list[TimelineRow]:
             entry_id=e.id, seq=e.seq, at=e.observed_at, entered_at=e.entered_at, author=e.author_name,
             workstation=e.workstation, kind=e.kind, content=content, payload=now_payload, amendment=amendment,
             superseded=superseded, alert=alert, acknowledged=acknowledged, after_signoff=record.after_signoff(e),
+            late=_late_text(record, e),
         ))
     return rows
+
+
+def _late_text(record: SessionRecord, entry: Entry) -> str:
+    delay = record.late_by(entry)
+    if delay is None:
+        return ""
+    minutes = int(delay.total_seconds() // 60)
+    span = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"late entry: charted {local_time(entry.entered_at)} ({span} later)"
 
 
 # ----- the model ----------------------------------------------------------------------------------------
@@ -297,13 +322,13 @@ class TimelineModel(QAbstractTableModel):
                 return QBrush(QColor(theme.cell_colours("danger-tint", self._night)[1]))  # type: ignore[index]
             if row.alert and col in (2, 3):
                 return QBrush(QColor(theme.text_colour("danger", self._night)))
-            if col == 4 and row.after_signoff:
+            if (col == 4 and row.after_signoff) or (col in (0, 4) and row.late):
                 return QBrush(QColor(theme.text_colour("warning", self._night)))
         return None
 
     def _display(self, row: TimelineRow, col: int) -> str:
         if col == 0:
-            return local_time(row.at)
+            return local_time(row.at) + (" ◷" if row.late else "")
         if col == 1:
             return row.author
         if col == 2:
@@ -315,6 +340,8 @@ class TimelineModel(QAbstractTableModel):
         if row.alert:
             status = (status + "; " if status else "") + ("acknowledged" if row.acknowledged
                                                           else "NOT acknowledged")
+        if row.late:
+            status = (status + "; " if status else "") + row.late
         if row.after_signoff:
             status = (status + " " if status else "") + "[after sign-off]"
         return status
@@ -323,6 +350,8 @@ class TimelineModel(QAbstractTableModel):
     def _tooltip(row: TimelineRow, col: int) -> str:
         lines = [row.kind.label, f"Observed {row.at.astimezone():%Y-%m-%d %H:%M:%S}",
                  f"Entered {row.entered_at.astimezone():%Y-%m-%d %H:%M:%S} by {row.author} at {row.workstation}"]
+        if row.late:
+            lines.append(row.late.capitalize())
         if row.alert:
             lines.append(f"ALERT: {row.alert}")
         if row.amendment:
