@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from kapconsole.domain.enums import EntryKind, Route, SessionState
 from kapconsole.services import Services
 from kapconsole.ui.checklist.checklist_view import OverrideDialog, WithdrawDialog
-from kapconsole.ui.session.dose_dialog import DoseDialog, to_qdatetime
+from kapconsole.ui.session.dose_dialog import DoseDialog
 from kapconsole.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, make_staff
 from tests.ui.shell_support import (
@@ -161,7 +161,10 @@ def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services,
     qtbot.mouseClick(dialog.given_now, Qt.MouseButton.LeftButton)
     assert dialog.time.isEnabled()
     start = (clock.now - timedelta(minutes=3)).replace(second=0, microsecond=0)
-    dialog.time.setDateTime(to_qdatetime(start))
+    # Typed whole, as on the walk-through (a date-time spin box "corrected" it digit by digit).
+    dialog.time.selectAll()
+    qtbot.keyClicks(dialog.time, start.astimezone().strftime("%Y-%m-%d %H:%M"))
+    assert f"Given at {start.astimezone():%Y-%m-%d %H:%M}" in dialog.summary.text()
     dialog.minutes.setValue(45)
     qtbot.keyClicks(dialog.lot, "LOT-77")
     assert "infusion 45 min" in dialog.summary.text()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,24 +22,18 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.entries import DOSE_UNITS
 from kapconsole.domain.enums import Role, Route
+from kapconsole.domain.errors import ValidationError
 from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 DRUGS = ("Ketamine", "Esketamine")
 PRESCRIBER_ROLES = frozenset({Role.MEDICAL, Role.SUPERVISOR})
 DEFAULT_INFUSION_MINUTES = 40
-
-
-def to_qdatetime(moment: datetime) -> QDateTime:
-    return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
-
-
-def from_qdatetime(value: QDateTime) -> datetime:
-    return datetime.fromtimestamp(value.toSecsSinceEpoch()).astimezone()
 
 
 class DoseDialog(QDialog):
@@ -86,11 +79,10 @@ class DoseDialog(QDialog):
         self.given_now.setChecked(True)
         self.given_now.setAccessibleName("Given now")
         self.given_now.setToolTip("Untick to enter an earlier time (Alt+N)")
-        self.time = QDateTimeEdit(to_qdatetime(now), objectName="doseTime")
-        self.time.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.time.setAccessibleName("Time given (or infusion start)")
-        self.time.setMaximumDateTime(to_qdatetime(now + timedelta(minutes=1)))
+        self.time = ClinicalTimeField("doseTime", label="Time given")
+        self.time.set_moment(now)
         self.time.setEnabled(False)
+        self.time.textChanged.connect(self._update_summary)
         time_row = QHBoxLayout()
         time_row.addWidget(self.given_now)
         time_row.addWidget(self.time, 1)
@@ -156,7 +148,7 @@ class DoseDialog(QDialog):
 
         for signal in (self.drug.currentTextChanged, self.amount.textChanged, self.unit.currentTextChanged,
                        self.ordered_by.currentIndexChanged, self.given_by.currentIndexChanged,
-                       self.minutes.valueChanged, self.time.dateTimeChanged):
+                       self.minutes.valueChanged):
             signal.connect(self._update_summary)
         self.route.currentIndexChanged.connect(self._on_route_changed)
         self.given_now.toggled.connect(self._on_now_toggled)
@@ -228,18 +220,27 @@ class DoseDialog(QDialog):
     def _on_now_toggled(self, now: bool) -> None:
         self.time.setEnabled(not now)
         if not now:
-            self.time.setDateTime(to_qdatetime(self.state.services.records.now()))
+            self.time.set_moment(self.state.services.records.now())
             self.time.setFocus()
+            self.time.selectAll()
         self._update_summary()
 
     def start_time(self) -> datetime | None:
-        """The time the dose was given (or the infusion started); None means now."""
-        return None if self.given_now.isChecked() else from_qdatetime(self.time.dateTime())
+        """The time the dose was given (or the infusion started); None means now.
+
+        Raises ``ValidationError`` for a time that cannot be read.
+        """
+        if self.given_now.isChecked():
+            return None
+        return self.time.moment(self.state.services.records.now())
 
     def _update_summary(self, *_args: object) -> None:
-        start = self.start_time()
+        try:
+            start = self.start_time()
+        except ValidationError:
+            start = None
         route = self.route_value
-        when = "now" if start is None else f"at {start.strftime('%H:%M')}"
+        when = "now" if start is None else f"at {start.astimezone().strftime('%Y-%m-%d %H:%M')}"
         amount = self.amount.text().strip() or "?"
         parts = [f"{self.drug.currentText().strip() or '?'} {amount} {self.unit.currentText()}", route.label]
         if route is Route.IV:
@@ -264,7 +265,12 @@ class DoseDialog(QDialog):
             self.ordered_by.setFocus()
             return
         route = self.route_value
-        start = self.start_time()
+        try:
+            start = self.start_time()
+        except ValidationError as exc:
+            self._show(str(exc))
+            self.time.setFocus()
+            return
         end = None
         if route is Route.IV:
             # The end is fixed now, from the start the nurse sees (or this moment), so start and end agree.
