@@ -36,7 +36,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
-from kapconsole.ui.widgets.text import PlainLabel
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 BASELINE_MEASURES = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
@@ -102,7 +102,7 @@ class ChecklistView(QWidget):
         self._labels: dict[str, QLabel] = {}
         self._pending: set[str] = set()
 
-        self.heading = PlainLabel("Pre-session checklist", objectName="checklistHeading")
+        self.heading = ElidedLabel("Pre-session checklist", objectName="checklistHeading")
         set_flag(self.heading, "heading")
         self.details = PlainLabel("", objectName="checklistDetails")
         self.details.setWordWrap(True)

@@ -38,7 +38,7 @@ from kapconsole.ui.session.quick_entry import (
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
-from kapconsole.ui.widgets.text import PlainLabel
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
@@ -193,7 +193,8 @@ class SessionView(QWidget):
     def _build_header(self) -> None:
         self.header = QFrame()
         self.header.setObjectName("sessionHeader")
-        self.client_label = self._label("clientName", "—")
+        # The client's name elides: a long name never widens the window (the tooltip has it whole).
+        self.client_label = ElidedLabel("—", objectName="clientName")
         self.course_label = self._label("courseLabel")
         self.state_label = self._label("stateLabel")
         self.since_dose_label = self._label("sinceDoseLabel")
@@ -215,7 +216,7 @@ class SessionView(QWidget):
         sub.addStretch(1)
         who.addLayout(sub)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
-        for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
+        for label in (self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
         row = QHBoxLayout(self.header)

@@ -21,7 +21,7 @@ from kapconsole.domain.values import SessionListItem
 from kapconsole.ui.shell import settings as cfg
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
-from kapconsole.ui.widgets.text import PlainLabel
+from kapconsole.ui.widgets.text import PlainLabel, button_text, shorten, tooltip_text
 from kapconsole.ui.widgets.theme import set_flag
 
 ALL_ROOMS = "All rooms"
@@ -223,17 +223,18 @@ class TodayView(QWidget):
             self.open_button.setText("Select a session")
             self.open_button.setEnabled(False)
             return
-        who = f"{item.client_name}, {local_time(item.scheduled_at, self.model.today)}"
+        # The client's name as typed (an "&" is not a shortcut), cut short: a long name never widens the window.
+        who = f"{shorten(item.client_name)}, {local_time(item.scheduled_at, self.model.today)}"
         if item.state is SessionState.PLANNED:
-            self.open_button.setText(f"Start session — {who}")
+            self.open_button.setText(button_text(f"Start session — {who}"))
             allowed = actor is not None and may(actor.roles, Action.START_SESSION)
         else:
-            self.open_button.setText(f"Resume session — {who}")
+            self.open_button.setText(button_text(f"Resume session — {who}"))
             allowed = actor is not None and may(actor.roles, Action.VIEW_RECORD)
         self.open_button.setEnabled(allowed and not self._starting)
-        self.open_button.setToolTip(
-            "Start the selected planned session, or resume an active one (Enter)" if allowed
-            else "Your role does not open clinical records")
+        tip = ("Start the selected planned session, or resume an active one (Enter)" if allowed
+               else "Your role does not open clinical records")
+        self.open_button.setToolTip(tooltip_text(f"{item.client_name}\n{tip}"))
 
     def _on_current_changed(self, *_args: object) -> None:
         self._update_button()

@@ -73,6 +73,11 @@ class ElidedLabel(PlainLabel):
                                   self.shown_text(), self.foregroundRole())
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: for user text inside a button's caption."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def button_text(text: str) -> str:
     """``text`` for a button or check box: an ``&`` is shown, not taken as a keyboard mnemonic."""
     return text.replace("&", "&&")
