@@ -51,6 +51,7 @@ MOAAS_LEVELS = {
 VITALS_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
 SHORT = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
 #: Button captions short enough for three columns; the full label is the tooltip and accessible name.
+EFFECT_COLUMNS = 5
 EFFECT_CAPTIONS = {SideEffectKind.ANXIETY: "Anxiety", SideEffectKind.PERCEPTUAL: "Perceptual",
                    SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.OTHER: "Other…"}
 
@@ -155,15 +156,37 @@ class ObservationEntry(_Entry):
         self.message.setObjectName("observationMessage")
 
         self.watch(self.text, self.category, self.integration)
-        row = QHBoxLayout()
-        row.addWidget(self.category)
-        row.addWidget(self.integration)
-        row.addStretch(1)
-        row.addWidget(self.save)
+        # One line when there is room (under the timeline on a wide screen), else the text above its options.
+        self.grid = QGridLayout()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addLayout(row)
+        layout.addLayout(self.grid)
         layout.addWidget(self.message)
+        self._one_line: bool | None = None
+        self._arrange(one_line=True)
+
+    def _arrange(self, *, one_line: bool) -> None:
+        if one_line == self._one_line:
+            return
+        self._one_line = one_line
+        for w in (self.text, self.category, self.integration, self.save):
+            self.grid.removeWidget(w)
+        if one_line:
+            self.grid.addWidget(self.text, 0, 0)
+            self.grid.addWidget(self.category, 0, 1)
+            self.grid.addWidget(self.integration, 0, 2)
+            self.grid.addWidget(self.save, 0, 3)
+        else:
+            self.grid.addWidget(self.text, 0, 0, 1, 4)
+            self.grid.addWidget(self.category, 1, 0)
+            self.grid.addWidget(self.integration, 1, 1)
+            self.grid.addWidget(self.save, 1, 3)
+        self.grid.setColumnStretch(0, 1)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        options = sum(w.sizeHint().width() for w in (self.category, self.integration, self.save))
+        room = self.text.fontMetrics().horizontalAdvance("Type an observation, Enter saves  (Ctrl+O)") + 40
+        self._arrange(one_line=event.size().width() >= options + room)
 
     def commit(self) -> None:
         text = self.text.text()
@@ -207,7 +230,8 @@ class VitalsEntry(_Entry):
             edit.setMinimumWidth(44)
             edit.returnPressed.connect(self.commit)
             edit.textEdited.connect(lambda _t, e=edit: self._mark(e, False))
-            head = PlainLabel(f"{SHORT[key]}\n{unit}")
+            edit.setPlaceholderText(unit)  # the unit shows in the empty field: the heading stays one line
+            head = PlainLabel(SHORT[key])
             head.setAlignment(Qt.AlignmentFlag.AlignCenter)
             head.setBuddy(edit)
             grid.addWidget(head, 0, col)
@@ -225,11 +249,10 @@ class VitalsEntry(_Entry):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.message, 1)
-        bottom.addStretch(0)
-        bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight)
+        bottom.addWidget(self.last, 1)
+        bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         layout.addLayout(bottom)
-        layout.addWidget(self.last)
+        layout.addWidget(self.message)
 
     def values(self) -> dict[str, str]:
         return {k: e.text().strip() for k, e in self.fields.items() if e.text().strip()}
@@ -315,6 +338,7 @@ class ScaleEntry(_Entry):
             grid.addWidget(latest, row, 2)
             self.inputs[scale] = combo
         grid.setColumnStretch(1, 1)
+        grid.setVerticalSpacing(2)
         self.latest = {s: grid.itemAtPosition(r, 2).widget() for r, s in enumerate(self.SCALES)}
         self.watch(*self.inputs.values())
         self.save = QPushButton("Record scores")
@@ -322,12 +346,12 @@ class ScaleEntry(_Entry):
         self.save.setToolTip("Record the rated scales (Enter)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("scaleMessage")
+        self.save.setText("Record")
+        # Beside the last scale: the panel is three lines high, and the column fits without scrolling.
+        grid.addWidget(self.save, len(self.SCALES) - 1, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.message, 1)
-        bottom.addWidget(self.save)
-        layout.addLayout(bottom)
+        layout.addWidget(self.message)
         for key in ("Return", "Enter"):
             shortcut(self, key, self.commit)
 
@@ -370,12 +394,13 @@ class SideEffectPanel(_Entry):
             button.setAccessibleName(f"Record side effect: {kind.label}")
             button.setToolTip(f"Record {kind.label.lower()} with severity and intervention (Ctrl+E to choose)")
             button.clicked.connect(lambda _c=False, k=kind: self.open_dialog(k))
-            grid.addWidget(button, i // 3, i % 3)
             self.buttons[kind] = button
+        self.button_grid = grid
+        self.set_columns(EFFECT_COLUMNS)
         self.unresolved = QListWidget()
         self.unresolved.setObjectName("unresolvedList")
         self.unresolved.setAccessibleName("Unresolved side effects")
-        self.unresolved.setMaximumHeight(96)
+        self.unresolved.hide()  # shown only while something is unresolved, up to three lines
         self.unresolved.setWordWrap(True)
         self.unresolved.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.unresolved.itemSelectionChanged.connect(self._on_selection)
@@ -398,6 +423,12 @@ class SideEffectPanel(_Entry):
         layout.addLayout(head)
         layout.addWidget(self.unresolved)
         layout.addWidget(self.message)
+
+    def set_columns(self, columns: int) -> None:
+        """Buttons per row: four in the day (the panel stays short), three in night mode's large type."""
+        for i, button in enumerate(self.buttons.values()):
+            self.button_grid.removeWidget(button)
+            self.button_grid.addWidget(button, i // columns, i % columns)
 
     def open_dialog(self, kind: SideEffectKind | None = None) -> SideEffectDialog | None:
         if self._locked:
@@ -422,6 +453,11 @@ class SideEffectPanel(_Entry):
         if items and self.unresolved.currentRow() < 0:
             self.unresolved.setCurrentRow(0)
         self.unresolved_title.setText(f"Unresolved: {len(items)}" if items else "Unresolved: none")
+        self.unresolved.setVisible(bool(items))
+        if items:
+            line = self.unresolved.sizeHintForRow(0)
+            frame = 2 * self.unresolved.frameWidth()
+            self.unresolved.setFixedHeight(min(len(items), 3) * max(line, 1) + frame + 2)
         self._on_selection()
 
     def set_locked(self, locked: bool) -> None:

@@ -127,14 +127,12 @@ class SessionView(QWidget):
         entry.setObjectName("quickEntry")
         col = QVBoxLayout(entry)
         col.setContentsMargins(0, 0, 4, 0)
-        for w in (self.vitals, self.observation, self.side_effects, self.scales):
+        col.setSpacing(0)
+        # The observation line is wide text: it sits under the timeline, leaving this column to the vitals,
+        # side effects and scales, which then fit without scrolling on a 1280×800 or 1600×1000 screen.
+        for w in (self.vitals, self.side_effects, self.scales):
             col.addWidget(w)
         col.addStretch(1)
-        # Ending early is rare and final: kept away from the everyday header buttons.
-        end_row = QHBoxLayout()
-        end_row.addStretch(1)
-        end_row.addWidget(self.end_early_button)
-        col.addLayout(end_row)
         self.quick_entry = entry
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -142,12 +140,18 @@ class SessionView(QWidget):
         scroll.setWidget(entry)
         self.entry_scroll = scroll
 
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.timeline, 1)
+        lower_layout.addWidget(self.observation)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
-        left.addWidget(self.timeline)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 4)
-        left.setSizes([500, 400])
+        left.addWidget(lower)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 5)
+        left.setSizes([330, 550])
+        self.chart.setMinimumHeight(170)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(scroll)
@@ -221,10 +225,13 @@ class SessionView(QWidget):
             label.setWordWrap(True)
         row = QHBoxLayout(self.header)
         row.setContentsMargins(10, 6, 10, 6)
-        row.addLayout(who, 2)
+        row.addLayout(who, 1)
         for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
-            row.addWidget(clock, 1)
+            row.addWidget(clock, 0)  # as wide as its text; the client's name takes (and elides in) the rest
+        # Ending early is rare and final: set apart from the everyday buttons.
+        row.addWidget(self.end_early_button)
+        row.addSpacing(16)
         for b in (self.booster_button, self.discharge_button):
             row.addWidget(b)
 
@@ -323,6 +330,7 @@ class SessionView(QWidget):
         self.setStyleSheet(session_stylesheet(night))
         self.chart.set_night(night)
         self.timeline.set_night(night)
+        self.side_effects.set_columns(3 if night else 5)
         if self.isVisible():
             self._fit_entry_column()
 
