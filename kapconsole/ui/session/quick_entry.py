@@ -388,7 +388,7 @@ class SideEffectPanel(_Entry):
         super().__init__("Side effects", controller, parent)
         self.buttons: dict[SideEffectKind, QPushButton] = {}
         grid = QGridLayout()
-        for i, kind in enumerate(SideEffectKind):
+        for kind in SideEffectKind:
             button = QPushButton(EFFECT_CAPTIONS.get(kind, kind.label))
             button.setObjectName(f"sideEffect_{kind.value}")
             button.setAccessibleName(f"Record side effect: {kind.label}")
