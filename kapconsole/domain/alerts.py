@@ -48,15 +48,20 @@ def session_alerts(reading: Mapping[str, Any], baseline: Mapping[str, Any] | Non
 
 def predose_holds(reading: Mapping[str, Any] | None, protocol: ProtocolSettings) -> list[str]:
     """Why baseline vitals do not allow dosing (empty when they do)."""
+    return [message for _measure, message in predose_hold_items(reading, protocol)]
+
+
+def predose_hold_items(reading: Mapping[str, Any] | None, protocol: ProtocolSettings) -> list[tuple[str, str]]:
+    """(measure, why) for each reason baseline vitals do not allow dosing; measure "" when none was recorded."""
     if reading is None:
-        return ["no baseline vitals recorded"]
+        return [("", "no baseline vitals recorded")]
     problems = []
     for key, lim in protocol.predose.items():
         value = reading.get(key)
         if value is None:
-            problems.append(f"baseline {MEASURES[key][0]} missing")
+            problems.append((key, f"baseline {MEASURES[key][0]} missing"))
             continue
         message = _beyond(key, value, lim, inclusive_high=False)
         if message:
-            problems.append(f"pre-dose hold: {message}")
+            problems.append((key, f"pre-dose hold: {message}"))
     return problems

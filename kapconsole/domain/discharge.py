@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from kapconsole.domain.entries import Criterion, DischargeAssessment
 from kapconsole.domain.enums import Scale, Severity, SideEffectKind
 from kapconsole.domain.errors import ValidationError
 from kapconsole.domain.record import SessionRecord
@@ -32,15 +33,6 @@ PERSON_SCORE_PARTS: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class Criterion:
-    key: str
-    label: str
-    passed: bool
-    detail: str
-    source: str  # "record" or "person"
-
-
-@dataclass(frozen=True)
 class Assessment:
     criteria: tuple[Criterion, ...]
     scores: Mapping[str, Mapping[str, int]]
@@ -51,13 +43,10 @@ class Assessment:
     def failing(self) -> list[Criterion]:
         return [c for c in self.criteria if not c.passed]
 
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "criteria": [asdict(c) for c in self.criteria],
-            "scores": {k: dict(v) for k, v in self.scores.items()},
-            "ready": self.ready,
-            "chain_head": self.chain_head,
-        }
+    def entry(self, *, confirmations: Mapping[str, bool], score_parts: Mapping[str, int]) -> DischargeAssessment:
+        """The entry that records this assessment, with the person's confirmations and score parts."""
+        return DischargeAssessment(self.criteria, {k: dict(v) for k, v in self.scores.items()}, self.ready,
+                                   self.chain_head, dict(confirmations), dict(score_parts))
 
 
 def _deviation_pct(value: float, base: float) -> float:

@@ -8,10 +8,15 @@ class DomainError(Exception):
 
 
 class ValidationError(DomainError):
-    """Input that a rule refuses; names the field, the value and what is allowed."""
+    """Input that a rule refuses; names the field, the value and what is allowed.
 
-    def __init__(self, field: str, value: object, allowed: str) -> None:
+    ``field`` is the name a person reads ("Diastolic BP"); ``key`` the name of the input it refers to
+    (``dbp``), so a form can mark the field without reading the message back.
+    """
+
+    def __init__(self, field: str, value: object, allowed: str, *, key: str | None = None) -> None:
         self.field = field
+        self.key = key if key is not None else field
         self.value = value
         self.allowed = allowed
         shown = "(empty)" if value is None or value == "" else repr(value) if isinstance(value, str) else value
@@ -23,7 +28,7 @@ class ValidationErrors(ValidationError):
 
     def __init__(self, errors: list[ValidationError]) -> None:
         first = errors[0]
-        super().__init__(first.field, first.value, first.allowed)
+        super().__init__(first.field, first.value, first.allowed, key=first.key)
         self.errors = tuple(errors)
         self.args = ("; ".join(str(e) for e in errors),)
 

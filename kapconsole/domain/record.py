@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from kapconsole.domain import alerts as alert_rules
 from kapconsole.domain import schedule
+from kapconsole.domain.entries import decode
+from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.rescue import RescueMedication
@@ -35,6 +39,30 @@ class Current:
     @property
     def at(self) -> datetime:
         return self.entry.observed_at
+
+    @cached_property
+    def content(self) -> EntryContent:
+        """The typed value of the content as it stands."""
+        return self.entry.content if not self.amended else decode(self.entry.kind, self.payload)
+
+
+class BlockerKind(StrEnum):
+    CHECKLIST = "checklist"  # a required checklist item not confirmed
+    BASELINE = "baseline"  # baseline vitals missing or outside the pre-dose limits
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One thing that blocks dosing: what kind, which checklist item or measure, and one line for a person."""
+
+    kind: BlockerKind
+    message: str
+    item: str = ""  # the checklist item's key (checklist blockers)
+    label: str = ""  # the checklist item's label as shown (checklist blockers)
+    measure: str = ""  # the measure (baseline blockers about one measure)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -64,12 +92,95 @@ def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
     return LatestAssessment(latest, not later)
 
 
+#: Which derived values an appended entry of a kind can change (dropped and worked out again when next asked).
+_DERIVED_BY_KIND: dict[EntryKind, tuple[str, ...]] = {
+    EntryKind.CHECKLIST: ("checklist_confirmed",),
+    EntryKind.OVERRIDE: ("override",),
+    EntryKind.ADMINISTRATION: ("administrations", "baseline_vitals"),
+    EntryKind.VITALS: ("vitals", "baseline_vitals"),
+    EntryKind.ALERT_ACK: ("acknowledged",),
+    EntryKind.SIDE_EFFECT_RESOLVED: ("resolutions",),
+}
+
+
 class SessionRecord:
-    """A session and all its entries, in chain order. Immutable once built."""
+    """A session and all its entries, in chain order.
+
+    A record only grows: :meth:`extend` applies the entries appended after the last one it holds and keeps
+    the derived values it already worked out wherever the new entries leave them as they were.
+    """
 
     def __init__(self, info: SessionInfo, entries: tuple[Entry, ...]) -> None:
         self.info = info
         self.entries = entries
+
+    @property
+    def last_seq(self) -> int:
+        return self.entries[-1].seq if self.entries else 0
+
+    # ----- growing --------------------------------------------------------------------------------------
+    def extend(self, entries: Iterable[Entry]) -> list[Entry]:
+        """Apply entries appended after the ones held; returns those that were new (already held ones are skipped).
+
+        Raises ``ValueError`` when an entry is missing in between (the caller then reads what it lacks).
+        """
+        added: list[Entry] = []
+        for e in entries:
+            if e.seq <= self.last_seq:
+                continue
+            if e.seq != self.last_seq + 1 or e.session_id != self.info.id:
+                raise ValueError(f"entry {e.seq} does not follow entry {self.last_seq} of session {self.info.id}")
+            self._add(e)
+            added.append(e)
+        return added
+
+    def _add(self, e: Entry) -> None:
+        self.entries = (*self.entries, e)
+        cache = self.__dict__
+        info = replace(self.info, entry_count=e.seq, chain_head=e.hash, version=self.info.version + 1)
+        if e.kind is EntryKind.STATE:
+            target = SessionState(e.payload["to"])
+            changes: dict[str, Any] = {"state": target}
+            if target is SessionState.CHECKLIST:
+                changes["started_at"] = e.observed_at
+            if target.is_closed:
+                changes["ended_at"] = e.observed_at
+                changes["end_reason"] = str(e.payload.get("reason", ""))
+            info = replace(info, **changes)
+        self.info = info
+        if "by_id" in cache:
+            cache["by_id"][e.id] = e
+        if e.kind is EntryKind.SIGNATURE and cache.get("signature", 0) is None:
+            cache["signature"] = e
+        kind = e.kind
+        if e.kind is EntryKind.AMENDMENT and e.amends_id is not None:
+            if "amendments" in cache:
+                cache["amendments"].setdefault(e.amends_id, []).append(e)
+            target_entry = self.by_id.get(e.amends_id)
+            if target_entry is None:
+                return
+            kind = target_entry.kind
+            if "_current_by_kind" in cache:
+                cache["_current_by_kind"][kind] = self._current_of(kind)
+            for name in (*_DERIVED_BY_KIND.get(kind, ()), "vitals", "baseline_vitals"):
+                cache.pop(name, None)
+            return
+        if "_current_by_kind" in cache:
+            cache["_current_by_kind"].setdefault(kind, []).append(Current(e, e.payload, False))
+        if kind is EntryKind.VITALS and "vitals" in cache:
+            readings: list[Current] = cache["vitals"]
+            current = Current(e, e.payload, False)
+            if not readings or (readings[-1].at, readings[-1].entry.seq) <= (e.observed_at, e.seq):
+                readings.append(current)
+            else:
+                bisect.insort(readings, current, key=lambda c: (c.at, c.entry.seq))
+            first = self.first_dose_at
+            if first is not None and e.observed_at > first:
+                return  # a reading after the first dose leaves the baseline as it was
+            cache.pop("baseline_vitals", None)
+            return
+        for name in _DERIVED_BY_KIND.get(kind, ()):
+            cache.pop(name, None)
 
     # ----- amendments -----------------------------------------------------------------------------------
     @cached_property
@@ -101,14 +212,20 @@ class SessionRecord:
         for e in self.entries:
             if e.kind is EntryKind.AMENDMENT:
                 continue
-            payload: Mapping[str, Any] | None = e.payload
-            amends = self.amendments.get(e.id)
-            if amends:
-                payload = amends[-1].payload["content"]
-            if payload is None:
-                continue
-            result.setdefault(e.kind, []).append(Current(e, payload, bool(amends)))
+            current = self._current(e)
+            if current is not None:
+                result.setdefault(e.kind, []).append(current)
         return result
+
+    def _current(self, e: Entry) -> Current | None:
+        payload: Mapping[str, Any] | None = e.payload
+        amends = self.amendments.get(e.id)
+        if amends:
+            payload = amends[-1].payload["content"]
+        return None if payload is None else Current(e, payload, bool(amends))
+
+    def _current_of(self, kind: EntryKind) -> list[Current]:
+        return [c for e in self.entries if e.kind is kind and (c := self._current(e)) is not None]
 
     # ----- sign-off -------------------------------------------------------------------------------------
     @cached_property
@@ -141,12 +258,15 @@ class SessionRecord:
         items = self.current(EntryKind.OVERRIDE)
         return items[-1] if items else None
 
-    def dosing_blockers(self) -> list[str]:
+    def dosing_blockers(self) -> list[Blocker]:
         """What blocks dosing; empty when dosing is allowed (or a supervisor overrode the gate)."""
         if self.administrations or self.override is not None:
             return []
-        blockers = [f"not confirmed: {label}" for label in self.checklist_missing()]
-        blockers += alert_rules.predose_holds(self.baseline_vitals, self.protocol)
+        done = self.checklist_confirmed
+        blockers = [Blocker(BlockerKind.CHECKLIST, f"not confirmed: {i.label}", item=i.key, label=i.label)
+                    for i in self.protocol.checklist if i.required and i.key not in done]
+        blockers += [Blocker(BlockerKind.BASELINE, message, measure=measure)
+                     for measure, message in alert_rules.predose_hold_items(self.baseline_vitals, self.protocol)]
         return blockers
 
     # ----- dosing ---------------------------------------------------------------------------------------

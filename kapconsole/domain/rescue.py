@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kapconsole.domain import validation as v
 from kapconsole.domain.allergies import Allergy, allergy_conflicts
+from kapconsole.domain.entry_base import EntryContent, EntryLookup, label_of, local_time, register
+from kapconsole.domain.enums import EntryKind, SideEffectKind
 from kapconsole.domain.errors import ValidationError
 from kapconsole.domain.formulary import MED_UNITS, FormularyDrug, MedRoute, find, format_amount
 from kapconsole.domain.protocol import ProtocolSettings
+
+if TYPE_CHECKING:
+    from kapconsole.domain.values import Entry
 
 
 class AllergyConflict(ValidationError):
@@ -44,9 +49,13 @@ class AboveFormularyMaximum(ValidationError):
         super().__init__("dose", f"{format_amount(dose)} {drug.unit}", allowed)
 
 
+@register
 @dataclass(frozen=True)
-class RescueMedication:
+class RescueMedication(EntryContent):
     """One validated rescue or adjunct medication administration (its clinical time is the entry's)."""
+
+    kind = EntryKind.RESCUE_MEDICATION
+    amendable = True
 
     drug: str
     #: The formulary entry's key; empty for a drug that is not on the clinic's formulary.
@@ -65,9 +74,35 @@ class RescueMedication:
     #: The allergies that were overridden, as they read when the drug was given.
     allergies_overridden: tuple[str, ...] = ()
 
-    def describe(self) -> str:
-        text = f"{self.drug} {format_amount(self.dose)} {self.unit} {self.route.short}"
-        return f"{text} — {self.reason}" if self.reason else text
+    @property
+    def short(self) -> str:
+        """``Ondansetron 4 mg ODT``: for chart markers and lists."""
+        return f"{self.drug} {format_amount(self.dose)} {self.unit} {self.route.short}"
+
+    def describe(self, record: EntryLookup | None = None) -> str:
+        text = f"{self.short} — {self.reason}" if self.reason else self.short
+        target = record.by_id.get(self.side_effect) if record is not None and self.side_effect else None
+        if target is not None:
+            what = label_of(SideEffectKind, target.payload.get("effect")).lower()
+            text += f" (for {what} of {local_time(target.observed_at)})"
+        if self.over_max_reason:
+            text += f"; above the formulary maximum: {self.over_max_reason}"
+        if self.allergy_override_reason:
+            text += f"; despite allergy ({'; '.join(self.allergies_overridden)}): {self.allergy_override_reason}"
+        return text + f"; given by {self.given_by_name}, ordered by {self.ordered_by_name}"
+
+    def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
+        """An amendment: dose, unit, route, drug, reason or linked side effect corrected, with the same rules.
+
+        Who ordered and gave it stays as recorded; the allergy and maximum reasons given then still apply.
+        """
+        m = {**self.to_payload(), **changes}
+        return rescue_medication(
+            protocol, drug=m["drug"], dose=m["dose"], unit=m["unit"], route=m["route"], reason=m["reason"],
+            ordered_by=self.ordered_by, ordered_by_name=self.ordered_by_name, given_by=self.given_by,
+            given_by_name=self.given_by_name, side_effect=m.get("side_effect"),
+            over_max_reason=m.get("over_max_reason", ""),
+            allergy_override_reason=m.get("allergy_override_reason", ""))
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -164,3 +199,7 @@ def rescue_medication(protocol: ProtocolSettings, *, drug: str, dose: object, un
         ordered_by_name=ordered_by_name, given_by=given_by, given_by_name=given_by_name, over_max_reason=over,
         allergy_override_reason=allergy_why, allergies_overridden=tuple(a.describe() for a in conflicts),
     )
+
+
+# Every other kind registers with this one, whichever module is imported first (entries imports this module).
+from kapconsole.domain import entries as _entries  # noqa: E402, F401

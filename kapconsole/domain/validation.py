@@ -48,14 +48,14 @@ def text(field: str, value: object, *, limit: int = SHORT_TEXT, required: bool =
 
 
 def number(field: str, value: object, *, low: float | None, high: float | None, unit: str = "",
-           decimals: int = 0, required: bool = True) -> float | int | None:
-    """Validate a number inside [low, high]; returns an int when ``decimals`` is 0."""
+           decimals: int = 0, required: bool = True, key: str | None = None) -> float | int | None:
+    """Validate a number inside [low, high]; returns an int when ``decimals`` is 0. ``key`` names the input."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(field, None, "a number is required")
+            raise ValidationError(field, None, "a number is required", key=key)
         return None
     if isinstance(value, bool):
-        raise ValidationError(field, value, "a number is expected")
+        raise ValidationError(field, value, "a number is expected", key=key)
     # Errors show the number as the person typed it ("400", not "400.0").
     shown: object = value
     if isinstance(value, str):
@@ -63,16 +63,16 @@ def number(field: str, value: object, *, low: float | None, high: float | None, 
         try:
             value = float(typed.replace(",", "."))
         except ValueError:
-            raise ValidationError(field, value, "a number is expected") from None
+            raise ValidationError(field, value, "a number is expected", key=key) from None
         shown = _as_typed(typed, value)
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(field, shown, "a finite number is expected")
+        raise ValidationError(field, shown, "a finite number is expected", key=key)
     rng = _range_text(low, high, unit)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValidationError(field, shown, f"allowed range {rng}")
+        raise ValidationError(field, shown, f"allowed range {rng}", key=key)
     if decimals == 0:
         if float(value) != int(value):
-            raise ValidationError(field, shown, "a whole number is expected")
+            raise ValidationError(field, shown, "a whole number is expected", key=key)
         return int(value)
     return round(float(value), decimals)
 
@@ -109,14 +109,15 @@ def vitals(values: dict[str, Any], protocol: ProtocolSettings) -> dict[str, floa
     """Validate a vitals reading: any subset of the measures, each plausible, diastolic below systolic."""
     unknown = set(values) - set(MEASURES)
     if unknown:
-        raise ValidationError("vitals", ", ".join(sorted(unknown)), f"measures are {', '.join(MEASURES)}")
+        raise ValidationError("vitals", ", ".join(sorted(unknown)), f"measures are {', '.join(MEASURES)}",
+                              key="vitals")
     clean: dict[str, float | int] = {}
     errors: list[ValidationError] = []
     for key, (label, unit, decimals) in MEASURES.items():
         lim = protocol.plausible[key]
         try:
             v = number(label, values.get(key), low=lim.low, high=lim.high, unit=unit, decimals=decimals,
-                       required=False)
+                       required=False, key=key)
         except ValidationError as exc:
             errors.append(exc)
             continue
@@ -129,10 +130,12 @@ def vitals(values: dict[str, Any], protocol: ProtocolSettings) -> dict[str, floa
     if not clean:
         raise ValidationError("vitals", None, "enter at least one measure")
     if ("sbp" in clean) != ("dbp" in clean):
-        missing = "Diastolic BP" if "sbp" in clean else "Systolic BP"
-        raise ValidationError(missing, None, "blood pressure needs both systolic and diastolic")
+        missing = "dbp" if "sbp" in clean else "sbp"
+        raise ValidationError(MEASURES[missing][0], None, "blood pressure needs both systolic and diastolic",
+                              key=missing)
     if "sbp" in clean and clean["dbp"] >= clean["sbp"]:
-        raise ValidationError("Diastolic BP", clean["dbp"], f"must be below systolic ({clean['sbp']} mmHg)")
+        raise ValidationError(MEASURES["dbp"][0], clean["dbp"], f"must be below systolic ({clean['sbp']} mmHg)",
+                              key="dbp")
     return clean
 
 

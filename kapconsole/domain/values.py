@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from kapconsole.domain.allergies import Allergy
 from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
+
+if TYPE_CHECKING:
+    from kapconsole.domain.entry_base import EntryContent
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,21 @@ class Entry:
     payload: Mapping[str, Any]
     prev_hash: str
     hash: str
+    #: Entries the same unit of work appended after this one (the state change a first dose or a signature
+    #: causes); empty for an entry read back from the database.
+    followed_by: tuple[Entry, ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def content(self) -> EntryContent:
+        """The typed value of the payload (see :mod:`kapconsole.domain.entries`)."""
+        from kapconsole.domain.entries import decode
+
+        return decode(self.kind, self.payload)
+
+    @property
+    def appended(self) -> tuple[Entry, ...]:
+        """This entry and the ones appended with it, in chain order."""
+        return (replace_followed(self), *self.followed_by) if self.followed_by else (self,)
 
 
 @dataclass(frozen=True)
@@ -160,3 +179,12 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def replace_followed(entry: Entry) -> Entry:
+    """``entry`` without the entries appended with it (the value as read back from the database)."""
+    if not entry.followed_by:
+        return entry
+    return Entry(entry.id, entry.session_id, entry.seq, entry.kind, entry.observed_at, entry.entered_at,
+                 entry.author_id, entry.author_name, entry.workstation, entry.amends_id, entry.payload,
+                 entry.prev_hash, entry.hash)

@@ -8,15 +8,16 @@ from typing import Any
 
 from kapconsole.data import repositories as repo
 from kapconsole.domain import discharge as rules
-from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
-from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.entries import Signature
+from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import IllegalTransition, StaleRecord
 from kapconsole.domain.record import SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, require, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services.base import Clock, ServiceBase, system_clock
 from kapconsole.services.staff import StaffService
+from kapconsole.services.writes import append, followed, transition
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,16 @@ class DischargeService(ServiceBase):
             now = self.now()
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
             assessment = rules.assess(record, now=now, confirmations=confirmations, score_parts=score_parts)
-            payload = assessment.to_payload()
-            payload["confirmations"] = {k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA}
-            payload["score_parts"] = dict(score_parts)
-            entry = repo.append_entry(s, row, kind=EntryKind.DISCHARGE_ASSESSMENT, observed_at=now, entered_at=now,
-                                      actor=actor, payload=payload)
+            content = assessment.entry(
+                confirmations={k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA},
+                score_parts=dict(score_parts))
+            entry = append(s, row, actor, content, observed_at=now, entered_at=now)
+            moved = None
             if state is SessionState.MONITORING:
-                repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
-                                  payload=build.state_change(state.value, SessionState.DISCHARGE.value,
-                                                             "discharge assessment"))
-                row.state = SessionState.DISCHARGE.value
+                moved = transition(s, row, actor, SessionState.DISCHARGE, now=now, reason="discharge assessment")
             repo.add_audit(s, at=now, action="discharge_assessed", actor=actor, session_id=session_id,
                            detail="ready" if assessment.ready else _failing_text(len(assessment.failing)))
-            return AssessmentResult(entry, assessment)
+            return AssessmentResult(followed(entry, moved), assessment)
 
     def sign(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
              meaning: str = rules.SIGNATURE_MEANING) -> Entry:
@@ -87,23 +85,13 @@ class DischargeService(ServiceBase):
                 raise StaleRecord("entries were added after the latest assessment; assess again before signing")
             now = self.now()
             signed_head = row.chain_head
-            payload = {
-                "meaning": meaning,
-                "signer": actor.staff_id,
-                "signer_name": actor.name,
-                "signed_at": now.isoformat(),
-                "signed_hash": row.chain_head,
-                "signed_seq": row.entry_count,
-            }
-            entry = repo.append_entry(s, row, kind=EntryKind.SIGNATURE, observed_at=now, entered_at=now,
-                                      actor=actor, payload=payload)
-            repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=now, entered_at=now, actor=actor,
-                              payload=build.state_change(state.value, SessionState.DISCHARGED.value, "discharge signed"))
-            row.state = SessionState.DISCHARGED.value
-            row.ended_at = now
+            signature = Signature.build(meaning=meaning, signer=actor.staff_id, signer_name=actor.name, signed_at=now,
+                                        signed_hash=row.chain_head, signed_seq=row.entry_count)
+            entry = append(s, row, actor, signature, observed_at=now, entered_at=now)
+            closed = transition(s, row, actor, SessionState.DISCHARGED, now=now, reason="discharge signed")
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
                            detail=f"signed hash {signed_head[:16]}…")
-            return entry
+            return followed(entry, closed)
 
 
 def _failing_text(count: int) -> str:

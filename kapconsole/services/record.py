@@ -17,19 +17,34 @@ from sqlalchemy.orm import Session
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import SessionRow, SessionStaffRow, StaffRow
 from kapconsole.domain import checklist as checklist_rules
-from kapconsole.domain import entries as build
 from kapconsole.domain import validation as v
+from kapconsole.domain.entries import (
+    AMENDABLE,
+    Administration,
+    AlertAcknowledgement,
+    Amendment,
+    ChecklistConfirmation,
+    ChecklistOverride,
+    Observation,
+    ScaleScore,
+    SideEffect,
+    SideEffectResolution,
+    VitalsReading,
+    intention_value,
+)
+from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EndReason, EntryKind, Route, SessionState
 from kapconsole.domain.errors import IllegalTransition, NotFound, StaleRecord, ValidationError
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rescue import RescueMedication, rescue_medication
-from kapconsole.domain.rules import Action, require, require_state_allows, require_transition
+from kapconsole.domain.rules import Action, require, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services.base import Clock, ServiceBase, system_clock
 from kapconsole.services.staff import StaffService
+from kapconsole.services.writes import append, followed, transition
 
-PayloadFn = Callable[[ProtocolSettings, datetime], Mapping[str, Any]]
+ContentFn = Callable[[ProtocolSettings, datetime], EntryContent]
 
 
 def _read_only(*_args: object, **_kwargs: object) -> NoReturn:
@@ -72,12 +87,23 @@ class RecordService(ServiceBase):
         with self.db.read() as s:
             return repo.get_session_row(s, session_id).version
 
+    def entries_after(self, actor: Actor | None, session_id: int, seq: int) -> tuple[Entry, ...]:
+        """The session's entries after sequence number ``seq``, in chain order (one query).
+
+        A console holding a record up to ``seq`` applies these instead of reading the whole record again;
+        every change to a session (its state too) is an entry, so nothing else can have changed.
+        """
+        if actor is not None:
+            require(actor.roles, Action.VIEW_RECORD, actor.name)
+        with self.db.read() as s:
+            return repo.load_entries(s, session_id, after_seq=seq)
+
     # ----- the one write path --------------------------------------------------------------------------
-    def _append(self, actor: Actor, session_id: int, action: Action, kind: EntryKind, payload: PayloadFn, *,
+    def _append(self, actor: Actor, session_id: int, action: Action, content: ContentFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
                 check: Callable[[Session, SessionRow, SessionRecord | None], None] | None = None,
                 needs_record: bool = False, audit: str = "",
-                after: Callable[[Session, SessionRow, Entry], None] | None = None) -> Entry:
+                after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None) -> Entry:
         require(actor.roles, action, actor.name)
         with self.db.write() as s:
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
@@ -90,31 +116,16 @@ class RecordService(ServiceBase):
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id)) if needs_record else None
             if check is not None:
                 check(s, row, record)
-            content = payload(protocol, at)
+            value = content(protocol, at)
             # Queued before the entry, so the entry's flush writes both rows (one round trip fewer).
-            repo.add_audit(s, at=now, action=audit or f"{kind.value}_recorded", actor=actor, session_id=session_id,
-                           detail=f"entry {row.entry_count + 1}")
-            entry = repo.append_entry(s, row, kind=kind, observed_at=at, entered_at=now, actor=actor,
-                                      payload=content, amends_id=amends_id)
-            if after is not None:
-                after(s, row, entry)
-            return entry
+            repo.add_audit(s, at=now, action=audit or f"{value.kind.value}_recorded", actor=actor,
+                           session_id=session_id, detail=f"entry {row.entry_count + 1}")
+            entry = append(s, row, actor, value, observed_at=at, entered_at=now, amends_id=amends_id)
+            return followed(entry, after(s, row, entry) if after is not None else None)
 
     def _transition(self, s: Session, row: SessionRow, actor: Actor, target: SessionState, *, reason: str = "",
                     reason_code: str = "", at: datetime | None = None) -> Entry:
-        current = SessionState(row.state)
-        require_transition(current, target)
-        now = self.now()
-        entry = repo.append_entry(s, row, kind=EntryKind.STATE, observed_at=at or now, entered_at=now, actor=actor,
-                                  payload=build.state_change(current.value, target.value, reason, reason_code))
-        row.state = target.value
-        if target is SessionState.CHECKLIST:
-            row.started_at = at or now
-        if target.is_closed:
-            row.ended_at = at or now
-            row.end_reason = reason
-        repo.add_audit(s, at=now, action=f"state_{target.value}", actor=actor, session_id=row.id, detail=reason[:200])
-        return entry
+        return transition(s, row, actor, target, now=self.now(), at=at, reason=reason, reason_code=reason_code)
 
     # ----- state ---------------------------------------------------------------------------------------
     def start_session(self, actor: Actor, session_id: int) -> Entry:
@@ -155,14 +166,13 @@ class RecordService(ServiceBase):
     # ----- checklist -----------------------------------------------------------------------------------
     def confirm_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, answer: str = "confirmed",
                                note: str = "", observed_at: datetime | None = None) -> Entry:
-        def payload(protocol: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
+        def content(protocol: ProtocolSettings, _at: datetime) -> EntryContent:
             item = protocol.checklist_item(item_key)
             if item is None:
-                raise ValidationError("checklist item", item_key, "an item of this session's protocol")
-            return build.checklist(item.key, item.label, answer=answer, note=note)
+                raise ValidationError("checklist item", item_key, "an item of this session's protocol", key="item")
+            return ChecklistConfirmation.build(item.key, item.label, answer=answer, note=note)
 
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, payload,
-                            observed_at=observed_at)
+        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, content, observed_at=observed_at)
 
     def withdraw_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, reason: str) -> Entry:
         """Withdraw a checklist confirmation before dosing, with a reason (recorded; the original stays visible)."""
@@ -183,15 +193,15 @@ class RecordService(ServiceBase):
             if record.checklist_confirmed[item_key].id != confirmed.id:
                 raise StaleRecord("the item was confirmed again meanwhile; look at the checklist again")
 
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.AMENDMENT,
-                            lambda _p, _a: build.amendment(EntryKind.CHECKLIST, why, None), amends_id=confirmed.id,
+        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST,
+                            lambda _p, _a: Amendment.build(EntryKind.CHECKLIST, why, None), amends_id=confirmed.id,
                             check=check, needs_record=True, audit="checklist_withdrawn")
 
     def record_intention(self, actor: Actor, session_id: int, text: str,
                          observed_at: datetime | None = None) -> Entry:
-        payload = build.intention(text)
-        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, EntryKind.OBSERVATION,
-                            lambda _p, _a: payload, observed_at=observed_at)
+        value = intention_value(text)
+        return self._append(actor, session_id, Action.CONFIRM_CHECKLIST, lambda _p, _a: value,
+                            observed_at=observed_at)
 
     def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str) -> Entry:
         """A supervisor lets dosing go ahead despite the gate, after re-entering their password."""
@@ -202,12 +212,12 @@ class RecordService(ServiceBase):
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
-            missing.extend(record.dosing_blockers())
+            missing.extend(b.message for b in record.dosing_blockers())
             if not missing:
                 raise IllegalTransition("nothing blocks dosing: no override is needed")
 
-        return self._append(actor, session_id, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE,
-                            lambda _p, _a: build.override(reason, missing), check=check, needs_record=True,
+        return self._append(actor, session_id, Action.OVERRIDE_CHECKLIST,
+                            lambda _p, _a: ChecklistOverride.build(reason, missing), check=check, needs_record=True,
                             audit="checklist_overridden")
 
     # ----- dosing --------------------------------------------------------------------------------------
@@ -224,25 +234,26 @@ class RecordService(ServiceBase):
             assert record is not None
             blockers = record.dosing_blockers()
             if blockers:
-                raise IllegalTransition("dosing is blocked: " + "; ".join(blockers))
+                raise IllegalTransition("dosing is blocked: " + "; ".join(b.message for b in blockers))
             for field, sid in (("ordered by", ordered_by), ("given by", given)):
                 person = s.get(StaffRow, sid)
                 if person is None or not person.active:
-                    raise ValidationError(field, sid, "an active staff member")
+                    raise ValidationError(field, sid, "an active staff member", key=field.replace(" ", "_"))
                 names[sid] = person.name
 
-        def payload(_p: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
-            return build.administration(drug=drug, route=str(route), dose=dose, unit=unit, lot=lot,
+        def content(_p: ProtocolSettings, at: datetime) -> EntryContent:
+            return Administration.build(drug=drug, route=str(route), dose=dose, unit=unit, lot=lot,
                                         device_lot=device_lot, started_at=at, ended_at=infusion_end,
                                         ordered_by=ordered_by, ordered_by_name=names[ordered_by], given_by=given,
                                         given_by_name=names[given])
 
-        def first_dose_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> None:
+        def first_dose_starts_monitoring(s: Session, row: SessionRow, entry: Entry) -> Entry | None:
             if SessionState(row.state) is SessionState.CHECKLIST:
-                self._transition(s, row, actor, SessionState.MONITORING, reason="first dose recorded",
-                                 at=entry.observed_at)
+                return self._transition(s, row, actor, SessionState.MONITORING, reason="first dose recorded",
+                                        at=entry.observed_at)
+            return None
 
-        return self._append(actor, session_id, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, payload,
+        return self._append(actor, session_id, Action.RECORD_DOSE, content,
                             observed_at=observed_at, check=check, needs_record=True, after=first_dose_starts_monitoring)
 
     def record_rescue_medication(self, actor: Actor, session_id: int, *, drug: str, dose: object, route: str,
@@ -259,7 +270,7 @@ class RecordService(ServiceBase):
         require(actor.roles, Action.GIVE_MEDICATION, actor.name)
         given = given_by if given_by is not None else actor.staff_id
         people: dict[int, str] = {}
-        context: dict[str, object] = {}
+        context: dict[str, Any] = {}
 
         def check(s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
@@ -267,7 +278,7 @@ class RecordService(ServiceBase):
                                        ("given by", given, Action.GIVE_MEDICATION)):
                 person = s.get(StaffRow, sid) if isinstance(sid, int) and not isinstance(sid, bool) else None
                 if person is None or not person.active:
-                    raise ValidationError(field, sid, "an active staff member")
+                    raise ValidationError(field, sid, "an active staff member", key=field.replace(" ", "_"))
                 member = repo.staff_value(person)
                 require(member.roles, action, member.name)
                 people[sid] = member.name
@@ -276,38 +287,33 @@ class RecordService(ServiceBase):
             context["given_before"] = record.rescue_values()
             context["allergies"] = record.info.client.allergy_list
 
-        def payload(protocol: ProtocolSettings, _at: datetime) -> Mapping[str, Any]:
-            before: list[RescueMedication] = context["given_before"]  # type: ignore[assignment]
-            value = rescue_medication(
+        def content(protocol: ProtocolSettings, _at: datetime) -> EntryContent:
+            before: list[RescueMedication] = context["given_before"]
+            return rescue_medication(
                 protocol, drug=drug, dose=dose, unit=unit, route=route, reason=reason, ordered_by=ordered_by,
                 ordered_by_name=people[ordered_by], given_by=given, given_by_name=people[given],
-                side_effect=side_effect, given_before=before,
-                allergies=context["allergies"],  # type: ignore[arg-type]
+                side_effect=side_effect, given_before=before, allergies=context["allergies"],
                 over_max_reason=over_max_reason, allergy_override_reason=allergy_override_reason)
-            return value.to_payload()
 
-        return self._append(actor, session_id, Action.GIVE_MEDICATION, EntryKind.RESCUE_MEDICATION, payload,
-                            observed_at=observed_at, check=check, needs_record=True,
-                            audit="rescue_medication_recorded")
+        return self._append(actor, session_id, Action.GIVE_MEDICATION, content, observed_at=observed_at,
+                            check=check, needs_record=True, audit="rescue_medication_recorded")
 
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
                       confirmed_by: int | None = None, observed_at: datetime | None = None) -> Entry:
         """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record."""
-        return self._append(actor, session_id, Action.CHART, EntryKind.VITALS,
-                            lambda p, _a: build.vitals_reading(dict(values), p, source=source,
-                                                               confirmed_by=confirmed_by),
+        return self._append(actor, session_id, Action.CHART,
+                            lambda p, _a: VitalsReading.build(values, p, source=source, confirmed_by=confirmed_by),
                             observed_at=observed_at)
 
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
                            description: str = "", observed_at: datetime | None = None) -> Entry:
-        payload = build.side_effect(kind, severity, intervention=intervention, description=description)
-        return self._append(actor, session_id, Action.CHART, EntryKind.SIDE_EFFECT, lambda _p, _a: payload,
-                            observed_at=observed_at)
+        value = SideEffect.build(kind, severity, intervention=intervention, description=description)
+        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
 
     def resolve_side_effect(self, actor: Actor, session_id: int, side_effect_id: int, *, note: str = "",
                             observed_at: datetime | None = None) -> Entry:
-        payload = build.side_effect_resolved(side_effect_id, note)
+        value = SideEffectResolution.build(side_effect_id, note)
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
@@ -316,25 +322,23 @@ class RecordService(ServiceBase):
             if side_effect_id in record.resolutions:
                 raise ValidationError("side effect", side_effect_id, "it is already marked resolved")
 
-        return self._append(actor, session_id, Action.CHART, EntryKind.SIDE_EFFECT_RESOLVED, lambda _p, _a: payload,
-                            observed_at=observed_at, check=check, needs_record=True)
+        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+                            check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
                            for_integration: bool = False, observed_at: datetime | None = None) -> Entry:
-        payload = build.observation(category, text, for_integration=for_integration)
-        return self._append(actor, session_id, Action.CHART, EntryKind.OBSERVATION, lambda _p, _a: payload,
-                            observed_at=observed_at)
+        value = Observation.build(category, text, for_integration=for_integration)
+        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
                      observed_at: datetime | None = None) -> Entry:
-        payload = build.scale_score(scale, score, instrument=instrument)
-        return self._append(actor, session_id, Action.CHART, EntryKind.SCALE, lambda _p, _a: payload,
-                            observed_at=observed_at)
+        value = ScaleScore.build(scale, score, instrument=instrument)
+        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
 
     def acknowledge_alert(self, actor: Actor, session_id: int, vitals_entry_id: int, measures: list[str], *,
                           note: str = "") -> Entry:
         """A person acknowledges the alerts of one reading; recorded with who and when."""
-        payload = build.alert_ack(vitals_entry_id, measures, note)
+        value = AlertAcknowledgement.build(vitals_entry_id, measures, note)
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
@@ -344,10 +348,10 @@ class RecordService(ServiceBase):
             alerting = {a.measure for a in record.alerts_for(reading)}
             if not set(measures) <= alerting:
                 raise ValidationError("alert", ", ".join(sorted(set(measures) - alerting)),
-                                      "only measures that alerted can be acknowledged")
+                                      "only measures that alerted can be acknowledged", key="measures")
 
-        return self._append(actor, session_id, Action.CHART, EntryKind.ALERT_ACK, lambda _p, _a: payload,
-                            check=check, needs_record=True, audit="alert_acknowledged")
+        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, check=check, needs_record=True,
+                            audit="alert_acknowledged")
 
     # ----- amendments ----------------------------------------------------------------------------------
     def amend(self, actor: Actor, session_id: int, entry_id: int, *, reason: str,
@@ -364,59 +368,16 @@ class RecordService(ServiceBase):
             target = record.by_id.get(entry_id)
             if target is None:
                 raise NotFound(f"there is no entry {entry_id} in session {session_id}")
-            if target.kind not in build.AMENDABLE:
+            if target.kind not in AMENDABLE:
                 raise ValidationError("entry", f"{target.kind.label} {entry_id}", "this kind of entry cannot be amended")
             original["entry"] = target
 
-        def payload(protocol: ProtocolSettings, at: datetime) -> Mapping[str, Any]:
+        def amendment(protocol: ProtocolSettings, at: datetime) -> EntryContent:
             target = original["entry"]
-            corrected = None if content is None else _rebuild(target, dict(content), protocol)
-            return build.amendment(target.kind, reason, corrected)
+            # The correction starts from the original entry's content (what was first recorded).
+            corrected = None if content is None else target.content.corrected(content, protocol, target)
+            return Amendment.build(target.kind, reason, corrected)
 
-        return self._append(actor, session_id, Action.AMEND, EntryKind.AMENDMENT, payload, amends_id=entry_id,
+        return self._append(actor, session_id, Action.AMEND, amendment, amends_id=entry_id,
                             check=check, needs_record=True, audit="entry_amended")
 
-
-def _rebuild(target: Entry, content: dict[str, Any], protocol: ProtocolSettings) -> dict[str, Any]:
-    """Validate corrected content with the same rules as the original entry kind."""
-    old = dict(target.payload)
-    kind = target.kind
-    if kind is EntryKind.VITALS:
-        return build.vitals_reading(content, protocol, source=old.get("source", "manual"),
-                                    confirmed_by=old.get("confirmed_by"))
-    if kind is EntryKind.OBSERVATION:
-        merged = {**old, **content}
-        return build.observation(merged["category"], merged["text"], for_integration=merged["for_integration"],
-                                 topic=merged.get("topic", ""))
-    if kind is EntryKind.SIDE_EFFECT:
-        merged = {**old, **content}
-        return build.side_effect(merged["effect"], merged["severity"], intervention=merged["intervention"],
-                                 description=merged["description"])
-    if kind is EntryKind.SCALE:
-        merged = {**old, **content}
-        return build.scale_score(merged["scale"], merged["score"], instrument=merged["instrument"])
-    if kind is EntryKind.ADMINISTRATION:
-        merged = {**old, **content}
-        start = target.observed_at
-        end = merged.get("ended_at")
-        return build.administration(
-            drug=merged["drug"], route=merged["route"], dose=merged["dose"], unit=merged["unit"], lot=merged["lot"],
-            device_lot=merged.get("device_lot", ""), started_at=start,
-            ended_at=datetime.fromisoformat(end.replace("Z", "+00:00")) if isinstance(end, str) else end,
-            ordered_by=merged["ordered_by"], ordered_by_name=merged["ordered_by_name"], given_by=merged["given_by"],
-            given_by_name=merged["given_by_name"])
-    if kind is EntryKind.RESCUE_MEDICATION:
-        merged = {**old, **content}
-        return rescue_medication(
-            protocol, drug=merged["drug"], dose=merged["dose"], unit=merged["unit"], route=merged["route"],
-            reason=merged["reason"], ordered_by=old["ordered_by"], ordered_by_name=old["ordered_by_name"],
-            given_by=old["given_by"], given_by_name=old["given_by_name"], side_effect=merged.get("side_effect"),
-            over_max_reason=merged.get("over_max_reason", ""),
-            allergy_override_reason=merged.get("allergy_override_reason", "")).to_payload()
-    if kind is EntryKind.CHECKLIST:
-        merged = {**old, **content}
-        return build.checklist(old["item"], old["label"], answer=merged["answer"], note=merged["note"])
-    merged = {**old, **content}
-    if kind is EntryKind.SIDE_EFFECT_RESOLVED:
-        return build.side_effect_resolved(int(merged["side_effect"]), merged.get("note", ""))
-    return build.alert_ack(int(merged["vitals"]), list(merged["measures"]), merged.get("note", ""))

@@ -109,7 +109,7 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
 
     # --- blocked, then allowed -------------------------------------------------------------------------------
     baseline(qtbot, window, "150", "95")
-    shown(qtbot, window, lambda r: any("hold" in b for b in r.dosing_blockers()))
+    shown(qtbot, window, lambda r: any("hold" in b.message for b in r.dosing_blockers()))
     assert not checklist.dose_button.isEnabled()
     qtbot.keyClick(checklist.intention, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert window.findChild(DoseDialog) is None  # Ctrl+D does nothing while dosing is blocked

@@ -71,7 +71,8 @@ def test_a_valid_rescue_administration_takes_the_formulary_name_and_unit() -> No
                                                                             "mg", MedRoute.ODT)
     assert med.side_effect == 41 and med.reason == "nausea"
     assert RescueMedication.from_payload(med.to_payload()) == med
-    assert med.describe() == "Ondansetron 4 mg ODT — nausea"
+    assert med.describe() == "Ondansetron 4 mg ODT — nausea; given by Nina Nurse, ordered by Dr Sam Supervisor"
+    assert med.short == "Ondansetron 4 mg ODT"
 
 
 @pytest.mark.parametrize(("kw", "field"), [

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.entries import AMENDABLE
+from kapconsole.domain.entry_base import describe_payload
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
-from kapconsole.domain.formulary import MedRoute, format_amount
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import Entry
@@ -119,15 +119,7 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
     if kind is EntryKind.SCALE:
         return f"{_label(Scale, p.get('scale'))}: {_num(p.get('score', ''))}"
     if kind is EntryKind.RESCUE_MEDICATION:
-        dose = p.get("dose")
-        amount = format_amount(float(dose)) if isinstance(dose, int | float) else str(dose)
-        route = MedRoute(p["route"]).short if p.get("route") in {r.value for r in MedRoute} else p.get("route", "")
-        text = f"{p.get('drug', '')} {amount} {p.get('unit', '')} {route} — {p.get('reason', '')}"
-        target = record.by_id.get(int(p["side_effect"])) if record and p.get("side_effect") else None
-        if target is not None:
-            text += f" (for {_label(SideEffectKind, target.payload.get('effect')).lower()} of " \
-                    f"{local_time(target.observed_at)})"
-        return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
+        return describe_payload(kind, p, record)  # the entry's own description
     if kind is EntryKind.ALERT_ACK:
         labels = ", ".join(MEASURES.get(m, (m,))[0] for m in p.get("measures", []))
         reading = record.by_id.get(int(p.get("vitals", 0))) if record else None
