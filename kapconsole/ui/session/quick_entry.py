@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -384,6 +384,7 @@ class ScaleEntry(_Entry):
 
 # ----- side effects -------------------------------------------------------------------------------------
 class SideEffectPanel(_Entry):
+    medication_requested = Signal(object)  # the selected side effect's entry id, or None
     def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
         super().__init__("Side effects", controller, parent)
         self.buttons: dict[SideEffectKind, QPushButton] = {}
@@ -409,6 +410,11 @@ class SideEffectPanel(_Entry):
         self.resolve.setToolTip("Mark the selected side effect resolved (Ctrl+Shift+R)")
         self.resolve.setEnabled(False)
         self.resolve.clicked.connect(self.resolve_selected)
+        self.medication = QPushButton("Medication…")
+        self.medication.setObjectName("medicationButton")
+        self.medication.setToolTip("Record a rescue or adjunct medication, linked to the selected side effect "
+                                   "(Ctrl+Shift+M)")
+        self.medication.clicked.connect(lambda: self.medication_requested.emit(self._selected_id()))
         self.message.setObjectName("sideEffectMessage")
         self.dialog: SideEffectDialog | None = None
         self._locked = False
@@ -419,6 +425,7 @@ class SideEffectPanel(_Entry):
         self.unresolved_title = PlainLabel("Unresolved: none")
         self.unresolved_title.setObjectName("unresolvedTitle")
         head.addWidget(self.unresolved_title, 1)
+        head.addWidget(self.medication)
         head.addWidget(self.resolve)
         layout.addLayout(head)
         layout.addWidget(self.unresolved)
@@ -462,7 +469,7 @@ class SideEffectPanel(_Entry):
 
     def set_locked(self, locked: bool) -> None:
         self._locked = locked
-        for b in self.buttons.values():
+        for b in (*self.buttons.values(), self.medication):
             b.setEnabled(not locked)
         self._on_selection()
 

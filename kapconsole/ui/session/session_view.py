@@ -35,6 +35,7 @@ from kapconsole.ui.session.quick_entry import (
     set_message,
     shortcut,
 )
+from kapconsole.ui.session.rescue_dialog import RescueDialog
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
@@ -122,6 +123,7 @@ class SessionView(QWidget):
         self.observation = ObservationEntry(controller)
         self.scales = ScaleEntry(controller)
         self.side_effects = SideEffectPanel(controller)
+        self.side_effects.medication_requested.connect(self.open_medication)
 
         entry = QWidget()
         entry.setObjectName("quickEntry")
@@ -288,6 +290,7 @@ class SessionView(QWidget):
             "Ctrl+Shift+V": self.vitals.focus,
             "Ctrl+E": lambda: self.side_effects.open_dialog(),
             "Ctrl+Shift+R": self.side_effects.resolve_selected,
+            "Ctrl+Shift+M": lambda: self.open_medication(self.side_effects._selected_id()),
             "Ctrl+M": self.scales.focus,
             "Ctrl+K": self.acknowledge_alerts,
             "Ctrl+D": lambda: self.booster_button.isEnabled() and self.dose_requested.emit(),
@@ -351,6 +354,17 @@ class SessionView(QWidget):
             self.timeline.table.setFocus()
         else:
             self.observation.text.setFocus()
+
+    def open_medication(self, side_effect_id: int | None = None) -> RescueDialog | None:
+        """The rescue-medication dialog (Ctrl+Shift+M), linked to ``side_effect_id`` when one is chosen."""
+        record = self.record
+        if record is None or record.locked or self._read_only or not self.entry_scroll.isVisible():
+            return None
+        dialog = RescueDialog(self.state, self.controller, self, side_effect_id=side_effect_id)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda text: set_message(self.side_effects.message, text, "ok"))
+        dialog.open()
+        return dialog
 
     def open_end_early(self) -> EndEarlyDialog | None:
         if not self.end_early_button.isEnabled():

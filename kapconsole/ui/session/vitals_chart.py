@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kapconsole.domain.enums import SideEffectKind
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rescue import RescueMedication
 
 try:  # the shell's theme owns the colours; fall back to our own until it exists
     from kapconsole.ui.widgets.theme import chart_palette as _theme_palette
@@ -50,12 +51,12 @@ STREAM_GAP_MINUTES = 1.0
 _DAY = {
     "sbp": "#1f4e9c", "dbp": "#5f8fd8", "hr": "#2e7d32", "spo2": "#00838f", "rr": "#7b1fa2",
     "threshold": "#c62828", "dose": "#37474f", "side_effect": "#a15c00", "background": "#ffffff",
-    "foreground": "#1d2329",
+    "foreground": "#1d2329", "medication": "#00695c",
 }
 _NIGHT = {
     "sbp": "#8fb3ec", "dbp": "#5d82bf", "hr": "#7cc47f", "spo2": "#5cc3cc", "rr": "#c39ad8",
     "threshold": "#e57373", "dose": "#b0bec5", "side_effect": "#e0a84f", "background": "#0d1114",
-    "foreground": "#c5ccd3",
+    "foreground": "#c5ccd3", "medication": "#4db6ac",
 }
 
 
@@ -226,6 +227,7 @@ class VitalsChart(QWidget):
         self.plot.addItem(self.zero_line, ignoreBounds=True)
         self.dose_lines: list[pg.InfiniteLine] = []
         self.side_effect_lines: list[pg.InfiniteLine] = []
+        self.medication_lines: list[pg.InfiniteLine] = []
         self.marker_labels: list[pg.TextItem] = []
 
         layout = QVBoxLayout(self)
@@ -387,11 +389,12 @@ class VitalsChart(QWidget):
 
     def _set_markers(self, record: SessionRecord) -> None:
         origin = self._origin
-        for line in self.dose_lines + self.side_effect_lines:
+        for line in self.dose_lines + self.side_effect_lines + self.medication_lines:
             self.plot.removeItem(line)
         for label in self.marker_labels:
             self.plot.removeItem(label)
         self.dose_lines, self.side_effect_lines, self.marker_labels = [], [], []
+        self.medication_lines = []
         spots: list[dict[str, Any]] = []
         if origin is None:
             self.alert_markers.setData([])
@@ -411,6 +414,10 @@ class VitalsChart(QWidget):
             kind = effect.payload.get("effect", "")
             text = SideEffectKind(kind).label if kind in SideEffectKind._value2member_map_ else str(kind)
             self._marker(x, text, "side_effect", EFFECT_LABEL_Y[row], self.side_effect_lines)
+        # Rescue and adjunct medications: a dashed line and the drug, dose and route in the dose row.
+        for med in record.rescue_medications:
+            text = f"℞ {RescueMedication.from_payload(med.payload).short}"  # as it stands after amendments
+            self._marker(minutes_between(origin, med.at), text, "medication", DOSE_LABEL_Y, self.medication_lines)
         for reading in record.vitals:
             for alert in record.alerts_for(reading):
                 if alert.measure in CHANNELS:
@@ -485,9 +492,11 @@ class VitalsChart(QWidget):
             color = pg.mkColor(c["threshold"])
             color.setAlpha(110)
             self.rise_line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DotLine))
-        for lines, key in ((self.dose_lines, "dose"), (self.side_effect_lines, "side_effect")):
+        for lines, key in ((self.dose_lines, "dose"), (self.side_effect_lines, "side_effect"),
+                           (self.medication_lines, "medication")):
             for line in lines:
-                style = Qt.PenStyle.SolidLine if key == "dose" else Qt.PenStyle.DotLine
+                style = {"dose": Qt.PenStyle.SolidLine, "side_effect": Qt.PenStyle.DotLine}.get(
+                    key, Qt.PenStyle.DashLine)
                 line.setPen(pg.mkPen(c[key], width=2, style=style))
         for label in self.marker_labels:
             label.setColor(c[str(label.property("role"))])
