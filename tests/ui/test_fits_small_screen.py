@@ -33,7 +33,7 @@ def test_live_session_fits_1280_wide(qtbot, sqlite_services, clock, night: bool)
 
 
 @pytest.mark.usefixtures("isolated_settings")
-@pytest.mark.parametrize(("size", "rows"), [((1280, 800), 3), ((1600, 1000), 9)], ids=["1280x800", "1600x1000"])
+@pytest.mark.parametrize(("size", "rows"), [((1280, 800), 3), ((1600, 1000), 8)], ids=["1280x800", "1600x1000"])
 def test_session_screen_shows_everything_without_scrolling(qtbot, sqlite_services, clock, size, rows) -> None:
     """Vitals, side effects and scales all in view, and a useful number of timeline rows (day type)."""
     from tests.conftest import PASSWORD

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
+from kapconsole.domain.enums import EntryKind, SideEffectKind
 from kapconsole.services import Services
 from kapconsole.ui.session.session_view import SessionView
 from tests.conftest import FakeClock
@@ -86,3 +88,50 @@ def test_recorded_from_one_client_never_shows_on_another(live: Live, view: Sessi
     wait_shown(live, qtbot, view, lambda r: r.info.id == other)
     assert message.text() == "" and not message.isVisible()
     assert vitals_message.text() == "" and not vitals_message.isVisible()
+
+
+def test_every_entry_form_takes_a_clinical_time_set_back(live: Live, view: SessionView, qtbot: QtBot) -> None:
+    live.clock.advance(minutes=40)
+    back = live.clock.now.astimezone().replace(second=0, microsecond=0) - timedelta(minutes=20)
+    typed = back.strftime("%H:%M")
+    # Vitals: a time in the future is refused, named, and nothing typed is lost.
+    future = (live.clock.now.astimezone() + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    qtbot.keyClicks(view.vitals.when, future)
+    type_vitals(qtbot, view, hr=88)
+    message = child(view, QLabel, "vitalsMessage")
+    qtbot.waitUntil(lambda: "cannot be in the future" in message.text(), timeout=5000)
+    assert child(view, QLineEdit, "vitals_hr").text() == "88"
+    view.vitals.when.clear()
+    qtbot.keyClicks(view.vitals.when, typed)
+    qtbot.keyClick(view.vitals.when, Qt.Key.Key_Return)
+    record = wait_shown(live, qtbot, view, lambda r: len(r.vitals) == 2)
+    assert record.vitals[-1].at == back and view.vitals.when.text() == ""
+    # Observation.
+    qtbot.keyClicks(view.observation.text, "Vomited once")
+    qtbot.keyClicks(view.observation.when, typed)
+    qtbot.keyClick(view.observation.text, Qt.Key.Key_Return)
+    record = wait_shown(live, qtbot, view, lambda r: len(r.observations) == 1)
+    assert record.observations[0].at == back
+    # Scale.
+    view.scales.inputs[next(iter(view.scales.inputs))].setCurrentIndex(1)
+    qtbot.keyClicks(view.scales.when, typed)
+    qtbot.mouseClick(view.scales.save, Qt.MouseButton.LeftButton)
+    record = wait_shown(live, qtbot, view, lambda r: bool(r.current(EntryKind.SCALE)))
+    assert record.current(EntryKind.SCALE)[0].at == back
+    # Side effect (dialog) and its resolution.
+    dialog = view.side_effects.open_dialog(SideEffectKind.NAUSEA)
+    assert dialog is not None
+    qtbot.keyClicks(dialog.when, typed)
+    with qtbot.waitSignal(dialog.finished, timeout=10000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    record = wait_shown(live, qtbot, view, lambda r: len(r.side_effects) == 1)
+    assert record.side_effects[0].at == back
+    view.side_effects.unresolved.setCurrentRow(0)
+    resolved_at = back + timedelta(minutes=2)
+    qtbot.keyClicks(view.side_effects.resolved_when, resolved_at.strftime("%H:%M"))
+    qtbot.keyClick(view.side_effects.resolved_when, Qt.Key.Key_Return)
+    record = wait_shown(live, qtbot, view, lambda r: bool(r.resolutions))
+    assert next(iter(record.resolutions.values())).at == resolved_at
+    # Every one of them shows in the timeline as a late entry.
+    late = [view.timeline.model.index(r, 4).data() for r in range(view.timeline.model.rowCount())]
+    assert sum("late entry" in (t or "") for t in late) == 5

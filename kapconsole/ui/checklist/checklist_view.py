@@ -6,6 +6,7 @@ blocks dosing (``record.dosing_blockers()``). Every confirmation and entry goes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -48,8 +49,9 @@ def hhmm(moment: Any) -> str:
     return moment.astimezone().strftime("%H:%M")
 
 
-def summarise_blockers(blockers: list[str], *, names: int = 2) -> list[str]:
+def summarise_blockers(items: Sequence[object], *, names: int = 2) -> list[str]:
     """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
+    blockers = [str(b) for b in items]  # a blocker reads as its message
     prefix = "not confirmed: "
     missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
     lines = []
@@ -320,7 +322,7 @@ class ChecklistView(QWidget):
         elif blockers:
             lines = "\n".join(f"• {b}" for b in summarise_blockers(blockers))
             self.blockers.setText(f"Dosing is blocked:\n{lines}")
-            set_severity(self.blockers, "danger" if any("hold" in b for b in blockers) else "warning")
+            set_severity(self.blockers, "danger" if any("hold" in str(b) for b in blockers) else "warning")
         else:
             self.blockers.setText("Ready: every required item is confirmed and the baseline is within range.")
             set_severity(self.blockers, "ok")

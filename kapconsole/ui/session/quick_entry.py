@@ -7,6 +7,7 @@ cannot be reached. Validation is the service's: its message names the field and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -34,7 +35,8 @@ from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from kapconsole.ui.session.timeline import describe, local_time, vitals_text
-from kapconsole.ui.widgets.text import PlainLabel
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -129,6 +131,15 @@ class _Entry(QGroupBox):
     def on_failed(self, exc: Exception) -> None:
         set_message(self.message, f"Not saved — {failure_text(exc)}", "danger")
 
+    def read_time(self, field: ClinicalTimeField) -> tuple[bool, datetime | None]:
+        """The clinical time typed in ``field`` (None: now); False with a message when it cannot be read."""
+        try:
+            return True, field.moment(self.controller.state.services.records.now())
+        except DomainError as exc:
+            set_message(self.message, f"Not saved — {exc}", "danger")
+            field.setFocus()
+            return False, None
+
 
 # ----- observation ----------------------------------------------------------------------------------------
 class ObservationEntry(_Entry):
@@ -149,44 +160,48 @@ class ObservationEntry(_Entry):
         self.integration.setObjectName("observationIntegration")
         self.integration.setAccessibleName("For integration")
         self.integration.setToolTip("Mark a client statement or insight for the integration session (Ctrl+I)")
+        self.when = ClinicalTimeField("observationTime", label="Time observed")
+        self.when.setMaximumWidth(170)
         self.save = QPushButton("Save")
         self.save.setObjectName("observationSave")
         self.save.setToolTip("Save the observation (Enter)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("observationMessage")
 
-        self.watch(self.text, self.category, self.integration)
+        self.watch(self.text, self.category, self.integration, self.when)
+        self.when.returnPressed.connect(self.commit)
         # One line when there is room (under the timeline on a wide screen), else the text above its options.
         self.grid = QGridLayout()
         layout = QVBoxLayout(self)
         layout.addLayout(self.grid)
         layout.addWidget(self.message)
-        self._one_line: bool | None = None
-        self._arrange(one_line=True)
+        self._lines = 0
+        self._arrange(lines=1)
 
-    def _arrange(self, *, one_line: bool) -> None:
-        if one_line == self._one_line:
+    def _arrange(self, *, lines: int) -> None:
+        """One line when there is room; else the text above its options (on one line, or two when narrow)."""
+        if lines == self._lines:
             return
-        self._one_line = one_line
-        for w in (self.text, self.category, self.integration, self.save):
+        self._lines = lines
+        for w in (self.text, self.category, self.integration, self.when, self.save):
             self.grid.removeWidget(w)
-        if one_line:
-            self.grid.addWidget(self.text, 0, 0)
-            self.grid.addWidget(self.category, 0, 1)
-            self.grid.addWidget(self.integration, 0, 2)
-            self.grid.addWidget(self.save, 0, 3)
-        else:
-            self.grid.addWidget(self.text, 0, 0, 1, 4)
-            self.grid.addWidget(self.category, 1, 0)
-            self.grid.addWidget(self.integration, 1, 1)
-            self.grid.addWidget(self.save, 1, 3)
-        self.grid.setColumnStretch(0, 1)
+        places = {
+            1: ((0, 0, 1, 1), (0, 1, 1, 1), (0, 2, 1, 1), (0, 3, 1, 1), (0, 4, 1, 1)),
+            2: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 1), (1, 3, 1, 1), (1, 4, 1, 1)),
+            3: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 4), (2, 0, 1, 1), (2, 4, 1, 1)),
+        }[lines]
+        for w, (row, col, rows, cols) in zip((self.text, self.category, self.integration, self.when, self.save),
+                                            places, strict=True):
+            self.grid.addWidget(w, row, col, rows, cols)
+        self.grid.setColumnStretch(0, 1 if lines == 1 else 0)
+        self.grid.setColumnStretch(2, 0 if lines == 1 else 1)
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        options = sum(w.sizeHint().width() for w in (self.category, self.integration, self.save))
-        room = self.text.fontMetrics().horizontalAdvance("Type an observation, Enter saves  (Ctrl+O)") + 40
-        self._arrange(one_line=event.size().width() >= options + room)
+        options = sum(w.sizeHint().width() for w in (self.category, self.integration, self.when, self.save)) + 40
+        room = self.text.fontMetrics().horizontalAdvance("Type an observation, Enter saves") + 20
+        width = event.size().width()
+        self._arrange(lines=1 if width >= options + room else 2 if width >= options else 3)
 
     def commit(self) -> None:
         text = self.text.text()
@@ -195,9 +210,13 @@ class ObservationEntry(_Entry):
             return
         category = self.category.currentData()
         integ = self.integration.isChecked()
+        ok, at = self.read_time(self.when)
+        if not ok:
+            return
         sid = self.controller.session_id
         self.submit(
-            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ),
+            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ,
+                                                      observed_at=at),
             self._on_saved, [self.save],
         )
 
@@ -207,6 +226,7 @@ class ObservationEntry(_Entry):
             self.text.clear()
         self.integration.setChecked(False)
         self.category.setCurrentIndex(0)
+        self.when.clear()
         set_message(self.message, f"Saved {local_time(entry.observed_at)}", "ok")
 
     def toggle_integration(self) -> None:
@@ -237,7 +257,10 @@ class VitalsEntry(_Entry):
             grid.addWidget(head, 0, col)
             grid.addWidget(edit, 1, col)
             self.fields[key] = edit
-        self.watch(*self.fields.values())
+        self.when = ClinicalTimeField("vitalsTime", label="Time taken")
+        self.when.setMaximumWidth(150)
+        self.when.returnPressed.connect(self.commit)
+        self.watch(*self.fields.values(), self.when)
         self.save = QPushButton("Save vitals")
         self.save.setObjectName("vitalsSave")
         self.save.setToolTip("Save the reading (Enter in any field)")
@@ -250,6 +273,7 @@ class VitalsEntry(_Entry):
         layout.addLayout(grid)
         bottom = QHBoxLayout()
         bottom.addWidget(self.last, 1)
+        bottom.addWidget(self.when, 0, Qt.AlignmentFlag.AlignTop)
         bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         layout.addLayout(bottom)
         layout.addWidget(self.message)
@@ -264,13 +288,17 @@ class VitalsEntry(_Entry):
             return
         for e in self.fields.values():
             self._mark(e, False)
+        ok, at = self.read_time(self.when)
+        if not ok:
+            return
         sid = self.controller.session_id
-        self.submit(lambda s, a: s.records.record_vitals(a, sid, values), self._on_saved, [self.save])
+        self.submit(lambda s, a: s.records.record_vitals(a, sid, values, observed_at=at), self._on_saved, [self.save])
 
     def _on_saved(self, entry: Any) -> None:
         for key, edit in self.fields.items():
             if edit.text().strip() and key in entry.payload:
                 edit.clear()
+        self.when.clear()
         set_message(self.message, f"Saved {local_time(entry.observed_at)}: {vitals_text(entry.payload)}", "ok")
         self.fields["sbp"].setFocus()
 
@@ -331,7 +359,7 @@ class ScaleEntry(_Entry):
             combo.setToolTip(f"{scale.label} (Ctrl+M to go to the scales, Enter records)")
             label = PlainLabel(f"{scale.label.split(' (')[0]}:")
             label.setBuddy(combo)
-            latest = PlainLabel("")
+            latest = ElidedLabel("", min_chars=5)
             latest.setObjectName(f"scaleLatest_{scale.value}")
             grid.addWidget(label, row, 0)
             grid.addWidget(combo, row, 1)
@@ -347,7 +375,12 @@ class ScaleEntry(_Entry):
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("scaleMessage")
         self.save.setText("Record")
-        # Beside the last scale: the panel is three lines high, and the column fits without scrolling.
+        self.when = ClinicalTimeField("scaleTime", label="Time rated")
+        self.when.setMaximumWidth(150)
+        self.when.returnPressed.connect(self.commit)
+        self.watch(self.when)
+        # Beside the scales: the panel is three lines high, and the column fits without scrolling.
+        grid.addWidget(self.when, len(self.SCALES) - 2, 3)
         grid.addWidget(self.save, len(self.SCALES) - 1, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
@@ -360,10 +393,13 @@ class ScaleEntry(_Entry):
         if not scores:
             set_message(self.message, "Choose a score first", "warning")
             return
+        ok, at = self.read_time(self.when)
+        if not ok:
+            return
         sid = self.controller.session_id
 
         def work(services: Services, actor: Any) -> list[Any]:
-            return [services.records.record_scale(actor, sid, s.value, v) for s, v in scores.items()]
+            return [services.records.record_scale(actor, sid, s.value, v, observed_at=at) for s, v in scores.items()]
 
         self.submit(work, lambda _e: self._on_saved(scores), [self.save])
 
@@ -371,6 +407,7 @@ class ScaleEntry(_Entry):
         for scale, value in scores.items():
             if self.inputs[scale].currentData() == value:
                 self.inputs[scale].setCurrentIndex(0)
+        self.when.clear()
         set_message(self.message, "Recorded", "ok")
 
     def set_record(self, record: SessionRecord) -> None:
@@ -397,7 +434,6 @@ class SideEffectPanel(_Entry):
             button.clicked.connect(lambda _c=False, k=kind: self.open_dialog(k))
             self.buttons[kind] = button
         self.button_grid = grid
-        self.set_columns(EFFECT_COLUMNS)
         self.unresolved = QListWidget()
         self.unresolved.setObjectName("unresolvedList")
         self.unresolved.setAccessibleName("Unresolved side effects")
@@ -422,18 +458,35 @@ class SideEffectPanel(_Entry):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         head = QHBoxLayout()
-        self.unresolved_title = PlainLabel("Unresolved: none")
+        self.unresolved_title = ElidedLabel("Unresolved: none")
         self.unresolved_title.setObjectName("unresolvedTitle")
         head.addWidget(self.unresolved_title, 1)
-        head.addWidget(self.medication)
+        self.resolved_when = ClinicalTimeField("resolvedTime", label="Time resolved")
+        self.resolved_when.setMaximumWidth(130)
+        self.resolved_when.returnPressed.connect(self.resolve_selected)
+        self.watch(self.resolved_when)
+        head.addWidget(self.resolved_when)
         head.addWidget(self.resolve)
+        self.head = head
+        self.set_columns(EFFECT_COLUMNS)
         layout.addLayout(head)
         layout.addWidget(self.unresolved)
         layout.addWidget(self.message)
 
     def set_columns(self, columns: int) -> None:
-        """Buttons per row: four in the day (the panel stays short), three in night mode's large type."""
-        for i, button in enumerate(self.buttons.values()):
+        """Buttons per row: five in the day (the panel stays short), three in night mode's large type.
+
+        With three to a row the last row has room for "Medication…"; otherwise it sits beside "Mark resolved".
+        """
+        buttons = list(self.buttons.values())
+        in_grid = len(buttons) % columns != 0
+        self.head.removeWidget(self.medication)
+        self.button_grid.removeWidget(self.medication)
+        if in_grid:
+            buttons.append(self.medication)
+        else:
+            self.head.insertWidget(1, self.medication)
+        for i, button in enumerate(buttons):
             self.button_grid.removeWidget(button)
             self.button_grid.addWidget(button, i // columns, i % columns)
 
@@ -461,6 +514,7 @@ class SideEffectPanel(_Entry):
             self.unresolved.setCurrentRow(0)
         self.unresolved_title.setText(f"Unresolved: {len(items)}" if items else "Unresolved: none")
         self.unresolved.setVisible(bool(items))
+        self.resolved_when.setVisible(bool(items))
         if items:
             line = self.unresolved.sizeHintForRow(0)
             frame = 2 * self.unresolved.frameWidth()
@@ -484,7 +538,14 @@ class SideEffectPanel(_Entry):
         effect_id = self._selected_id()
         if effect_id is None or self._locked:
             return
+        ok, at = self.read_time(self.resolved_when)
+        if not ok:
+            return
         sid = self.controller.session_id
-        self.submit(lambda s, a: s.records.resolve_side_effect(a, sid, effect_id),
-                    lambda e: set_message(self.message, f"Marked resolved {local_time(e.observed_at)}", "ok"),
+
+        def done(entry: Any) -> None:
+            self.resolved_when.clear()
+            set_message(self.message, f"Marked resolved {local_time(entry.observed_at)}", "ok")
+
+        self.submit(lambda s, a: s.records.resolve_side_effect(a, sid, effect_id, observed_at=at), done,
                     [self.resolve])

@@ -153,7 +153,7 @@ class SessionView(QWidget):
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 5)
         left.setSizes([330, 550])
-        self.chart.setMinimumHeight(170)
+        self.chart.setMinimumHeight(150)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(scroll)

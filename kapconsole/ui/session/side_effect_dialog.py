@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.enums import Severity, SideEffectKind
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.text import PlainLabel
 
 
@@ -72,6 +73,8 @@ class SideEffectDialog(QDialog):
         form.addRow("Severity:", sev_row)
         form.addRow("Intervention:", self.intervention)
         form.addRow("Description:", self.description)
+        self.when = ClinicalTimeField("sideEffectTime", label="Time noticed")
+        form.addRow("Time:", self.when)
 
         self.error_label = PlainLabel()
         self.error_label.setObjectName("sideEffectError")
@@ -106,10 +109,16 @@ class SideEffectDialog(QDialog):
             return
         kind, severity = self.kind.currentData(), self._severity()
         intervention, description = self.intervention.text(), self.description.text()
+        try:
+            at = self.when.moment(self._controller.state.services.records.now())
+        except DomainError as exc:
+            self._on_failed(exc)
+            self.when.setFocus()
+            return
         self.save_button.setEnabled(False)
         self._controller.perform(
             lambda services, actor: services.records.record_side_effect(
-                actor, sid, kind, severity, intervention=intervention, description=description),
+                actor, sid, kind, severity, intervention=intervention, description=description, observed_at=at),
             self._on_done, self._on_failed,
         )
 

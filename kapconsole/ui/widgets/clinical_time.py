@@ -18,7 +18,7 @@ class ClinicalTimeField(QLineEdit):
     def __init__(self, name: str, parent: QWidget | None = None, *, label: str = "Time") -> None:
         super().__init__(parent, objectName=name)
         self._label = label
-        self.setPlaceholderText("now")
+        self.setPlaceholderText("time: now")
         self.setAccessibleName(f"{label} (empty for now; type {FORMAT_HINT} to set it back)")
         self.setToolTip(f"{label}: leave empty for now, or type {FORMAT_HINT} for an entry made late "
                         "(never in the future, never before the session began)")
