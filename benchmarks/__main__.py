@@ -21,6 +21,7 @@ from benchmarks import (  # noqa: E402  (Qt must see the platform first)
     bench_charting,
     bench_lists,
     bench_memory,
+    bench_monitor,
     bench_pdf,
     bench_startup,
     common,  # noqa: E402
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "pdf": bench_pdf.run,
     "lists": bench_lists.run,
     "memory": bench_memory.run,
+    "monitor": bench_monitor.run,
 }
 HEAD = ("benchmark", "ours", "baseline", "ratio", "target", "result")
 

@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
                        description="Create a demo clinic (staff of every role, rooms with sessions in every state, "
                                    "a course in progress, a signed three-hour session) and print the demo logins.")
     d.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
+    d.add_argument("--live-monitor", action="store_true",
+                   help="then run a monitor listener and a simulated bedside monitor for Room 2 until Ctrl+C "
+                        "(the demo's session there shows a live stream); on a demo database already seeded, "
+                        "only this")
+    d.add_argument("--monitor-port", type=int, default=2575, help="the listener's port for --live-monitor")
 
     s = sub.add_parser("sessions", help="list sessions, one a line",
                        description="List sessions, newest first: id, date, room, client, state.")
@@ -54,12 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="where to write the PDF")
     r.add_argument("--password", action="store_true",
                    help="protect the PDF with a password (asked for, or read from standard input)")
+    r.add_argument("--force", action="store_true", help="replace FILE.pdf if it exists")
+    r.add_argument("--allow-integrity-failure", action="store_true",
+                   help="write the summary of a record that fails verification, with an INTEGRITY FAILURE "
+                        "banner on every page and no signature block (without it such a record is refused)")
 
     v = sub.add_parser("verify", help="check the integrity of session records",
                        description="Recompute every session's hash chain and signatures; name each session and "
                                    "entry that no longer matches. Exit status 1 when anything does not match.")
     v.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     v.add_argument("session", type=int, nargs="?", metavar="SESSION", help="only this session")
+    v.add_argument("--against", type=Path, metavar="FILE.pdf",
+                   help="check the record against the anchor printed on a summary PDF")
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -107,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
+    from kapconsole import cli_monitor
+
+    cli_monitor.add_parser(sub, DB_HELP)
     return p
 
 
@@ -129,7 +143,11 @@ def _open(args: argparse.Namespace, *, create: bool):  # type: ignore[no-untyped
     if state is migrate.SchemaStatus.EMPTY and not create:
         raise CliError(f"{db.display_name} is not a KAP Console database (it is empty); "
                        "create one with 'kapconsole db upgrade' or 'kapconsole demo'")
-    migrate.upgrade(db)
+    try:
+        migrate.upgrade(db)
+    except BaseException:
+        db.remove_if_created_empty()  # no empty database file left behind (a full disk at set-up)
+        raise
     return Services(db)
 
 
@@ -150,19 +168,30 @@ def _admin(services, args: argparse.Namespace) -> Actor | None:  # type: ignore[
         return None
     if not args.as_login:
         raise CliError("an administrator exists: name one with --as ADMIN")
-    return services.staff.authenticate(args.as_login, _secret(f"Password for {args.as_login}: "), CLI_WORKSTATION)
+    password = _secret(f"Password for {args.as_login}: ")
+    actor = services.staff.authenticate(args.as_login, password, CLI_WORKSTATION)
+    args.admin_password = password  # registers new signing keys with the administrator's own key
+    return actor
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from kapconsole.services.demo import seed_demo
 
     services = _open(args, create=True)
+    if args.live_monitor and services.monitor.devices():
+        from kapconsole import cli_monitor
+
+        return cli_monitor.live_demo(services, args.monitor_port)
     summary = seed_demo(services)
     print(f"Demo clinic created in {services.database_name}: {summary.sessions} sessions.")
     print(f"Logins (password for all: {summary.password}):")
     for login, name, roles in summary.logins:
         print(f"  {login:<16} {name:<20} {roles}")
     print(f"Signed three-hour session: {summary.signed_session_id}")
+    if args.live_monitor:
+        from kapconsole import cli_monitor
+
+        return cli_monitor.live_demo(services, args.monitor_port)
     return 0
 
 
@@ -180,19 +209,32 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     services = _open(args, create=False)
     password = _secret("PDF password: ") if args.password else None
-    path = services.reports.write(None, args.session, Path(args.output), password=password)
+    path = services.reports.write(None, args.session, Path(args.output), password=password, force=args.force,
+                                  allow_integrity_failure=args.allow_integrity_failure)
     print(f"wrote {path}")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     services = _open(args, create=False)
-    result = services.integrity.verify(args.session)
+    if args.against is not None:
+        from kapconsole.services.reports import anchor_from_pdf
+
+        result = services.integrity.verify_against(anchor_from_pdf(args.against))
+    else:
+        result = services.integrity.verify(args.session)
     for problem in result.problems:
-        print(f"session {problem.session_id}: {problem.message}")
+        print(f"session {problem.session_id}: {problem.message}" if problem.session_id else
+              f"clinic: {problem.message}")
     verdict = "OK" if result.ok else f"FAILED: {len(result.problems)} problem(s)"
     print(f"{verdict} — {result.sessions_checked} session(s), {result.entries_checked} entries checked")
-    return 0 if result.ok else 1
+    stream = services.monitor.verify()
+    for problem in stream.problems:
+        print(problem.message)
+    if stream.digests or stream.undigested:
+        print(f"{'OK' if stream.ok else 'FAILED'} — device stream: {stream.digests} digest(s), {stream.readings} "
+              f"readings checked, {stream.undigested} not yet sealed")
+    return 0 if result.ok and stream.ok else 1
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -217,12 +259,16 @@ def _cmd_user(args: argparse.Namespace) -> int:
     admin = _admin(services, args)
     if args.user_command == "add":
         password = _secret(f"New password for {args.login}: ")
-        member = staff.add_user(admin, login=args.login, name=args.name, roles=args.role, password=password)
+        member = staff.add_user(admin, login=args.login, name=args.name, roles=args.role, password=password,
+                                actor_password=getattr(args, "admin_password", None))
         print(f"added {member.login} ({member.roles_label})")
+        if admin is None:
+            print(f"clinic root key fingerprint: {staff.root_fingerprint()} (note it: every summary prints it)")
     elif admin is None:
         raise CliError("there is no administrator yet: add one with 'kapconsole user add LOGIN --role administrator'")
     elif args.user_command == "passwd":
-        staff.set_password(admin, args.login, _secret(f"New password for {args.login}: "))
+        staff.set_password(admin, args.login, _secret(f"New password for {args.login}: "),
+                           actor_password=getattr(args, "admin_password", None))
         print(f"password set for {args.login}")
     else:
         staff.deactivate(admin, args.login)
@@ -271,7 +317,13 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(getattr(args, "database", None))
 
 
-COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from kapconsole import cli_monitor
+
+    return cli_monitor.run(args, _open, _secret, CLI_WORKSTATION)
+
+
+COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
             "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
 
 

@@ -66,6 +66,17 @@ class StaffRow(Base):
     roles: Mapped[list[StaffRoleRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
+class SignInFailureRow(Base):
+    """Consecutive failed sign-ins of one login at one workstation (row-locked while a try is checked)."""
+
+    __tablename__ = "sign_in_failures"
+
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StaffRoleRow(Base):
     __tablename__ = "staff_roles"
 
@@ -127,6 +138,10 @@ class SessionRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The clinical header as planned (canonical JSON) and the chain's genesis, its hash. Sessions made before
+    # the header was hashed keep the all-zero genesis; their header was recorded when the database was upgraded.
+    header_json: Mapped[str | None] = mapped_column(Text)
+    genesis: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
 
     client: Mapped[ClientRow] = relationship(lazy="joined")
     course: Mapped[CourseRow | None] = relationship(lazy="joined")
@@ -149,6 +164,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "seq", name="uq_entries_session_seq"),
         Index("ix_entries_session_kind", "session_id", "kind"),
+        Index("ix_entries_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,6 +180,9 @@ class EntryRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The client-generated key (a UUID) of the request that made this entry: a retry with the same key after
+    # an ambiguous commit finds the entry instead of appending a duplicate. Null on entries made before it.
+    request_key: Mapped[str | None] = mapped_column(String(36))
 
     author: Mapped[StaffRow] = relationship(lazy="joined")
 
@@ -184,6 +203,53 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The audit trail is a hash chain too (null on rows written before it was).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChainHeadRow(Base):
+    """The heads of the clinic-wide chains. Its one row is locked by every write that extends them."""
+
+    __tablename__ = "chain_heads"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    clinic_head: Mapped[str] = mapped_column(String(64))
+    clinic_count: Mapped[int] = mapped_column(Integer)
+    audit_head: Mapped[str] = mapped_column(String(64))
+    audit_count: Mapped[int] = mapped_column(Integer)
+
+
+class ClinicEventRow(Base):
+    """The clinic-wide chain: every session's creation, state changes and signatures.
+
+    No foreign key to the session on purpose: a deleted session must leave its events behind to be missed.
+    """
+
+    __tablename__ = "clinic_chain"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SigningKeyRow(Base):
+    """A member of staff's Ed25519 key: the public half, the private half wrapped by their password, and the
+    signed registration that ties it to them."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    wrapped_private: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration: Mapped[str] = mapped_column(Text)
 
 
 class SettingRow(Base):
@@ -193,3 +259,110 @@ class SettingRow(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+# ----- bedside monitor capture ------------------------------------------------------------------------------
+
+
+class MonitorDeviceRow(Base):
+    """A bedside monitor or gateway, recognised by one identity and bound to a room."""
+
+    __tablename__ = "monitor_devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    room: Mapped[str] = mapped_column(String(64), index=True)
+    identity_kind: Mapped[str] = mapped_column(String(16))
+    identity: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    clock_offset_threshold: Mapped[int] = mapped_column(Integer, default=60)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_clock_offset: Mapped[float | None] = mapped_column(Float)
+    last_peer: Mapped[str] = mapped_column(String(128), default="")
+
+
+class MonitorMessageRow(Base):
+    """One received message exactly as it came (the raw text is kept: nothing a device sent is lost)."""
+
+    __tablename__ = "monitor_messages"
+    __table_args__ = (
+        UniqueConstraint("source_key", "control_id", name="uq_monitor_messages_source_control"),
+        Index("ix_monitor_messages_unassigned", "session_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source_key: Mapped[str] = mapped_column(String(250))
+    control_id: Mapped[str] = mapped_column(String(200))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("monitor_devices.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
+    room: Mapped[str] = mapped_column(String(64), default="")
+    sender: Mapped[str] = mapped_column(String(250), default="")
+    peer: Mapped[str] = mapped_column(String(128), default="")
+    readings: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class MonitorReadingRow(Base):
+    """One numeric of the device stream: append-only, high volume, never edited."""
+
+    __tablename__ = "monitor_readings"
+    __table_args__ = (
+        UniqueConstraint("source_key", "code", "code_system", "device_time", "status",
+                         name="uq_monitor_readings_dedupe"),
+        Index("ix_monitor_readings_session", "session_id", "id"),
+        Index("ix_monitor_readings_session_measure", "session_id", "measure", "id"),
+        Index("ix_monitor_readings_source_measure", "source_key", "measure", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("monitor_messages.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("monitor_devices.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
+    room: Mapped[str] = mapped_column(String(64), default="")
+    source_key: Mapped[str] = mapped_column(String(250))
+    measure: Mapped[str | None] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(100))
+    code_system: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(4))
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    device_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    suspect: Mapped[str] = mapped_column(Text, default="")
+
+
+class MonitorDigestRow(Base):
+    """A chained SHA-256 digest over a run of stored readings: ``verify`` recomputes every one."""
+
+    __tablename__ = "monitor_digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_reading_id: Mapped[int] = mapped_column(Integer)
+    last_reading_id: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MonitorReviewRow(Base):
+    """A person's decision on a device reading: confirmed into the record, or rejected as an artefact."""
+
+    __tablename__ = "monitor_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("monitor_readings.id"), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinical_sessions.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))

@@ -28,6 +28,8 @@ class Action(StrEnum):
     EDIT_PROTOCOL = "edit_protocol"
     ORDER_MEDICATION = "order_medication"  # a prescriber orders a rescue or adjunct medication
     GIVE_MEDICATION = "give_medication"  # medical staff give it and chart it
+    MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
+    VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
     @property
     def label(self) -> str:
@@ -57,6 +59,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_PROTOCOL: frozenset({_A}),
     Action.ORDER_MEDICATION: frozenset({_S}),
     Action.GIVE_MEDICATION: frozenset({_M, _S}),
+    Action.MANAGE_DEVICES: frozenset({_A}),
+    Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }
 
 

@@ -30,6 +30,8 @@ EXPECTED = {
     Action.EDIT_PROTOCOL: {A},
     Action.ORDER_MEDICATION: {S},
     Action.GIVE_MEDICATION: {M, S},
+    Action.MANAGE_DEVICES: {A},
+    Action.VIEW_UNASSIGNED: {S, A},
 }
 
 

@@ -25,6 +25,7 @@ from kapconsole.domain.enums import Severity, SideEffectKind
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
+from kapconsole.ui.widgets.draft_key import DraftKey
 from kapconsole.ui.widgets.text import PlainLabel
 
 
@@ -35,6 +36,7 @@ class SideEffectDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sideEffectDialog")
+        self.draft = DraftKey()
         self.setWindowTitle("Record side effect")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
@@ -116,13 +118,16 @@ class SideEffectDialog(QDialog):
             self.when.setFocus()
             return
         self.save_button.setEnabled(False)
+        key = self.draft.key_for((sid, kind, severity, intervention, description, at))
         self._controller.perform(
             lambda services, actor: services.records.record_side_effect(
-                actor, sid, kind, severity, intervention=intervention, description=description, observed_at=at),
+                actor, sid, kind, severity, intervention=intervention, description=description, observed_at=at,
+                request_key=key),
             self._on_done, self._on_failed,
         )
 
     def _on_done(self, _entry: Any) -> None:
+        self.draft.saved()
         self.saved.emit(f"Recorded {SideEffectKind(self.kind.currentData()).label.lower()} ({self._severity()})")
         self.accept()
 

@@ -83,7 +83,12 @@ def vitals_text(p: Mapping[str, Any]) -> str:
             unit = {"spo2": "%", "temp": " °C"}.get(key, "")
             parts.append(f"{short} {_num(p[key])}{unit}")
     text = " · ".join(parts) or "(no measures)"
-    return text + (" (monitor, confirmed)" if p.get("source") == "device" else "")
+    if p.get("source") != "device":
+        return text
+    device = p.get("device") or {}
+    name = device.get("name") if isinstance(device, dict) else None
+    edited = device.get("edited") if isinstance(device, dict) else None
+    return text + (f" (monitor {name}" if name else " (monitor") + (", edited" if edited else "") + ", confirmed)"
 
 
 def _label(enum_type: Any, value: Any) -> str:
