@@ -112,12 +112,13 @@ class RescueMedication(EntryContent):
             "unit": self.unit,
             "route": self.route.value,
             "reason": self.reason,
-            "side_effect": self.side_effect,
             "ordered_by": self.ordered_by,
             "ordered_by_name": self.ordered_by_name,
             "given_by": self.given_by,
             "given_by_name": self.given_by_name,
         }
+        if self.side_effect is not None:  # stored only when linked: a reference the chain checks
+            payload["side_effect"] = self.side_effect
         if self.over_max_reason:
             payload["over_max_reason"] = self.over_max_reason
         if self.allergy_override_reason:
