@@ -195,3 +195,15 @@ def test_rescue_medication_rows_name_drug_dose_route_and_what_it_treats(live: Li
     view.set_record(_record(live))
     view.set_filter("Medications")
     assert view.proxy.rowCount() == 1
+
+
+def test_tooltips_show_user_text_as_typed(live: Live, qtbot: QtBot) -> None:
+    from PySide6.QtGui import QTextDocument
+
+    live.services.records.record_observation(live.staff["therapist"], live.session_id, "<b>bold</b> & <i>x</i>")
+    model = TimelineModel()
+    model.set_record(_record(live))
+    tip = model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole)
+    doc = QTextDocument()
+    doc.setHtml(tip)  # what a tooltip shows
+    assert "<b>bold</b> & <i>x</i>" in doc.toPlainText()

@@ -39,7 +39,7 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import row_table
-from kapconsole.ui.widgets.text import PlainLabel
+from kapconsole.ui.widgets.text import PlainLabel, tooltip_text
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -355,7 +355,7 @@ class TimelineModel(QAbstractTableModel):
             lines.append(row.amendment)
         if col == 3:
             lines.insert(0, row.content)
-        return "\n".join(lines)
+        return tooltip_text("\n".join(lines))  # user text: shown as typed, never as markup
 
 
 class KindFilterProxy(QSortFilterProxyModel):
