@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QGridLayout,
@@ -674,7 +675,13 @@ class SideEffectPanel(_Entry):
             return
         sid = self.controller.session_id
 
+        had_focus = self.resolve.hasFocus() or self.resolved_when.hasFocus()
+
         def done(entry: Any) -> None:
+            # The button and the time field go (nothing left to resolve): the keyboard stays in this panel rather
+            # than landing on the next scale, unless the person has moved on to type somewhere else.
+            if had_focus and not isinstance(QApplication.focusWidget(), QLineEdit):
+                self.medication.setFocus()
             self.resolved_when.clear()
             set_message(self.message, f"Marked resolved {local_time(entry.observed_at)}", "ok")
 
