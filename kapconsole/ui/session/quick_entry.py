@@ -280,9 +280,8 @@ class VitalsEntry(_Entry):
         self.save.setToolTip("Save the reading (Enter in any field)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("vitalsMessage")
-        self.last = PlainLabel("No reading yet")
-        self.last.setObjectName("vitalsLast")
-        self.last.setWordWrap(True)
+        # One line (the timeline and the tooltip have it whole): the column stays short enough to fit.
+        self.last = ElidedLabel("No reading yet", objectName="vitalsLast")
         # The bedside monitor: what it offers, and rejecting an offered value as an artefact (with a reason).
         self.offer: DeviceOffer | None = None
         self.filled: DeviceOffer | None = None
@@ -498,7 +497,7 @@ class ScaleEntry(_Entry):
             grid.addWidget(latest, row, 2)
             self.inputs[scale] = combo
         grid.setColumnStretch(1, 1)
-        grid.setVerticalSpacing(2)
+        grid.setVerticalSpacing(0)
         self.latest = {s: grid.itemAtPosition(r, 2).widget() for r, s in enumerate(self.SCALES)}
         self.watch(*self.inputs.values())
         self.save = QPushButton("Record scores")
@@ -592,17 +591,21 @@ class SideEffectPanel(_Entry):
         head = QHBoxLayout()
         self.unresolved_title = ElidedLabel("Unresolved: none")
         self.unresolved_title.setObjectName("unresolvedTitle")
-        head.addWidget(self.unresolved_title, 1)
+        # The unresolved list sits under its title, beside the buttons that act on it: one row, not two.
+        listing = QVBoxLayout()
+        listing.setSpacing(0)
+        listing.addWidget(self.unresolved_title)
+        listing.addWidget(self.unresolved)
+        head.addLayout(listing, 1)
         self.resolved_when = ClinicalTimeField("resolvedTime", label="Time resolved")
         self.resolved_when.setMaximumWidth(130)
         self.resolved_when.returnPressed.connect(self.resolve_selected)
         self.watch(self.resolved_when)
-        head.addWidget(self.resolved_when)
-        head.addWidget(self.resolve)
+        head.addWidget(self.resolved_when, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.resolve, 0, Qt.AlignmentFlag.AlignTop)
         self.head = head
         self.set_columns(EFFECT_COLUMNS)
         layout.addLayout(head)
-        layout.addWidget(self.unresolved)
         layout.addWidget(self.message)
 
     def set_columns(self, columns: int) -> None:
@@ -617,7 +620,7 @@ class SideEffectPanel(_Entry):
         if in_grid:
             buttons.append(self.medication)
         else:
-            self.head.insertWidget(1, self.medication)
+            self.head.insertWidget(1, self.medication, 0, Qt.AlignmentFlag.AlignTop)
         for i, button in enumerate(buttons):
             self.button_grid.removeWidget(button)
             self.button_grid.addWidget(button, i // columns, i % columns)

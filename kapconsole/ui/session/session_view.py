@@ -214,7 +214,7 @@ class SessionView(QWidget):
         self.since_dose_label = self._label("sinceDoseLabel")
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
-        self.device_state_label = self._label("deviceState")
+        self.device_state_label = ElidedLabel("", objectName="deviceState")  # one line: it elides
         self.booster_button = self._button("boosterButton", "Booster…", "Record a booster dose (Ctrl+D)",
                                            self.dose_requested.emit)
         self.discharge_button = self._button("dischargeButton", "Discharge…",
@@ -231,6 +231,7 @@ class SessionView(QWidget):
         sub.addStretch(1)
         who.addLayout(sub)
         who.addWidget(self.device_state_label)
+        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
         for label in (self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
