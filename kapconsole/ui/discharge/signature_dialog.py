@@ -6,7 +6,7 @@ sends the signature and closes it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -28,15 +28,18 @@ class SignatureDialog(QDialog):
     sign_requested = Signal(str)
 
     def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None, *,
+                 meaning_text: str = discharge.SIGNATURE_MEANING, title: str = "Sign the discharge",
                  client: str = "") -> None:
         super().__init__(parent, objectName="signatureDialog")
-        self.setWindowTitle("Sign the discharge")
+        self.setWindowTitle(title)
         heading = PlainLabel("Electronic signature")
         theme.set_flag(heading, "heading")
-        meaning = PlainLabel(f"“{discharge.SIGNATURE_MEANING}”", objectName="signatureMeaning")
+        meaning = PlainLabel(f"“{meaning_text}”", objectName="signatureMeaning")
+        meaning.setTextFormat(Qt.TextFormat.PlainText)
         meaning.setWordWrap(True)
         theme.set_flag(meaning, "strong")  # a QSS font would win over setFont
         scope = PlainLabel(what, objectName="signatureScope")
+        scope.setTextFormat(Qt.TextFormat.PlainText)
         scope.setWordWrap(True)
         theme.set_flag(scope, "muted")
         self.password = QLineEdit(objectName="signaturePassword")

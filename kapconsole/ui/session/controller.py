@@ -26,6 +26,7 @@ class SessionController(QObject):
     record_changed = Signal(object)  # SessionRecord
     error = Signal(str)  # one line for the user
     connection_changed = Signal(bool, str)  # (connected, message)
+    integrity_changed = Signal(str)  # "" when the record verifies, else what is wrong
 
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +44,7 @@ class SessionController(QObject):
         self.session_id = session_id
         self.record = None
         self.refresh()
+        self.check_integrity()
         self._poll.start()
 
     def close(self) -> None:
@@ -57,6 +59,19 @@ class SessionController(QObject):
         actor = self.state.actor
         self.state.runner.submit(lambda: self.state.services.records.record(actor, sid), self._on_record,
                                  self._on_failure)
+
+    def check_integrity(self) -> None:
+        """Verify the open session's record (its chain, signatures and header) off the GUI thread."""
+        sid = self.session_id
+        if sid is None:
+            return
+        services = self.state.services
+
+        def verified(result: Any) -> None:
+            if self.session_id == sid:
+                self.integrity_changed.emit("; ".join(p.message for p in result.problems[:2]))
+
+        self.state.runner.submit(lambda: services.integrity.verify(sid), verified, self._on_failure)
 
     # ----- writing -------------------------------------------------------------------------------------
     def perform(self, fn: Callable[[Services, Actor], Any], on_done: Callable[[Any], None] | None = None,
@@ -73,6 +88,7 @@ class SessionController(QObject):
             if on_done is not None:
                 on_done(value)
             self.refresh()
+            self.check_integrity()
 
         def failed(exc: Exception) -> None:
             # A caller with its own error handling (a dialog showing the message inline) does not also get

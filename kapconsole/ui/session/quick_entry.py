@@ -58,7 +58,8 @@ SHORT = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "te
 #: Button captions short enough for three columns; the full label is the tooltip and accessible name.
 EFFECT_COLUMNS = 5
 EFFECT_CAPTIONS = {SideEffectKind.ANXIETY: "Anxiety", SideEffectKind.PERCEPTUAL: "Perceptual",
-                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.OTHER: "Other…"}
+                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.RESPIRATORY_DEPRESSION: "Resp. depression",
+                   SideEffectKind.OTHER: "Other…"}
 
 
 def set_message(label: QLabel, text: str, severity: str) -> None:
