@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """Base class of every rule violation the application reports to a user."""
@@ -41,6 +43,17 @@ class NotFound(DomainError):
 
 class StaleRecord(DomainError):
     """The record changed after it was shown; the user must review it again."""
+
+
+class ClockBehind(DomainError):
+    """The workstation's clock is behind the session's latest entry: nothing is stamped before it."""
+
+    def __init__(self, *, clock: datetime, latest: datetime) -> None:
+        self.clock = clock
+        self.latest = latest
+        super().__init__(
+            f"this workstation's clock ({clock.astimezone():%H:%M:%S}) is behind the session's latest entry "
+            f"({latest.astimezone():%H:%M:%S}); nothing was saved. Check the workstation's date and time")
 
 
 class DatabaseUnavailable(DomainError):

@@ -118,7 +118,7 @@ def test_supervisor_override_wrong_then_right_password(qtbot, sqlite_services, c
     close_window(qtbot, window)
 
 
-def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services, clock) -> None:
+def test_dose_dialog_records_a_running_iv_infusion(qtbot, sqlite_services, clock) -> None:
     staff = make_staff(sqlite_services)
     sid = plan(sqlite_services, staff["therapist"], when=clock.now, route=Route.IV, dose=35)
     sqlite_services.records.start_session(staff["medical"], sid)
@@ -146,7 +146,7 @@ def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services,
     dialog.time.setDateTime(to_qdatetime(start))
     dialog.minutes.setValue(45)
     qtbot.keyClicks(dialog.lot, "LOT-77")
-    assert "infusion 45 min" in dialog.summary.text()
+    assert "infusion running, planned 45 min" in dialog.summary.text()
     with qtbot.waitSignal(dialog.finished, timeout=10000):
         qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
@@ -154,7 +154,8 @@ def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services,
     (dose,) = record.administrations
     assert dose.payload["route"] == "iv" and dose.payload["dose"] == 35 and dose.payload["lot"] == "LOT-77"
     assert dose.at == start
-    assert record.infusions == [(start, start + timedelta(minutes=45))]
+    # Still running: its end is recorded when it stops (never a planned end in the future).
+    assert record.infusions == [] and [d.id for d in record.running_infusions] == [dose.id]
     assert dose.payload["given_by_name"] == "Nina Nurse" and dose.payload["ordered_by_name"] == "Dr Sam Supervisor"
     assert record.info.state is SessionState.MONITORING
     assert [e.kind for e in record.entries].count(EntryKind.ADMINISTRATION) == 1

@@ -109,7 +109,7 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
 
     # --- blocked, then allowed -------------------------------------------------------------------------------
     baseline(qtbot, window, "150", "95")
-    shown(qtbot, window, lambda r: any("hold" in b.message for b in r.dosing_blockers()))
+    shown(qtbot, window, lambda r: any("hold" in b.label for b in r.dosing_blockers()))
     assert not checklist.dose_button.isEnabled()
     qtbot.keyClick(checklist.intention, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert window.findChild(DoseDialog) is None  # Ctrl+D does nothing while dosing is blocked
@@ -191,7 +191,25 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
     sign_in(qtbot, window, "nina", PASSWORD)
     assert window.stack.currentWidget() is view
     clock.advance(minutes=20)
+    # The latest BP (186/96) is above the pre-dose hold: the booster is refused, with the way forward shown.
     qtbot.mouseClick(child(view, QPushButton, "boosterButton"), Qt.MouseButton.LeftButton)
+    dialog = window.findChild(DoseDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.ordered_by.currentData() is not None, timeout=10000)
+    dialog.amount.clear()
+    qtbot.keyClicks(dialog.amount, "50")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(dialog.blocker_list.isVisible, timeout=10000)
+    assert "pre-dose hold: Systolic BP 186" in dialog.blocker_list.lines.text()
+    assert "take a new reading" in dialog.blocker_list.lines.text()
+    with qtbot.waitSignal(dialog.finished, timeout=10000):
+        dialog.reject()
+    type_vitals(qtbot, view, sbp=132, dbp=84, hr=80, spo2=98)
+    shown(qtbot, window, lambda r: len(r.vitals) == 4)
+    clock.advance(minutes=1)
+    qtbot.mouseClick(child(view, QPushButton, "boosterButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.findChildren(DoseDialog)) == 1 and window.findChild(DoseDialog).isVisible(),
+                    timeout=10000)
     record_dose(qtbot, window, amount="50")
     shown(qtbot, window, lambda r: len(r.administrations) == 2)
     close_window(qtbot, window)
@@ -205,7 +223,7 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
     assert set(required) <= set(confirmed)
     assert {c.entry.author_name for c in confirmed.values()} == {"Nina Nurse"}
     assert record.intention == "To let go of the need to be perfect"
-    assert [(v.payload.get("sbp"), v.payload.get("dbp")) for v in record.vitals] == [(150, 95), (134, 86), (186, 96)]
+    assert [(v.payload.get("sbp"), v.payload.get("dbp")) for v in record.vitals] == [(150, 95), (134, 86), (186, 96), (132, 84)]
     assert [a.payload["dose"] for a in record.administrations] == [100, 50]
     assert all(a.payload["lot"] == "K-2291" and a.payload["given_by_name"] == "Nina Nurse"
                for a in record.administrations)

@@ -40,7 +40,7 @@ def test_vitals_refused(values: dict, field: str, fragment: str) -> None:
 
 
 def test_vitals_subset_and_text_numbers() -> None:
-    assert validation.vitals({"hr": "72", "temp": "36,85"}, P) == {"hr": 72, "temp": 36.9}
+    assert validation.vitals({"hr": "72", "temp": "36,85"}, P) == {"hr": 72, "temp": 36.85}
 
 
 def test_message_names_field_value_and_range() -> None:
@@ -77,8 +77,10 @@ def test_text_keeps_unicode_and_markup_characters() -> None:
 def test_dose_rules() -> None:
     at = datetime(2026, 1, 1, 12, tzinfo=UTC)
     common = dict(drug="Ketamine", ordered_by=1, ordered_by_name="A", given_by=2, given_by_name="B", started_at=at)
+    running = entries.administration(route="iv", dose=0.5, unit="mg/kg", **common)  # its end comes later
+    assert "ended_at" not in running
     with pytest.raises(ValidationError, match="infusion end"):
-        entries.administration(route="iv", dose=0.5, unit="mg/kg", **common)
+        entries.administration(route="iv", dose=0.5, unit="mg/kg", ended_at=at, **common)
     with pytest.raises(ValidationError, match="device lot"):
         entries.administration(route="intranasal", dose=56, unit="mg", **common)
     with pytest.raises(ValidationError, match="dose"):

@@ -28,11 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.enums import Role
+from kapconsole.domain.gates import Blocker
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
+from kapconsole.services.record import DoseInput
+from kapconsole.ui.checklist.outcome_dialog import OutcomeDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.theme import set_flag, set_severity
@@ -46,16 +49,18 @@ def hhmm(moment: Any) -> str:
     return moment.astimezone().strftime("%H:%M")
 
 
-def summarise_blockers(blockers: list[str], *, names: int = 2) -> list[str]:
-    """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
+def summarise_blockers(blockers: list[Blocker], *, names: int = 2) -> list[str]:
+    """One line per kind of blocker, with its way forward: unconfirmed checklist items are counted, not listed
+    one by one."""
     prefix = "not confirmed: "
-    missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
+    missing = [b.label[len(prefix):] for b in blockers if b.label.startswith(prefix)]
     lines = []
     if missing:
         shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
         noun = "item" if len(missing) == 1 else "items"
-        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown})")
-    return lines + [b for b in blockers if not b.startswith(prefix)]
+        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown}) — confirm each, "
+                     "or a supervisor's override")
+    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if not b.label.startswith(prefix)]
 
 
 class _ItemLabel(QLabel):
@@ -107,6 +112,12 @@ class ChecklistView(QWidget):
         self.allergies = QLabel("", objectName="checklistAllergies")
         self.allergies.setWordWrap(True)
         set_severity(self.allergies, "warning")
+        # Before dosing, in red: a PHQ-9 item-9 answer above 0 asks a clinician to assess suicide risk.
+        self.safety = QLabel("", objectName="checklistSafetyFlags")
+        self.safety.setTextFormat(Qt.TextFormat.PlainText)
+        self.safety.setWordWrap(True)
+        set_severity(self.safety, "danger")
+        self.safety.hide()
 
         # Left: the checklist items, grouped.
         self.items_host = QWidget()
@@ -178,8 +189,19 @@ class ChecklistView(QWidget):
         inputs = QWidget()
         inputs_layout = QVBoxLayout(inputs)
         inputs_layout.setContentsMargins(0, 0, 0, 0)
+        self.outcomes_shown = QLabel("No outcome measure recorded at this check-in.", objectName="outcomesShown")
+        self.outcomes_shown.setTextFormat(Qt.TextFormat.PlainText)
+        self.outcomes_shown.setWordWrap(True)
+        self.outcome_button = QPushButton("Record outcome measure…", objectName="outcomeRecord")
+        self.outcome_button.setToolTip("PHQ-9, GAD-7 or PCL-5 answers, before dosing")
+        self.outcome_button.clicked.connect(self._on_outcome_clicked)
+        outcome_box = QGroupBox("Outcome measures (PHQ-9, GAD-7, PCL-5)")
+        obox = QVBoxLayout(outcome_box)
+        obox.addWidget(self.outcomes_shown)
+        obox.addWidget(self.outcome_button)
         inputs_layout.addWidget(vitals_box)
         inputs_layout.addWidget(intention_box)
+        inputs_layout.addWidget(outcome_box)
         inputs_layout.addStretch(1)
         inputs_scroll = QScrollArea(objectName="checklistInputsScroll")
         inputs_scroll.setWidgetResizable(True)
@@ -195,6 +217,7 @@ class ChecklistView(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.details)
         layout.addWidget(self.allergies)
+        layout.addWidget(self.safety)
         layout.addLayout(body, 1)
 
         self.vitals_button.clicked.connect(self._on_record_vitals)
@@ -279,6 +302,12 @@ class ChecklistView(QWidget):
                              f"{info.room} · planned: {planned}, {info.route.label} · {info.state.label}")
         self.allergies.setText(f"Allergies: {client.allergies}" if client.allergies else "")
         self.allergies.setVisible(bool(client.allergies))
+        self.safety.setText("\n".join(f"⚠ {flag}" for flag in record.safety_flags))
+        self.safety.setVisible(bool(record.safety_flags))
+        scores = record.outcome_scores
+        self.outcomes_shown.setText("; ".join(s.text for s in scores.values()) if scores
+                                    else "No outcome measure recorded at this check-in.")
+        self.outcome_button.setEnabled(record.first_dose_at is None and not record.locked)
         confirmed = record.checklist_confirmed
         for key, check in self._boxes.items():
             done = confirmed.get(key)
@@ -304,15 +333,22 @@ class ChecklistView(QWidget):
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
         blockers = record.dosing_blockers()
-        if record.override is not None and not record.administrations:
-            ov = record.override
+        overrides = record.overrides_since_last_dose()
+        if overrides and not blockers and not record.administrations:
+            ov = overrides[-1]
+            covered = "; ".join(str(c.get("label", "")) for c in ov.payload.get("covers", ()))
             self.blockers.setText(f"Supervisor override by {ov.entry.author_name} at {hhmm(ov.at)}: "
-                                  f"{ov.payload.get('reason', '')}\nDosing may go ahead.")
+                                  f"{ov.payload.get('reason', '')}\nCovers: {covered}\nDosing may go ahead.")
             set_severity(self.blockers, "warning")
         elif blockers:
             lines = "\n".join(f"• {b}" for b in summarise_blockers(blockers))
-            self.blockers.setText(f"Dosing is blocked:\n{lines}")
-            set_severity(self.blockers, "danger" if any("hold" in b for b in blockers) else "warning")
+            note = ""
+            if overrides:
+                note = ("\nA supervisor's override was recorded; it covers only the blockers it named, "
+                        "not these.")
+            self.blockers.setText(f"Dosing is blocked:\n{lines}{note}")
+            set_severity(self.blockers, "danger" if any(b.key.startswith(("predose", "alert")) or "answered" in b.label
+                                                        for b in blockers) else "warning")
         else:
             self.blockers.setText("Ready: every required item is confirmed and the baseline is within range.")
             set_severity(self.blockers, "ok")
@@ -331,11 +367,16 @@ class ChecklistView(QWidget):
         self.dose_button.setToolTip(
             "Record the first dose (Ctrl+D)" if may(roles, Action.RECORD_DOSE)
             else "Only medical staff and supervisors record doses (Ctrl+D)")
-        self.override_button.setEnabled(record is not None and blocked and record.override is None)
+        self.override_button.setEnabled(record is not None and any(b.overridable for b in record.dosing_blockers()))
         can_chart = may(roles, Action.CONFIRM_CHECKLIST)
         for key, check in self._boxes.items():
             if record is not None and key not in record.checklist_confirmed and key not in self._pending:
-                check.setEnabled(can_chart)
+                item = record.protocol.checklist_item(key)
+                # Therapists confirm only the items the protocol gives their role.
+                mine = item is not None and bool({r.value for r in roles} & set(item.roles))
+                check.setEnabled(can_chart and mine)
+                if not mine and item is not None:
+                    check.setToolTip("The protocol gives this item to: " + ", ".join(item.roles))
         self.vitals_button.setEnabled(can_chart)
         self.intention_button.setEnabled(can_chart)
 
@@ -390,6 +431,11 @@ class ChecklistView(QWidget):
         if self.dose_button.isEnabled():
             self.dose_requested.emit()
 
+    def _on_outcome_clicked(self) -> None:
+        if self.controller.session_id is None or not self.outcome_button.isEnabled():
+            return
+        OutcomeDialog(self.controller, self).open()
+
     def _on_override_clicked(self) -> None:
         if not self.override_button.isEnabled():
             return
@@ -405,17 +451,24 @@ class OverrideDialog(QDialog):
     for this one entry only (the console stays signed in as before).
     """
 
-    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None, *,
+                 dose: DoseInput | None = None, blockers: list[Blocker] | None = None) -> None:
         super().__init__(parent, objectName="overrideDialog")
         self.state = state
         self.controller = controller
+        self.dose = dose
         self.setWindowTitle("Supervisor override")
-        heading = QLabel("Supervisor override of the checklist")
+        heading = QLabel("Supervisor override of this dose's blockers" if dose else
+                         "Supervisor override of the checklist")
         set_flag(heading, "heading")
         record = controller.record
-        blockers = record.dosing_blockers() if record else []
-        overridden = QLabel("Overriding:\n" + "\n".join(f"• {b}" for b in summarise_blockers(blockers, names=4)),
+        if blockers is None:
+            blockers = record.dosing_blockers() if record else []
+        shown = [b for b in blockers if b.overridable]
+        overridden = QLabel("Overriding (only these; a new blocker needs its own override):\n"
+                            + "\n".join(f"• {b}" for b in summarise_blockers(shown, names=4)),
                             objectName="overrideBlockers")
+        overridden.setTextFormat(Qt.TextFormat.PlainText)
         overridden.setWordWrap(True)
         set_severity(overridden, "warning")
         actor = state.actor
@@ -472,12 +525,13 @@ class OverrideDialog(QDialog):
             self.reason.setFocus()
             return
         workstation = self.state.workstation
+        dose = self.dose
 
         def override(services: Services, actor: Actor) -> Any:
             signer = actor
             if login.lower() != actor.login or not actor.has(Role.SUPERVISOR):
                 signer = services.staff.authenticate(login, password, workstation)
-            return services.records.override_checklist(signer, sid, password=password, reason=reason)
+            return services.records.override(signer, sid, password=password, reason=reason, dose=dose)
 
         self._busy = True
         self.confirm.setEnabled(False)

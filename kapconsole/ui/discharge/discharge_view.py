@@ -9,7 +9,7 @@ record on screen: if anything was added since, the service refuses and the dialo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
@@ -113,6 +113,8 @@ class DischargeDialog(QDialog):
         self.assessment: discharge.Assessment | None = None  # the live preview
         self.signature_dialog: SignatureDialog | None = None
         self._filled = False
+        #: When each bedside item was checked in this dialog (sent with the assessment).
+        self.checked_at: dict[str, datetime] = {}
         self._own_change = False
         self.setWindowTitle("Discharge")
         self._build()
@@ -162,6 +164,7 @@ class DischargeDialog(QDialog):
         for key, label in discharge.PERSON_CRITERIA.items():
             check = QCheckBox(label, objectName=f"confirm_{key}")
             check.toggled.connect(self._update_preview)
+            check.toggled.connect(lambda on, k=key: self._stamp(k, on))
             self.checks[key] = check
             box.addWidget(check)
         self.spins: dict[str, QSpinBox] = {}
@@ -172,6 +175,7 @@ class DischargeDialog(QDialog):
             spin.setRange(0, 2)
             spin.setAccessibleName(label)
             spin.valueChanged.connect(self._update_preview)
+            spin.valueChanged.connect(lambda _v, k=key: self._stamp(k, True))
             self.spins[key] = spin
             text = QLabel(f"{'Aldrete' if score == 'aldrete' else 'PADSS'} · {label}")
             text.setWordWrap(True)
@@ -235,6 +239,12 @@ class DischargeDialog(QDialog):
     def score_parts(self) -> dict[str, int]:
         return {key: spin.value() for key, spin in self.spins.items()}
 
+    def _stamp(self, key: str, on: bool) -> None:
+        if on:
+            self.checked_at[key] = self.state.services.discharge.now()
+        else:
+            self.checked_at.pop(key, None)
+
     def _fill_from(self, payload: Mapping[str, Any]) -> None:
         for key, check in self.checks.items():
             check.blockSignals(True)
@@ -253,8 +263,9 @@ class DischargeDialog(QDialog):
             return
         self.record = record
         latest = latest_assessment(record)
-        if not self._filled and latest is not None:
-            # A supervisor reviewing at another desk sees what the bedside confirmed and rated.
+        if not self._filled and latest is not None and latest.ready and latest.current:
+            # A supervisor reviewing a ready assessment at another desk sees what the bedside confirmed and rated.
+            # A "not ready" assessment is never carried over: the bedside checks are made again, fresh.
             self._fill_from(latest.entry.payload)
         self._filled = True
         if shown is not None and not own:
@@ -291,7 +302,7 @@ class DischargeDialog(QDialog):
                 self.latest.setText(f"{who} — ready for discharge.")
                 theme.set_severity(self.latest, "ok")
             else:
-                self.latest.setText(f"{who} — not ready: {'; '.join(latest.failing)}.")
+                self.latest.setText(f"{who} — not ready: {'; '.join(latest.failing)}.{_checked_text(latest)}")
                 theme.set_severity(self.latest, "warning")
 
     def _update_preview(self) -> None:
@@ -365,14 +376,22 @@ class DischargeDialog(QDialog):
             return
         sid = record.info.id
         confirmations, parts = self.confirmations, self.score_parts
+        given = set(k for k, v in confirmations.items() if v) | set(parts)
+        stamps = {k: at for k, at in self.checked_at.items() if k in given}
         self.assess_button.setEnabled(False)
         self._own_change = True
 
         def work(services: Services, actor: Any) -> Any:
-            return services.discharge.assess(actor, sid, confirmations=confirmations, score_parts=parts)
+            return services.discharge.assess(actor, sid, confirmations=confirmations, score_parts=parts,
+                                             checked_at=stamps)
 
         def done(result: Any) -> None:
             ready = result.assessment.ready
+            if not ready:
+                # The next assessment starts from fresh bedside checks.
+                self._fill_from({})
+                self.checked_at.clear()
+                self._update_preview()
             self.show_message("Assessment recorded: ready for discharge." if ready else
                               f"Assessment recorded: not ready ({len(result.assessment.failing)} failing).",
                               "ok" if ready else "warning")
@@ -449,3 +468,13 @@ class DischargeDialog(QDialog):
         if self.signature_dialog is not None:
             self.signature_dialog.reject()
         super().done(result)
+
+
+def _checked_text(latest: LatestAssessment) -> str:
+    """When each bedside item of an assessment was checked, e.g. " Bedside checks: oriented 14:02, …"."""
+    stamps = latest.entry.payload.get("checked_at", {})
+    if not stamps:
+        return ""
+    parts = [f"{key.replace('_', ' ')} {local_hm(datetime.fromisoformat(at.replace('Z', '+00:00')))}"
+             for key, at in sorted(stamps.items())]
+    return " Bedside checks: " + ", ".join(parts) + "."

@@ -6,7 +6,7 @@ sends the signature and closes it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -27,15 +27,18 @@ class SignatureDialog(QDialog):
 
     sign_requested = Signal(str)
 
-    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None, *,
+                 meaning_text: str = discharge.SIGNATURE_MEANING, title: str = "Sign the discharge") -> None:
         super().__init__(parent, objectName="signatureDialog")
-        self.setWindowTitle("Sign the discharge")
+        self.setWindowTitle(title)
         heading = QLabel("Electronic signature")
         theme.set_flag(heading, "heading")
-        meaning = QLabel(f"“{discharge.SIGNATURE_MEANING}”", objectName="signatureMeaning")
+        meaning = QLabel(f"“{meaning_text}”", objectName="signatureMeaning")
+        meaning.setTextFormat(Qt.TextFormat.PlainText)
         meaning.setWordWrap(True)
         theme.set_flag(meaning, "strong")  # a QSS font would win over setFont
         scope = QLabel(what, objectName="signatureScope")
+        scope.setTextFormat(Qt.TextFormat.PlainText)
         scope.setWordWrap(True)
         theme.set_flag(scope, "muted")
         self.password = QLineEdit(objectName="signaturePassword")

@@ -24,10 +24,13 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.entries import DOSE_UNITS
 from kapconsole.domain.enums import Role, Route
+from kapconsole.domain.gates import GateBlocked
 from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.services import Services
+from kapconsole.services.record import DoseInput
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.blockers import BlockerList
 from kapconsole.ui.widgets.draft_key import DraftKey
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
@@ -137,8 +140,15 @@ class DoseDialog(QDialog):
         self.summary.setAccessibleName("Dose about to be recorded")
         set_flag(self.summary, "strong")
         self.message = QLabel("", objectName="doseError")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         self.message.hide()
+        # What the safety gate refused, with each way forward; confirmable items become tick boxes.
+        self.blocker_list = BlockerList(self)
+        self.override_button = QPushButton("Supervisor &override…", objectName="doseOverride")
+        self.override_button.setToolTip("A medical supervisor overrides the blockers listed, re-authenticated")
+        self.override_button.hide()
+        self.override_button.clicked.connect(self._on_override)
         self.record_button = QPushButton("Record dose", objectName="doseRecord")
         self.record_button.setToolTip("Save this dose in the record (Ctrl+Enter)")
         self.record_button.setShortcut("Ctrl+Return")
@@ -151,6 +161,8 @@ class DoseDialog(QDialog):
         layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.summary)
+        layout.addWidget(self.blocker_list)
+        layout.addWidget(self.override_button)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         buttons.rejected.connect(self.reject)
@@ -192,7 +204,12 @@ class DoseDialog(QDialog):
         self.state.runner.submit(staff.list_staff, self._on_staff, self._on_failed)
 
     def _on_staff(self, members: list[StaffMember]) -> None:
-        self._staff = [m for m in members if m.roles & PRESCRIBER_ROLES]
+        record = self.controller.record
+        dosing = record.protocol.dosing if record is not None else None
+        prescribers = {Role(r) for r in dosing.prescriber_roles} if dosing else {Role.SUPERVISOR}
+        givers = {Role(r) for r in dosing.giver_roles} if dosing else set(PRESCRIBER_ROLES)
+        active = [m for m in members if m.active]
+        self._staff = [m for m in active if m.roles & (prescribers | givers)]
         me = self.state.actor.staff_id if self.state.actor else None
         self.ordered_by.blockSignals(True)
         self.given_by.blockSignals(True)
@@ -201,8 +218,11 @@ class DoseDialog(QDialog):
         self.ordered_by.addItem("— choose who ordered it —", None)
         for m in self._staff:
             label = f"{m.name} (supervisor)" if Role.SUPERVISOR in m.roles else m.name
-            self.ordered_by.addItem(label, m.id)
-            self.given_by.addItem(label, m.id)
+            # Only the protocol's prescribers may order; only medical staff may give.
+            if m.roles & prescribers:
+                self.ordered_by.addItem(label, m.id)
+            if m.roles & givers:
+                self.given_by.addItem(label, m.id)
         supervisors = [m for m in self._staff if Role.SUPERVISOR in m.roles]
         if len(supervisors) == 1:
             self.ordered_by.setCurrentIndex(self.ordered_by.findData(supervisors[0].id))
@@ -247,8 +267,12 @@ class DoseDialog(QDialog):
         if route is Route.IV:
             begin = start or self.state.services.records.now().astimezone()
             end = begin + timedelta(minutes=self.minutes.value())
-            self.end_label.setText(f"ends at {end.strftime('%H:%M')}")
-            parts.append(f"infusion {self.minutes.value()} min, ends {end.strftime('%H:%M')}")
+            if end <= self.state.services.records.now():
+                self.end_label.setText(f"ended at {end.strftime('%H:%M')}")
+                parts.append(f"infusion {self.minutes.value()} min, ended {end.strftime('%H:%M')}")
+            else:
+                self.end_label.setText(f"planned end {end.strftime('%H:%M')}; record the end when it stops")
+                parts.append(f"infusion running, planned {self.minutes.value()} min")
         given = self.given_by.currentText().split(" (")[0] or "?"
         ordered = self.ordered_by.currentText().split(" (")[0] if self.ordered_by.currentData() else "?"
         self.summary.setText(" · ".join(parts) + f"\nGiven {when} by {given}; ordered by {ordered}")
@@ -268,16 +292,16 @@ class DoseDialog(QDialog):
         route = self.route_value
         start = self.start_time()
         end = None
-        if route is Route.IV:
-            # The end is fixed now, from the start the nurse sees (or this moment), so start and end agree.
-            start = start or self.state.services.records.now()
-            end = start + timedelta(minutes=self.minutes.value())
+        if route is Route.IV and start is not None:
+            # An infusion already over is recorded with its end; one still running gets its end when it stops.
+            finished = start + timedelta(minutes=self.minutes.value())
+            end = finished if finished <= self.state.services.records.now() else None
         fields: dict[str, Any] = dict(
             drug=self.drug.currentText().strip(), route=route.value, dose=self.amount.text().strip(),
             unit=self.unit.currentText(), lot=self.lot.text().strip(),
             device_lot=self.device_lot.text().strip() if route is Route.INTRANASAL else "",
             observed_at=start, infusion_end=end, ordered_by=int(ordered),
-            given_by=int(given) if given is not None else None,
+            given_by=int(given) if given is not None else None, confirm=self.blocker_list.confirmed_keys,
         )
 
         key = self.draft.key_for((session_id, sorted(fields.items())))
@@ -298,7 +322,30 @@ class DoseDialog(QDialog):
     def _on_failed(self, exc: Exception) -> None:
         self._busy = False
         self.record_button.setEnabled(True)
+        if isinstance(exc, GateBlocked):
+            self.message.hide()
+            self.blocker_list.show_blockers("This dose cannot be recorded yet:", exc.blockers)
+            self.override_button.setVisible(bool(self.blocker_list.overridable))
+            return
         self._show(str(exc))
+
+    def dose_input(self) -> DoseInput:
+        return DoseInput(self.drug.currentText().strip(), self.route_value.value, self.amount.text().strip(),
+                         self.unit.currentText())
+
+    def _on_override(self) -> None:
+        from kapconsole.ui.checklist.checklist_view import OverrideDialog
+
+        dialog = OverrideDialog(self.state, self.controller, self, dose=self.dose_input(),
+                                blockers=self.blocker_list.overridable)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._on_overridden)
+        dialog.open()
+
+    def _on_overridden(self) -> None:
+        self.override_button.hide()
+        self.blocker_list.show_blockers("Override recorded: record the dose.",
+                                        [b for b in self.blocker_list.blockers if b.confirmable])
 
     def _show(self, text: str) -> None:
         self.message.setText(text)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -22,9 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain.enums import Disposition, EntryKind, SessionState
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rules import Action, may
+from kapconsole.services.record import ATTESTATION_MEANING
+from kapconsole.ui.discharge.signature_dialog import SignatureDialog
 from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.session.closing_note_dialog import ClosingNoteDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.device_feed import DeviceFeed
 from kapconsole.ui.session.device_panel import DeviceStreamBinder
@@ -137,6 +142,7 @@ class SessionView(QWidget):
         col.addStretch(1)
         # Ending early is rare and final: kept away from the everyday header buttons.
         end_row = QHBoxLayout()
+        end_row.addWidget(self.closing_note_button)
         end_row.addStretch(1)
         end_row.addWidget(self.end_early_button)
         col.addLayout(end_row)
@@ -217,6 +223,18 @@ class SessionView(QWidget):
                                              self.discharge_requested.emit)
         self.end_early_button = self._button("endEarlyButton", "End early…",
                                              "End the session early with a reason (Ctrl+Shift+E)", self.open_end_early)
+        self.closing_note_button = self._button(
+            "closingNoteButton", "Closing note…",
+            "The therapist's note at departure: state, words, themes, suggestions for integration",
+            self.open_closing_note)
+        self.end_infusion_button = self._button("endInfusionButton", "End infusion",
+                                                "Record that the running IV infusion stopped now",
+                                                self.end_infusion)
+        self.end_infusion_button.hide()
+        self.attest_button = self._button("attestButton", "Attest…",
+                                          "A physician attests this session ended early after a dose (password)",
+                                          self.open_attestation)
+        self.attest_button.hide()
         who = QVBoxLayout()
         who.setSpacing(0)
         who.addWidget(self.client_label)
@@ -237,7 +255,7 @@ class SessionView(QWidget):
         for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
             row.addWidget(clock, 1)
-        for b in (self.booster_button, self.discharge_button):
+        for b in (self.end_infusion_button, self.booster_button, self.discharge_button, self.attest_button):
             row.addWidget(b)
 
     def _build_banners(self) -> None:
@@ -251,12 +269,17 @@ class SessionView(QWidget):
                                        "Record that you have seen these alerts, with your name and the time (Ctrl+K)",
                                        self.acknowledge_alerts)
         self.ack_button.setAccessibleName("Acknowledge alerts")
+        self.ack_note = QLineEdit(objectName="ackNote")
+        self.ack_note.setAccessibleName("Note with the acknowledgement")
+        self.ack_note.setPlaceholderText("Note (what was done; required while awaiting discharge)")
+        self.ack_note.returnPressed.connect(self.acknowledge_alerts)
         box = QHBoxLayout(self.alert_banner)
         box.setContentsMargins(12, 8, 12, 8)
         text = QVBoxLayout()
         text.addWidget(self.alert_title)
         text.addWidget(self.alert_text)
         box.addLayout(text, 1)
+        box.addWidget(self.ack_note)
         box.addWidget(self.ack_button)
         self.alert_banner.hide()
         self.ack_message = self._label("ackMessage")
@@ -362,10 +385,64 @@ class SessionView(QWidget):
         else:
             self.observation.text.setFocus()
 
+    def open_closing_note(self) -> ClosingNoteDialog | None:
+        if not self.closing_note_button.isEnabled():
+            return None
+        dialog = ClosingNoteDialog(self.controller, self)
+        dialog.open()
+        return dialog
+
     def open_end_early(self) -> EndEarlyDialog | None:
         if not self.end_early_button.isEnabled():
             return None
         dialog = EndEarlyDialog(self.controller, self)
+        dialog.open()
+        return dialog
+
+    def end_infusion(self) -> None:
+        record = self.record
+        if record is None or not record.running_infusions or self._read_only:
+            return
+        sid, dose_id = record.info.id, record.running_infusions[0].id
+        self.end_infusion_button.setEnabled(False)
+
+        def done(_entry: object) -> None:
+            self.end_infusion_button.setEnabled(True)
+
+        def failed(exc: Exception) -> None:
+            self.end_infusion_button.setEnabled(True)
+            set_message(self.ack_message, f"Infusion end not recorded — {exc}", "danger")
+
+        self.controller.perform(lambda services, actor: services.records.end_infusion(actor, sid, dose_id),
+                                done, failed)
+
+    def open_attestation(self) -> SignatureDialog | None:
+        record, actor = self.record, self.state.actor
+        if record is None or actor is None or not record.info.needs_attestation:
+            return None
+        info = record.info
+        disposition = next((e.payload.get("disposition", "") for e in reversed(record.entries)
+                            if e.kind is EntryKind.STATE and e.payload.get("to") == SessionState.ENDED_EARLY.value), "")
+        where = Disposition(disposition).label if disposition else "not recorded"
+        what = (f"Session {info.id}, {info.client.name} ({info.client.identifier}), ended early: {info.end_reason}. "
+                f"Disposition: {where}. Entries #1–#{info.entry_count}.")
+        now = self._now().astimezone()
+        dialog = SignatureDialog(actor.name, now.strftime("%Y-%m-%d %H:%M"), what, self,
+                                 meaning_text=ATTESTATION_MEANING, title="Attest the session ended early")
+        head = info.chain_head
+
+        def attest(password: str) -> None:
+            def done(_entry: object) -> None:
+                dialog.accept()
+
+            self.controller.perform(
+                lambda services, a: services.records.attest_end_early(
+                    a, info.id, password=password, seen_chain_head=head,
+                    disposition=disposition or Disposition.TRANSFERRED.value),
+                done, lambda exc: dialog.show_message(str(exc)))
+
+        dialog.sign_requested.connect(attest)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
@@ -379,14 +456,22 @@ class SessionView(QWidget):
         if not groups:
             return
         sid = record.info.id
+        note = self.ack_note.text()
+        if record.info.state is SessionState.DISCHARGE and not note.strip():
+            set_message(self.ack_message, "While the client awaits discharge, say what was done about the alert "
+                        "in the note, then acknowledge.", "warning")
+            self.ack_note.setFocus()
+            return
         self.ack_button.setEnabled(False)
 
         def work(services: object, actor: object) -> list[object]:
-            return [services.records.acknowledge_alert(actor, sid, rid, measures)  # type: ignore[attr-defined]
+            return [services.records.acknowledge_alert(actor, sid, rid, measures,  # type: ignore[attr-defined]
+                                                       note=note)
                     for rid, measures in groups.items()]
 
         def done(entries: list[object]) -> None:
             self.ack_button.setEnabled(True)
+            self.ack_note.clear()
             actor = self.state.actor
             who = actor.name if actor else ""
             set_message(self.ack_message, f"Acknowledged by {who} at {local_time(self._now())}", "ok")
@@ -412,12 +497,27 @@ class SessionView(QWidget):
         self.quick_entry.setEnabled(editable)
         # A locked or read-only record takes no new entries: its screen space goes to the chart and timeline.
         self.entry_scroll.setVisible(editable)
-        self.locked_banner.setText(ENDED_TEXT if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
+        ended_text = ENDED_TEXT
+        if info.needs_attestation:
+            ended_text = ("Ended early after a dose — a physician's attestation is due (Attest…). " + ENDED_TEXT)
+        self.locked_banner.setText(ended_text if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
+        actor = self.state.actor
+        self.attest_button.setVisible(info.needs_attestation and actor is not None
+                                      and may(actor.roles, Action.SIGN_DISCHARGE))
+        self.end_infusion_button.setVisible(editable and bool(record.running_infusions))
         self.locked_banner.setVisible(locked and not self._read_only)
         self.booster_button.setEnabled(editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.booster_button.setVisible(not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
+        actor = self.state.actor
+        writes_note = actor is not None and may(actor.roles, Action.WRITE_CLOSING_NOTE)
+        self.closing_note_button.setVisible(writes_note)
+        self.closing_note_button.setEnabled(editable and writes_note and record.closing_note is None
+                                            and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.closing_note_button.setToolTip(
+            "Written: correct it from the timeline (Amend)" if record.closing_note is not None else
+            "The therapist's note at departure: state, words, themes, suggestions for integration")
         self._render_alerts(record)
         self.vitals.set_record(record)
         self.scales.set_record(record)
@@ -432,9 +532,17 @@ class SessionView(QWidget):
         if not pending:
             self.alert_banner.hide()
             return
-        lines = [f"{local_time(reading.at)}  {alert.message}" for reading, alert in pending[-6:]]
-        if len(pending) > 6:
-            lines.insert(0, f"… and {len(pending) - 6} earlier")
+        # One line per alert episode: a persistent condition is one alert, with its worst value and duration.
+        now = self._now()
+        episodes = record.unacknowledged_episodes()
+        lines = []
+        for episode in episodes[-6:]:
+            span = "" if episode.readings == 1 else (
+                f" · {episode.readings} readings over {clock_text(episode.duration(now), hours=False)}")
+            lines.append(f"since {local_time(episode.started_at)}  worst: {episode.worst_message}{span}"
+                         + ("" if episode.ended_at is None else " (back in range)"))
+        if len(episodes) > 6:
+            lines.insert(0, f"… and {len(episodes) - 6} earlier")
         readings = len({reading.id for reading, _ in pending})
         if record.locked:  # history, not a call to act: no red, no button
             self.alert_title.setText(f"{len(pending)} alerts were not acknowledged before the record was locked")
@@ -446,6 +554,7 @@ class SessionView(QWidget):
         set_severity(self.alert_banner, "warning" if record.locked else "danger")
         self.alert_text.setText("\n".join(lines))
         can_ack = not record.locked and not self._read_only
+        self.ack_note.setVisible(can_ack)
         self.ack_button.setVisible(can_ack)
         self.ack_button.setEnabled(can_ack)
         self.ack_message.hide()

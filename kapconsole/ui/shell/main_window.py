@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and
     from kapconsole.ui.board.audit_view import AuditView
     from kapconsole.ui.board.board_view import BoardView
     from kapconsole.ui.clients.client_view import ClientView
+    from kapconsole.ui.frontdesk.frontdesk_view import FrontDeskView
     from kapconsole.ui.session.session_view import SessionView
 
 # Nothing is queued: what failed stays typed in its form, and the person saves it again.
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self._board: BoardView | None = None
         self._audit: AuditView | None = None
         self._clients: ClientView | None = None
+        self._frontdesk: FrontDeskView | None = None
         for page in (self.lock_screen, self.today, self.checklist):
             self.stack.addWidget(page)
         central = QWidget()
@@ -167,6 +169,16 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self._clients)
         return self._clients
 
+    @property
+    def frontdesk(self) -> FrontDeskView:
+        """The front desk, built the first time it is shown."""
+        if self._frontdesk is None:
+            from kapconsole.ui.frontdesk.frontdesk_view import FrontDeskView
+
+            self._frontdesk = FrontDeskView(self.state)
+            self.stack.addWidget(self._frontdesk)
+        return self._frontdesk
+
     # ----- menus and shortcuts -------------------------------------------------------------------------
     def _action(self, name: str, text: str, shortcut: str | None, slot: object, *, checkable: bool = False) -> QAction:
         action = QAction(text, self, objectName=name)
@@ -192,24 +204,29 @@ class MainWindow(QMainWindow):
         self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
         self.act_audit = a("actionAudit", "&Audit trail", "Ctrl+Alt+A", self.show_audit)
         self.act_clients = a("actionClients", "&Clients and summaries", "Ctrl+Shift+C", self.show_clients)
+        self.act_frontdesk = a("actionFrontDesk", "&Front desk", "Ctrl+Shift+F", self.show_frontdesk)
+        self.act_setup = a("actionClinicSetup", "&Staff and rooms…", "Ctrl+Alt+S", self.show_clinic_setup)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
         for act in (self.act_today, self.act_switch, self.act_lock, self.act_idle):
             console.addAction(act)
         console.addSeparator()
+        console.addAction(self.act_setup)
+        console.addSeparator()
         console.addAction(self.act_quit)
         view = menu.addMenu("&View")
         view.setToolTipsVisible(True)
         view.addAction(self.act_night)
         view.addSeparator()
+        view.addAction(self.act_frontdesk)
         view.addAction(self.act_clients)
         view.addAction(self.act_board)
         view.addAction(self.act_audit)
         tools = QToolBar("Main", objectName="mainToolBar")
         tools.setMovable(False)
-        for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_clients,
-                    self.act_board):
+        for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_frontdesk,
+                    self.act_clients, self.act_board):
             tools.addAction(act)
         self.addToolBar(tools)
         self.act_night.blockSignals(True)
@@ -229,6 +246,8 @@ class MainWindow(QMainWindow):
         self.act_board.setEnabled(signed and may(roles, Action.VIEW_AUDIT) and may(roles, Action.VIEW_RECORD))
         self.act_audit.setEnabled(signed and may(roles, Action.VIEW_AUDIT))
         self.act_clients.setEnabled(signed and may(roles, Action.VIEW_RECORD))
+        self.act_frontdesk.setEnabled(signed and (may(roles, Action.MANAGE_CLIENTS) or may(roles, Action.PLAN_SESSION)))
+        self.act_setup.setEnabled(signed and (may(roles, Action.ADMINISTER_USERS) or may(roles, Action.MANAGE_ROOMS)))
 
     # ----- signing in, switching, locking --------------------------------------------------------------
     @property
@@ -346,6 +365,24 @@ class MainWindow(QMainWindow):
         self.today.deactivate()
         self.stack.setCurrentWidget(self.clients)
         self.clients.activate()
+
+    def show_frontdesk(self) -> None:
+        """The front desk: clients, courses, planning sessions, the rooms' week."""
+        if self._locked or not self.act_frontdesk.isEnabled():
+            return
+        self.today.deactivate()
+        self.stack.setCurrentWidget(self.frontdesk)
+        self.frontdesk.activate()
+
+    def show_clinic_setup(self) -> None:
+        """Staff accounts and rooms (administrators)."""
+        if self._locked or not self.act_setup.isEnabled():
+            return
+        from kapconsole.ui.frontdesk.clinic_setup import ClinicSetupDialog
+
+        dialog = ClinicSetupDialog(self.state, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def open_session(self, session_id: int) -> None:
         """Open a session; the screen follows its state once the record has loaded."""
