@@ -118,6 +118,11 @@ class RecordService(ServiceBase):
             repo.get_session_row(s, session_id, lean=True)  # NotFound for an id that cannot exist
             return repo.load_entries(s, session_id, after_seq=seq)
 
+    def _current_roles(self, actor: Actor) -> frozenset[Role]:
+        """The caller's roles as the database holds them now (never the ones the Actor carries)."""
+        with self.db.read() as s:
+            return authorize(s, actor, None).roles
+
     # ----- the one write path --------------------------------------------------------------------------
     def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, content: ContentFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
@@ -174,7 +179,7 @@ class RecordService(ServiceBase):
                   disposition: Disposition | str | None = None, request_key: str | None = None) -> Entry:
         """End the session early. After a dose it needs a medical supervisor and the client's disposition, and the
         session stays on the supervisor board until a physician attests it (:meth:`attest_end_early`)."""
-        require(actor.roles, Action.END_EARLY, actor.name)
+        require(self._current_roles(actor), Action.END_EARLY, actor.name)
         code = v.choice("reason", reason_code, EndReason)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         where = v.choice("disposition", disposition, Disposition) if disposition is not None else None
@@ -203,7 +208,7 @@ class RecordService(ServiceBase):
     def attest_end_early(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
                          disposition: Disposition | str, note: str = "") -> Entry:
         """A physician (medical supervisor) attests a session ended early after a dose, re-authenticated."""
-        require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
+        require(self._current_roles(actor), Action.SIGN_DISCHARGE, actor.name)
         where = v.choice("disposition", disposition, Disposition)
         note = v.text("note", note, limit=v.REASON_TEXT)
         self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
@@ -302,7 +307,7 @@ class RecordService(ServiceBase):
         be given, so its own blockers (above a limit, an allergy, a route other than the plan's) can be covered.
         ``covers``: the blocker keys to cover (default: every overridable blocker shown now).
         """
-        require(actor.roles, Action.OVERRIDE_CHECKLIST, actor.name)
+        require(self._current_roles(actor), Action.OVERRIDE_CHECKLIST, actor.name)
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id,
                                   action=Action.OVERRIDE_CHECKLIST)
@@ -361,7 +366,7 @@ class RecordService(ServiceBase):
         allergies only, not against the session's dosing plan or gate. Overrides already recorded for the next
         dose, and ``confirm`` (blocker keys the giver confirms), are applied.
         """
-        require(actor.roles, Action.VIEW_RECORD, actor.name)
+        require(self._current_roles(actor), Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
             record = repo.load_record(s, session_id)
             if rescue:
@@ -387,7 +392,7 @@ class RecordService(ServiceBase):
         names the dose) or a supervisor's override recorded before (:meth:`override`). An IV infusion's end may
         be left out while it runs (:meth:`end_infusion` records it); it may not lie in the future.
         """
-        require(actor.roles, Action.RECORD_DOSE, actor.name)
+        require(self._current_roles(actor), Action.RECORD_DOSE, actor.name)
         given = given_by if given_by is not None else actor.staff_id
         names: dict[int, str] = {}
         confirmed = set(confirm)
@@ -445,7 +450,7 @@ class RecordService(ServiceBase):
     def end_infusion(self, actor: Actor, session_id: int, administration_id: int, *,
                      ended_at: datetime | None = None, request_key: str | None = None) -> Entry:
         """Record when a running IV infusion stopped (now by default; not before its start, not in the future)."""
-        require(actor.roles, Action.RECORD_DOSE, actor.name)
+        require(self._current_roles(actor), Action.RECORD_DOSE, actor.name)
         found: dict[str, Any] = {}
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
