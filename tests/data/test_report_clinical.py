@@ -20,7 +20,7 @@ from kapconsole.reports import assemble, render_pdf
 from kapconsole.services import Services
 from tests.conftest import FakeClock
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 BASE = {"sbp": 136, "dbp": 84, "hr": 72, "spo2": 98, "rr": 14}
 PERSON_OK = {"oriented": True, "walks_steadily": True, "nausea_controlled": True, "escort_present": True,
              "no_driving": True}

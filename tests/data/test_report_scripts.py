@@ -23,7 +23,7 @@ from kapconsole.services import Services
 from tests.conftest import FakeClock
 from tests.data.helpers import BASELINE
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 SAMPLES = {
     "devanagari_cjk": "नमस्ते你好",
     "arabic_latin": "Client مرحبا بالعالم said",
