@@ -212,6 +212,9 @@ class ProtocolSettings:
     discharge: DischargeRules = field(default_factory=DischargeRules)
     # Observed-at may not lie further ahead of the clock than this (workstation clock skew).
     clock_skew_seconds: int = 120
+    # The "≈40 min" blood pressure: the reading nearest +40 min within this window (minutes after the first
+    # dose). Source: clinical reference, Spravato REMS "BP at about 40 min after dosing", when the rise peaks.
+    bp_check_window: tuple[int, int] = (35, 50)
     dosing: DosingRules = field(default_factory=DosingRules)
     #: An alert episode unacknowledged for longer than this escalates to the supervisor board (clinic setting;
     #: two of the IV infusion's 5-minute charting intervals, clinical reference "Monitoring during the session").
@@ -276,6 +279,10 @@ class ProtocolSettings:
                 else base.discharge
             ),
             clock_skew_seconds=int(data.get("clock_skew_seconds", base.clock_skew_seconds)),
+            bp_check_window=(
+                (int(data["bp_check_window"][0]), int(data["bp_check_window"][1]))
+                if "bp_check_window" in data else base.bp_check_window
+            ),
             dosing=_dosing_from(data["dosing"]) if "dosing" in data else base.dosing,
             alert_escalation_minutes=int(data.get("alert_escalation_minutes", base.alert_escalation_minutes)),
             session_minutes=int(data.get("session_minutes", base.session_minutes)),
@@ -310,6 +317,9 @@ class ProtocolSettings:
             raise ValidationError(
                 "discharge.min_observation_minutes", self.discharge.min_observation_minutes, "allowed 0–1440"
             )
+        low, high = self.bp_check_window
+        if not 0 <= low < high <= 240:
+            raise ValidationError("bp_check_window", f"{low}–{high}", "minutes after the dose, 0 ≤ from < to ≤ 240")
         if not 30 <= self.session_minutes <= 12 * 60:
             raise ValidationError("session_minutes", self.session_minutes, "allowed 30–720 minutes")
         unknown = set(self.discharge.scores) - {"aldrete", "padss"}

@@ -15,6 +15,7 @@ from kapconsole.domain.entries import decode
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
 from kapconsole.domain.episodes import AlertEpisode, build_episodes
+from kapconsole.domain.outcomes import SELF_HARM_FLAG, Instrument, OutcomeScore
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.values import Entry, SessionInfo
 
@@ -423,6 +424,29 @@ class SessionRecord:
     def intention(self) -> str:
         items = [o for o in self.observations if o.payload.get("topic") == "intention"]
         return items[-1].payload["text"] if items else ""
+
+    @property
+    def closing_note(self) -> Current | None:
+        """The therapist's closing note, as it stands."""
+        notes = self.current(EntryKind.CLOSING_NOTE)
+        return notes[-1] if notes else None
+
+    @property
+    def outcome_scores(self) -> dict[str, OutcomeScore]:
+        """The latest score of each outcome measure recorded at this session's check-in, by instrument."""
+        scores: dict[str, OutcomeScore] = {}
+        for c in sorted(self.current(EntryKind.OUTCOME_MEASURE), key=lambda c: (c.at, c.entry.seq)):
+            scores[c.payload["instrument"]] = OutcomeScore(Instrument(c.payload["instrument"]),
+                                                           tuple(int(i) for i in c.payload["items"]))
+        return scores
+
+    @property
+    def safety_flags(self) -> list[str]:
+        """What a clinician must see before dosing (today: a PHQ-9 item-9 answer above 0)."""
+        phq = self.outcome_scores.get(Instrument.PHQ9.value)
+        if phq is not None and phq.needs_risk_assessment:
+            return [SELF_HARM_FLAG.format(answer=phq.self_harm_answer)]
+        return []
 
     @property
     def discharge_assessments(self) -> list[Current]:

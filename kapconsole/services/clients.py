@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import ClientRow, ClientVersionRow, SessionRow
+from kapconsole.domain import validation as v
 from kapconsole.domain.allergies import fold
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import NotFound, StaleRecord, ValidationError
@@ -161,9 +162,11 @@ class ClientService(ServiceBase):
     def search(self, text: str = "", *, limit: int = 100) -> list[Client]:
         """Clients whose name or identifier contains ``text``, ignoring case and accents ("nunez" finds
         "Ñúñez"), by name."""
+        text = v.search_text("search", text) or ""
+        limit = v.count("limit", limit, low=1, high=10_000)
         with self.db.read() as s:
             stmt = select(ClientRow).order_by(ClientRow.name, ClientRow.id).limit(limit)
-            key = fold(text or "")
+            key = fold(text)
             if key:
                 stmt = stmt.where(ClientRow.search_key.contains(key, autoescape=True))
             return [repo.client_value(r) for r in s.scalars(stmt)]

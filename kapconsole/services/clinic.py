@@ -12,7 +12,7 @@ from kapconsole.data import repositories as repo
 from kapconsole.data.db import Database
 from kapconsole.data.models import CourseRow, SessionStaffRow, StaffRow
 from kapconsole.domain import validation as v
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.frontdesk import ClientDetails, CourseDetails
 from kapconsole.domain.protocol import ProtocolSettings
@@ -70,9 +70,15 @@ class ClinicService(ServiceBase):
             return [repo.course_value(r) for r in rows]
 
     # ----- sessions ------------------------------------------------------------------------------------
-    def plan_session(self, actor: Actor, **kwargs: Any) -> SessionInfo:
-        """Plan a session (see :meth:`PlanningService.plan_session`)."""
-        return self.planning.plan_session(actor, **kwargs)
+    def plan_session(self, actor: Actor, *, client_id: int, room: str, route: Route | str, planned_drug: str,
+                     scheduled_at: datetime, planned_dose: float | None = None, planned_unit: str = "mg",
+                     course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = (),
+                     dose_per_kg: float | None = None, weight_used_kg: float | None = None) -> SessionInfo:
+        """Plan a session into a free room (see :meth:`PlanningService.plan_session`)."""
+        return self.planning.plan_session(
+            actor, client_id=client_id, room=room, route=route, planned_drug=planned_drug, scheduled_at=scheduled_at,
+            planned_dose=planned_dose, planned_unit=planned_unit, course_id=course_id, workstation=workstation,
+            staff_ids=staff_ids, dose_per_kg=dose_per_kg, weight_used_kg=weight_used_kg)
 
     def set_staff(self, actor: Actor, session_id: int, staff_ids: Iterable[int]) -> None:
         """Who is present in the room (shown on the summary)."""

@@ -27,7 +27,9 @@ from kapconsole.domain.entries import (
     Amendment,
     ChecklistConfirmation,
     ChecklistOverride,
+    ClosingNote,
     Observation,
+    OutcomeMeasure,
     ScaleScore,
     SideEffect,
     SideEffectResolution,
@@ -506,6 +508,34 @@ class RecordService(ServiceBase):
 
         return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: replace(base, values=dict(seen)),
                             check=check, needs_record=True, audit="alert_acknowledged")
+
+    def record_closing_note(self, actor: Actor, session_id: int, *, state: str, words: str = "", themes: str = "",
+                            suggestions: str = "", observed_at: datetime | None = None,
+                            request_key: str | None = None) -> Entry:
+        """The therapist's closing note at the end of the session (before sign-off; amended after it)."""
+        value = ClosingNote.build(state=state, words=words, themes=themes, suggestions=suggestions)
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            if record.closing_note is not None:
+                raise ValidationError("closing note", session_id, "already written; correct it with an amendment")
+
+        return self._append(actor, session_id, request_key, Action.WRITE_CLOSING_NOTE, lambda _p, _a: value,
+                            observed_at=observed_at, check=check, needs_record=True)
+
+    def record_outcome_measure(self, actor: Actor, session_id: int, instrument: str, items: list[object], *,
+                               observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
+        """PHQ-9, GAD-7 or PCL-5 answers at check-in, before the first dose."""
+        value = OutcomeMeasure.build(instrument, items)
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            if record.first_dose_at is not None:
+                raise IllegalTransition("outcome measures are recorded at check-in, before the first dose")
+
+        return self._append(actor, session_id, request_key, Action.RECORD_OUTCOME, lambda _p, _a: value,
+                            observed_at=observed_at, check=check, needs_record=True,
+                            audit="outcome_measure_recorded")
 
     # ----- amendments ----------------------------------------------------------------------------------
     def amend(self, actor: Actor, session_id: int, entry_id: int, *, reason: str,

@@ -337,3 +337,30 @@ def test_two_desks_booking_one_room_at_once(database_url: str, clock: FakeClock)
     finally:
         first.close()
         second.close()
+
+
+def test_front_desk_changes_keep_verify_clean(services: Services, desk: Actor, staff: dict[str, Actor],
+                                              clock: FakeClock) -> None:
+    """A client's details corrected, a planned session moved: the record still verifies; an edit behind the
+    application's back is still caught."""
+    client = services.clinic.clients.add(desk, FULL)
+    planning = services.clinic.planning
+    started = planning.plan_session(desk, client_id=client.id, room="Room 1", route="im", planned_drug="Ketamine",
+                                    scheduled_at=clock.now).id
+    services.records.start_session(staff["medical"], started)
+    later = planning.plan_session(desk, client_id=client.id, room="Room 2", route="im", planned_drug="Ketamine",
+                                  scheduled_at=clock.now + timedelta(days=7)).id
+    planning.reschedule(desk, later, scheduled_at=clock.now + timedelta(days=8), room="Room 3", reason="moved")
+    clock.advance(minutes=1)
+    fixed = ClientDetails(**{**FULL.__dict__, "name": "Núñez García, María José", "allergies": "GP letter on file"})
+    services.clinic.clients.edit(desk, client.id, fixed)
+    result = services.integrity.verify()
+    assert result.ok, [p.message for p in result.problems]
+    assert services.clinic.session(later).room == "Room 3"
+    # A name written straight into the database is not in the client's history: verify names it.
+    with services.db.write() as s:
+        from kapconsole.data.models import ClientRow
+
+        s.get(ClientRow, client.id).name = "Someone Else"
+    problems = services.integrity.verify().problems
+    assert any("client name" in p.message and p.session_id == started for p in problems), problems

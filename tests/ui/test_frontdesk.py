@@ -120,7 +120,7 @@ def test_front_desk_from_the_keyboard(qtbot, sqlite_services: Services, clock: F
     qtbot.keyClick(desk.search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: desk.file is not None and desk.file.client.identifier == "KAP-501", timeout=10000)
     assert desk.detail.full_text().startswith(HOSTILE) and desk.detail.textFormat() == Qt.TextFormat.PlainText
-    assert "Penicillin|hives" in desk.detail_allergies.full_text()
+    assert "Penicillin — hives" in desk.detail_allergies.full_text()
     for label in desk.findChildren(QLabel):
         if "<b>" in label.text():
             assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
@@ -156,7 +156,7 @@ def test_front_desk_from_the_keyboard(qtbot, sqlite_services: Services, clock: F
     if day >= 7:
         qtbot.mouseClick(desk.week.next_button, Qt.MouseButton.LeftButton)
         day -= 7
-    qtbot.waitUntil(lambda: "09:30–12:30" in desk.week.cell_text("Room 2", day), timeout=10000)
+    qtbot.waitUntil(lambda: "09:30–12:30 planned" in desk.week.cell_text("Room 2", day), timeout=10000)
     assert HOSTILE.strip() in desk.week.cell_text("Room 2", day)
     desk.tabs.setCurrentIndex(0)
 

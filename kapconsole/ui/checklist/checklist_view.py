@@ -35,6 +35,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.services.record import DoseInput
+from kapconsole.ui.checklist.outcome_dialog import OutcomeDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.theme import set_flag, set_severity
@@ -111,6 +112,12 @@ class ChecklistView(QWidget):
         self.allergies = QLabel("", objectName="checklistAllergies")
         self.allergies.setWordWrap(True)
         set_severity(self.allergies, "warning")
+        # Before dosing, in red: a PHQ-9 item-9 answer above 0 asks a clinician to assess suicide risk.
+        self.safety = QLabel("", objectName="checklistSafetyFlags")
+        self.safety.setTextFormat(Qt.TextFormat.PlainText)
+        self.safety.setWordWrap(True)
+        set_severity(self.safety, "danger")
+        self.safety.hide()
 
         # Left: the checklist items, grouped.
         self.items_host = QWidget()
@@ -182,8 +189,19 @@ class ChecklistView(QWidget):
         inputs = QWidget()
         inputs_layout = QVBoxLayout(inputs)
         inputs_layout.setContentsMargins(0, 0, 0, 0)
+        self.outcomes_shown = QLabel("No outcome measure recorded at this check-in.", objectName="outcomesShown")
+        self.outcomes_shown.setTextFormat(Qt.TextFormat.PlainText)
+        self.outcomes_shown.setWordWrap(True)
+        self.outcome_button = QPushButton("Record outcome measure…", objectName="outcomeRecord")
+        self.outcome_button.setToolTip("PHQ-9, GAD-7 or PCL-5 answers, before dosing")
+        self.outcome_button.clicked.connect(self._on_outcome_clicked)
+        outcome_box = QGroupBox("Outcome measures (PHQ-9, GAD-7, PCL-5)")
+        obox = QVBoxLayout(outcome_box)
+        obox.addWidget(self.outcomes_shown)
+        obox.addWidget(self.outcome_button)
         inputs_layout.addWidget(vitals_box)
         inputs_layout.addWidget(intention_box)
+        inputs_layout.addWidget(outcome_box)
         inputs_layout.addStretch(1)
         inputs_scroll = QScrollArea(objectName="checklistInputsScroll")
         inputs_scroll.setWidgetResizable(True)
@@ -199,6 +217,7 @@ class ChecklistView(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.details)
         layout.addWidget(self.allergies)
+        layout.addWidget(self.safety)
         layout.addLayout(body, 1)
 
         self.vitals_button.clicked.connect(self._on_record_vitals)
@@ -283,6 +302,12 @@ class ChecklistView(QWidget):
                              f"{info.room} · planned: {planned}, {info.route.label} · {info.state.label}")
         self.allergies.setText(f"Allergies: {client.allergies}" if client.allergies else "")
         self.allergies.setVisible(bool(client.allergies))
+        self.safety.setText("\n".join(f"⚠ {flag}" for flag in record.safety_flags))
+        self.safety.setVisible(bool(record.safety_flags))
+        scores = record.outcome_scores
+        self.outcomes_shown.setText("; ".join(s.text for s in scores.values()) if scores
+                                    else "No outcome measure recorded at this check-in.")
+        self.outcome_button.setEnabled(record.first_dose_at is None and not record.locked)
         confirmed = record.checklist_confirmed
         for key, check in self._boxes.items():
             done = confirmed.get(key)
@@ -405,6 +430,11 @@ class ChecklistView(QWidget):
     def _on_dose_clicked(self) -> None:
         if self.dose_button.isEnabled():
             self.dose_requested.emit()
+
+    def _on_outcome_clicked(self) -> None:
+        if self.controller.session_id is None or not self.outcome_button.isEnabled():
+            return
+        OutcomeDialog(self.controller, self).open()
 
     def _on_override_clicked(self) -> None:
         if not self.override_button.isEnabled():

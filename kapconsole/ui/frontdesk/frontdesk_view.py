@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.enums import SessionState
-from kapconsole.domain.frontdesk import CourseStatus, format_allergies
+from kapconsole.domain.frontdesk import CourseStatus
 from kapconsole.domain.values import Client, Course, SessionListItem
 from kapconsole.ui.frontdesk.client_dialog import ClientDialog
 from kapconsole.ui.frontdesk.forms import ElidedLabel, plain, show_errors
@@ -44,7 +44,7 @@ class ClientsModel(RowsTableModel):
             return None
         c: Client = self.rows[index.row()]
         return (c.identifier, c.name, c.date_of_birth.isoformat() if c.date_of_birth else "",
-                format_allergies(c.allergy_list) or c.allergies)[index.column()]
+                "; ".join(a.describe() for a in c.allergy_list) or c.allergies)[index.column()]
 
 
 class ClientSessionsModel(RowsTableModel):
@@ -232,7 +232,7 @@ class FrontDeskView(QWidget):
         c = file.client
         born = f", born {c.date_of_birth.isoformat()}" if c.date_of_birth else ""
         self.detail.set_full_text(f"{c.name} — {c.identifier}{born}")
-        allergies = format_allergies(c.allergy_list) or "none recorded"
+        allergies = "; ".join(a.describe() for a in c.allergy_list) or c.allergies or "none recorded"
         weight = f"{c.weight_kg:g} kg on {c.weight_on.isoformat()}" if c.weight_kg and c.weight_on else "not recorded"
         escort = f"{c.escort_name} {c.escort_phone}".strip() or "none recorded"
         self.detail_allergies.set_full_text(f"Allergies: {allergies}")

@@ -24,7 +24,7 @@ from kapconsole.ui.shell.app_state import AppState
 
 def slot_line(slot: CalendarSlot) -> str:
     start, end = slot.start.astimezone(), slot.end.astimezone()
-    return f"{start:%H:%M}–{end:%H:%M} {slot.client_name} ({slot.state_label.lower()})"
+    return f"{start:%H:%M}–{end:%H:%M} {slot.state_label.lower()}\n{slot.client_name}"
 
 
 class WeekView(QWidget):
@@ -41,7 +41,8 @@ class WeekView(QWidget):
         self.table = QTableWidget(0, 7, objectName="weekTable")
         self.table.setAccessibleName("Rooms this week")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
+        # A day's bookings one under the other; a long name wraps in its cell rather than widening the table.
+        self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -53,7 +53,8 @@ VITALS_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
 SHORT = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
 #: Button captions short enough for three columns; the full label is the tooltip and accessible name.
 EFFECT_CAPTIONS = {SideEffectKind.ANXIETY: "Anxiety", SideEffectKind.PERCEPTUAL: "Perceptual",
-                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.OTHER: "Other…"}
+                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.RESPIRATORY_DEPRESSION: "Resp. depression",
+                   SideEffectKind.OTHER: "Other…"}
 
 
 def set_message(label: QLabel, text: str, severity: str) -> None:

@@ -29,6 +29,7 @@ from kapconsole.domain.rules import Action, may
 from kapconsole.services.record import ATTESTATION_MEANING
 from kapconsole.ui.discharge.signature_dialog import SignatureDialog
 from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.session.closing_note_dialog import ClosingNoteDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.device_feed import DeviceFeed
 from kapconsole.ui.session.device_panel import DeviceStreamBinder
@@ -141,6 +142,7 @@ class SessionView(QWidget):
         col.addStretch(1)
         # Ending early is rare and final: kept away from the everyday header buttons.
         end_row = QHBoxLayout()
+        end_row.addWidget(self.closing_note_button)
         end_row.addStretch(1)
         end_row.addWidget(self.end_early_button)
         col.addLayout(end_row)
@@ -221,6 +223,10 @@ class SessionView(QWidget):
                                              self.discharge_requested.emit)
         self.end_early_button = self._button("endEarlyButton", "End early…",
                                              "End the session early with a reason (Ctrl+Shift+E)", self.open_end_early)
+        self.closing_note_button = self._button(
+            "closingNoteButton", "Closing note…",
+            "The therapist's note at departure: state, words, themes, suggestions for integration",
+            self.open_closing_note)
         self.end_infusion_button = self._button("endInfusionButton", "End infusion",
                                                 "Record that the running IV infusion stopped now",
                                                 self.end_infusion)
@@ -379,6 +385,13 @@ class SessionView(QWidget):
         else:
             self.observation.text.setFocus()
 
+    def open_closing_note(self) -> ClosingNoteDialog | None:
+        if not self.closing_note_button.isEnabled():
+            return None
+        dialog = ClosingNoteDialog(self.controller, self)
+        dialog.open()
+        return dialog
+
     def open_end_early(self) -> EndEarlyDialog | None:
         if not self.end_early_button.isEnabled():
             return None
@@ -497,6 +510,14 @@ class SessionView(QWidget):
         self.booster_button.setVisible(not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
+        actor = self.state.actor
+        writes_note = actor is not None and may(actor.roles, Action.WRITE_CLOSING_NOTE)
+        self.closing_note_button.setVisible(writes_note)
+        self.closing_note_button.setEnabled(editable and writes_note and record.closing_note is None
+                                            and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.closing_note_button.setToolTip(
+            "Written: correct it from the timeline (Amend)" if record.closing_note is not None else
+            "The therapist's note at departure: state, words, themes, suggestions for integration")
         self._render_alerts(record)
         self.vitals.set_record(record)
         self.scales.set_record(record)

@@ -137,6 +137,11 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
         return f"Signed: {p.get('meaning', '')}".rstrip(": ")
     if kind is EntryKind.DISCHARGE_ASSESSMENT:
         return "Discharge assessment: " + ("ready" if p.get("ready") else "not ready")
+    if kind is EntryKind.CLOSING_NOTE:
+        return "Closing note: " + " · ".join(str(p[k]) for k in ("state", "words", "themes", "suggestions") if p.get(k))
+    if kind is EntryKind.OUTCOME_MEASURE:
+        return f"{str(p.get('instrument', '')).upper().replace('PHQ9', 'PHQ-9').replace('GAD7', 'GAD-7').replace('PCL5', 'PCL-5')} " \
+               f"{p.get('total', '')} ({p.get('band', '')})"
     return ", ".join(f"{k}: {v}" for k, v in p.items())
 
 
