@@ -19,7 +19,8 @@ def planned(services: Services, actor: Actor, clock: FakeClock, *, identifier: s
     client's own when Room 1 is taken (a room holds one session at a time; tests plan several at once)."""
     found = [c for c in services.clinic.find_clients(identifier) if c.identifier == identifier]
     client = found[0] if found else services.clinic.add_client(actor, identifier=identifier, name="Jo Client",
-                                                                                        weight_kg=70)
+                                                                                        weight_kg=70,
+                                                                                        weight_on=clock.now.date())
     course = None
     if course_sessions:
         courses = services.clinic.courses(client.id)
