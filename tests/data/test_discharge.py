@@ -32,7 +32,8 @@ def dosed_session(services: Services, staff: dict[str, Actor], *, identifier: st
                   name: str = "Maria Lopez Garcia", room: str = "Room 1", workstation: str = "room-1") -> int:
     """A session through the checklist and the first dose: monitoring."""
     nurse, doctor = staff["medical"], staff["supervisor"]
-    client = services.clinic.add_client(nurse, identifier=identifier, name=name, weight_kg=70)
+    client = services.clinic.add_client(nurse, identifier=identifier, name=name, weight_kg=70,
+                                        weight_on=services.clinic.now().date())
     info = services.clinic.plan_session(nurse, client_id=client.id, room=ensure_room(services, room), route="im",
                                         planned_drug="ketamine",
                                         scheduled_at=services.clinic.now(), planned_dose=50, workstation=workstation)

@@ -75,7 +75,7 @@ def sign_in(qtbot, window: MainWindow, login: str, password: str) -> None:  # ty
 def plan(services: Services, actor: Actor, *, when: datetime, room: str = "Room 1", name: str = "Jane Doe",
          identifier: str = "KAP-1", route: Route = Route.SUBLINGUAL, dose: float = 100) -> int:
     client = services.clinic.add_client(actor, identifier=identifier, name=name, allergies="penicillin",
-                                        weight_kg=70)
+                                        weight_kg=70, weight_on=services.clinic.now().date())
     course = services.clinic.add_course(actor, client.id, title="KAP course", planned_sessions=6)
     info = services.clinic.plan_session(actor, client_id=client.id, room=ensure_room(services, room), route=route,
                                         planned_drug="Esketamine" if route is Route.INTRANASAL else "Ketamine",
