@@ -10,11 +10,12 @@ one kind; they are kept for scripts and tests that build payloads directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kapconsole.domain import outcomes
 from kapconsole.domain import validation as v
 from kapconsole.domain.entry_base import (
     REGISTRY,
@@ -500,6 +501,72 @@ class ScaleScore(EntryContent):
         return ScaleScore.build(m["scale"], m["score"], instrument=m["instrument"])
 
 
+@register
+@dataclass(frozen=True)
+class ClosingNote(EntryContent):
+    """The therapist's note at the end of the session: the client's state and words at departure, themes,
+    suggestions for integration. Printed on page 1 of the summary."""
+
+    kind = EntryKind.CLOSING_NOTE
+    amendable = True
+    state: str
+    words: str = ""
+    themes: str = ""
+    suggestions: str = ""
+
+    @classmethod
+    def build(cls, *, state: str, words: str = "", themes: str = "", suggestions: str = "") -> ClosingNote:
+        return cls(v.text("client's state at departure", state, limit=v.LONG_TEXT, required=True),
+                   v.text("client's words", words, limit=v.LONG_TEXT),
+                   v.text("themes", themes, limit=v.LONG_TEXT),
+                   v.text("suggestions for integration", suggestions, limit=v.LONG_TEXT))
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"state": self.state, "words": self.words, "themes": self.themes, "suggestions": self.suggestions}
+
+    @classmethod
+    def from_payload(cls, p: Mapping[str, Any]) -> ClosingNote:
+        return cls(str(p["state"]), str(p.get("words", "")), str(p.get("themes", "")), str(p.get("suggestions", "")))
+
+    def describe(self, record: EntryLookup | None = None) -> str:
+        return "Closing note: " + " · ".join(t for t in (self.state, self.words, self.themes, self.suggestions) if t)
+
+    def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
+        m = {**self.to_payload(), **changes}
+        return ClosingNote.build(state=m["state"], words=m["words"], themes=m["themes"], suggestions=m["suggestions"])
+
+
+@register
+@dataclass(frozen=True)
+class OutcomeMeasure(EntryContent):
+    """PHQ-9, GAD-7 or PCL-5 answers at check-in, with the total and band as scored when recorded."""
+
+    kind = EntryKind.OUTCOME_MEASURE
+    amendable = True
+    instrument: str
+    items: tuple[int, ...]
+    total: int
+    band: str
+
+    @classmethod
+    def build(cls, instrument: str, items: Sequence[object]) -> OutcomeMeasure:
+        scored = outcomes.score(instrument, items)
+        return cls(scored.instrument.value, scored.items, scored.total, scored.band)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"instrument": self.instrument, "items": list(self.items), "total": self.total, "band": self.band}
+
+    @classmethod
+    def from_payload(cls, p: Mapping[str, Any]) -> OutcomeMeasure:
+        return cls(str(p["instrument"]), tuple(int(i) for i in p["items"]), int(p["total"]), str(p.get("band", "")))
+
+    def describe(self, record: EntryLookup | None = None) -> str:
+        return f"{label_of(outcomes.Instrument, self.instrument)} {self.total} ({self.band})"
+
+    def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
+        return OutcomeMeasure.build(self.instrument, list(changes.get("items", self.items)))
+
+
 # ----- state, discharge, signature, amendment ------------------------------------------------------------------
 @register
 @dataclass(frozen=True)
@@ -658,6 +725,9 @@ class Amendment(EntryContent):
         return "entered in error" if self.content is None else self.content.describe(record)
 
 
+# Registers the rescue and adjunct medication entry (its own module: it needs the formulary and allergies).
+from kapconsole.domain import rescue as _rescue  # noqa: E402, F401
+
 AMENDABLE = frozenset(kind for kind, cls in REGISTRY.items() if cls.amendable)
 
 
@@ -716,3 +786,11 @@ def state_change(from_state: str, to_state: str, reason: str = "", reason_code: 
 def amendment(original_kind: EntryKind, reason: str, content: Mapping[str, Any] | None) -> dict[str, Any]:
     typed = None if content is None else decode(original_kind, content)
     return Amendment.build(original_kind, reason, typed).to_payload()
+
+
+def closing_note(*, state: str, words: str = "", themes: str = "", suggestions: str = "") -> dict[str, Any]:
+    return ClosingNote.build(state=state, words=words, themes=themes, suggestions=suggestions).to_payload()
+
+
+def outcome_measure(instrument: str, items: Sequence[object]) -> dict[str, Any]:
+    return OutcomeMeasure.build(instrument, items).to_payload()

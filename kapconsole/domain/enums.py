@@ -80,6 +80,9 @@ class EntryKind(StrEnum):
     DISCHARGE_ASSESSMENT = "discharge_assessment"
     SIGNATURE = "signature"
     AMENDMENT = "amendment"
+    RESCUE_MEDICATION = "rescue_medication"  # a rescue or adjunct (PRN) medication given
+    CLOSING_NOTE = "closing_note"  # the therapist's note at the end of the session
+    OUTCOME_MEASURE = "outcome_measure"  # PHQ-9, GAD-7, PCL-5 at check-in
 
     @property
     def label(self) -> str:
@@ -118,6 +121,7 @@ class SideEffectKind(StrEnum):
     PERCEPTUAL = "perceptual"
     SEDATION = "sedation"
     ELEVATED_BP = "elevated_bp"
+    RESPIRATORY_DEPRESSION = "respiratory_depression"
     OTHER = "other"
 
     @property
@@ -132,6 +136,7 @@ class SideEffectKind(StrEnum):
             "perceptual": "Perceptual changes",
             "sedation": "Sedation",
             "elevated_bp": "Elevated blood pressure",
+            "respiratory_depression": "Respiratory depression",
             "other": "Other",
         }[self.value]
 

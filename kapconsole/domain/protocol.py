@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.formulary import FormularyDrug, default_formulary, validate_formulary
 
 #: The vital-sign measures, in charting order: key → (label, unit, decimals allowed).
 MEASURES: dict[str, tuple[str, str, int]] = {
@@ -212,6 +213,15 @@ class ProtocolSettings:
     discharge: DischargeRules = field(default_factory=DischargeRules)
     # Observed-at may not lie further ahead of the clock than this (workstation clock skew).
     clock_skew_seconds: int = 120
+    # The clinic's rescue and adjunct (PRN) medications; sources in kapconsole/domain/formulary.py.
+    formulary: tuple[FormularyDrug, ...] = field(default_factory=default_formulary)
+    # An entry charted this many minutes or more after its clinical time is shown as a late entry. Clinic
+    # setting; documentation standards ask that an entry made after the time of care be identified as late
+    # (AHIMA, "Amendments in the Electronic Health Record", late entries).
+    late_entry_minutes: int = 15
+    # The "≈40 min" blood pressure: the reading nearest +40 min within this window (minutes after the first
+    # dose). Source: clinical reference, Spravato REMS "BP at about 40 min after dosing", when the rise peaks.
+    bp_check_window: tuple[int, int] = (35, 50)
     dosing: DosingRules = field(default_factory=DosingRules)
     #: An alert episode unacknowledged for longer than this escalates to the supervisor board (clinic setting;
     #: two of the IV infusion's 5-minute charting intervals, clinical reference "Monitoring during the session").
@@ -247,7 +257,7 @@ class ProtocolSettings:
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> ProtocolSettings:
         base = cls()
-        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds"):
+        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds", "late_entry_minutes"):
             if key in data:
                 _whole(key, data[key], 0, 10**6)
 
@@ -276,6 +286,13 @@ class ProtocolSettings:
                 else base.discharge
             ),
             clock_skew_seconds=int(data.get("clock_skew_seconds", base.clock_skew_seconds)),
+            formulary=(tuple(FormularyDrug.from_dict(d) for d in data["formulary"]) if "formulary" in data
+                       else base.formulary),
+            late_entry_minutes=int(data.get("late_entry_minutes", base.late_entry_minutes)),
+            bp_check_window=(
+                (int(data["bp_check_window"][0]), int(data["bp_check_window"][1]))
+                if "bp_check_window" in data else base.bp_check_window
+            ),
             dosing=_dosing_from(data["dosing"]) if "dosing" in data else base.dosing,
             alert_escalation_minutes=int(data.get("alert_escalation_minutes", base.alert_escalation_minutes)),
             session_minutes=int(data.get("session_minutes", base.session_minutes)),
@@ -310,11 +327,17 @@ class ProtocolSettings:
             raise ValidationError(
                 "discharge.min_observation_minutes", self.discharge.min_observation_minutes, "allowed 0–1440"
             )
+        low, high = self.bp_check_window
+        if not 0 <= low < high <= 240:
+            raise ValidationError("bp_check_window", f"{low}–{high}", "minutes after the dose, 0 ≤ from < to ≤ 240")
         if not 30 <= self.session_minutes <= 12 * 60:
             raise ValidationError("session_minutes", self.session_minutes, "allowed 30–720 minutes")
         unknown = set(self.discharge.scores) - {"aldrete", "padss"}
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")
+        validate_formulary(self.formulary)
+        if not 1 <= self.late_entry_minutes <= 24 * 60:
+            raise ValidationError("late_entry_minutes", self.late_entry_minutes, "allowed 1–1440 minutes")
         for key in s.required_measures:
             if key not in MEASURES:
                 raise ValidationError("schedule.required_measures", key, f"measures are {', '.join(MEASURES)}")
@@ -371,6 +394,9 @@ class ProtocolSettings:
 
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)
+
+    def formulary_drug(self, key: str) -> FormularyDrug | None:
+        return next((d for d in self.formulary if d.key == key), None)
 
 
 def _checklist_item_from(raw: dict[str, Any]) -> ChecklistItem:

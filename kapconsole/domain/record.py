@@ -15,7 +15,9 @@ from kapconsole.domain.entries import decode
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
 from kapconsole.domain.episodes import AlertEpisode, build_episodes
+from kapconsole.domain.outcomes import SELF_HARM_FLAG, Instrument, OutcomeScore
 from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.rescue import RescueMedication
 from kapconsole.domain.values import Entry, SessionInfo
 
 
@@ -215,7 +217,10 @@ class SessionRecord:
 
     def after_signoff(self, entry: Entry) -> bool:
         sig = self.signature
-        return sig is not None and entry.seq > sig.seq
+        if sig is None or entry.seq <= sig.seq:
+            return False
+        # The move to "discharged" is part of signing, not something entered after the sign-off.
+        return not (entry.kind is EntryKind.STATE and entry.payload.get("to") == SessionState.DISCHARGED.value)
 
     @property
     def locked(self) -> bool:
@@ -425,5 +430,57 @@ class SessionRecord:
         return items[-1].payload["text"] if items else ""
 
     @property
+    def closing_note(self) -> Current | None:
+        """The therapist's closing note, as it stands."""
+        notes = self.current(EntryKind.CLOSING_NOTE)
+        return notes[-1] if notes else None
+
+    @property
+    def outcome_scores(self) -> dict[str, OutcomeScore]:
+        """The latest score of each outcome measure recorded at this session's check-in, by instrument."""
+        scores: dict[str, OutcomeScore] = {}
+        for c in sorted(self.current(EntryKind.OUTCOME_MEASURE), key=lambda c: (c.at, c.entry.seq)):
+            scores[c.payload["instrument"]] = OutcomeScore(Instrument(c.payload["instrument"]),
+                                                           tuple(int(i) for i in c.payload["items"]))
+        return scores
+
+    @property
+    def safety_flags(self) -> list[str]:
+        """What a clinician must see before dosing (today: a PHQ-9 item-9 answer above 0)."""
+        phq = self.outcome_scores.get(Instrument.PHQ9.value)
+        if phq is not None and phq.needs_risk_assessment:
+            return [SELF_HARM_FLAG.format(answer=phq.self_harm_answer)]
+        return []
+
+    @property
     def discharge_assessments(self) -> list[Current]:
         return self.current(EntryKind.DISCHARGE_ASSESSMENT)
+
+    # ----- rescue and adjunct medications ---------------------------------------------------------------
+    @property
+    def rescue_medications(self) -> list[Current]:
+        """Rescue and adjunct medications given, in clinical-time order."""
+        return sorted(self.current(EntryKind.RESCUE_MEDICATION), key=lambda c: (c.at, c.entry.seq))
+
+    def rescue_values(self) -> list[RescueMedication]:
+        return [RescueMedication.from_payload(c.payload) for c in self.rescue_medications]
+
+    def treatments_of(self, side_effect_id: int) -> list[Current]:
+        """The rescue medications given for one side effect."""
+        return [c for c in self.rescue_medications if c.payload.get("side_effect") == side_effect_id]
+
+    # ----- late entries ---------------------------------------------------------------------------------
+    def late_by(self, entry: Entry) -> timedelta | None:
+        """How long after its clinical time an entry was charted, when that makes it a late entry."""
+        return late_by(entry, self.protocol)
+
+
+def late_by(entry: Entry, protocol: ProtocolSettings) -> timedelta | None:
+    """``entered_at − observed_at`` when it reaches the protocol's late-entry time, else None.
+
+    An amendment is never late: its clinical time is the moment of the correction.
+    """
+    delay = entry.entered_at - entry.observed_at
+    if entry.kind is EntryKind.AMENDMENT or delay < timedelta(minutes=protocol.late_entry_minutes):
+        return None
+    return delay

@@ -109,13 +109,14 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     signed_id = 0
     count = 0
     # Maya: three sessions of her course, a week apart; the third (this morning) is the ~3 h signed session.
-    for weeks_ago, hours in ((14, 2.5), (7, 2.6)):
+    for n, (weeks_ago, hours) in enumerate(((14, 2.5), (7, 2.6))):
         start = real_now - timedelta(days=weeks_ago, hours=2)
-        _full_session(svc, clock, rng, maya, courses[maya.id], "Room 1", start, hours, who, sup_desk)
+        _full_session(svc, clock, rng, maya, courses[maya.id], "Room 1", start, hours, who, sup_desk,
+                      outcomes=MAYA_OUTCOMES[n])
         count += 1
     start = real_now - timedelta(hours=5)
     signed_id = _full_session(svc, clock, rng, maya, courses[maya.id], "Room 1", start, 3.0, who, sup_desk,
-                              side_effects=True)
+                              side_effects=True, outcomes=MAYA_OUTCOMES[2])
     count += 1
     # Yesterday: a session ended early after an adverse event.
     _ended_early(svc, clock, rng, clients[5], courses[clients[5].id], "Room 3", real_now - timedelta(days=1, hours=3),
@@ -149,8 +150,23 @@ def _vitals(rng: random.Random, minutes: float, base: Mapping[str, float], peak:
     }
 
 
+#: PHQ-9 and GAD-7 answers at check-in for Maya's three sessions: improving over the course.
+MAYA_OUTCOMES = (
+    {"phq9": [3, 3, 2, 3, 2, 3, 2, 3, 1], "gad7": [3, 2, 3, 2, 2, 2, 2]},
+    {"phq9": [2, 2, 2, 2, 2, 2, 2, 2, 1], "gad7": [2, 2, 2, 2, 1, 2, 1]},
+    {"phq9": [2, 2, 1, 2, 1, 2, 2, 2, 0], "gad7": [2, 1, 2, 1, 1, 1, 1]},
+)
+CLOSING_NOTE = (
+    "Calm and oriented, walking steadily; tired, smiling when her partner arrived.",
+    "\"I want to remember that the house felt safe.\"",
+    "Childhood home as a safe place; grief for her mother held in the chest; room around sadness.",
+    "Revisit the image of the house; body scan around the chest; the call to her sister.",
+)
+
+
 def _prepare(svc: Services, clock: ManualClock, client: Client, course: Course, room: str, start: datetime,
-             who, *, route: Route = Route.SUBLINGUAL, baseline: dict[str, float] | None = None) -> tuple[int, Actor, Actor]:
+             who, *, route: Route = Route.SUBLINGUAL, baseline: dict[str, float] | None = None,
+             outcomes: Mapping[str, list[int]] | None = None) -> tuple[int, Actor, Actor]:
     clock.at(start - timedelta(minutes=30))
     therapist, nurse = who("therapist.lee", room), who("nurse.kim", room)
     info = svc.clinic.plan_session(therapist, client_id=client.id, course_id=course.id, room=room, route=route,
@@ -163,6 +179,9 @@ def _prepare(svc: Services, clock: ManualClock, client: Client, course: Course, 
     for i, item in enumerate(svc.records.record(nurse, info.id).protocol.checklist):
         clock.at(start - timedelta(minutes=24) + timedelta(seconds=20 * i))
         svc.records.confirm_checklist_item(therapist if item.group == "Preparation" else nurse, info.id, item.key)
+    for i, (instrument, items) in enumerate((outcomes or {}).items()):
+        clock.at(start - timedelta(minutes=14) + timedelta(minutes=i))
+        svc.records.record_outcome_measure(therapist, info.id, instrument, list(items))
     clock.at(start - timedelta(minutes=10))
     svc.records.record_intention(therapist, info.id, "To meet the grief about my mother with more kindness, "
                                  "and to notice where I hold it in my body.")
@@ -204,8 +223,6 @@ def _chart(svc: Services, clock: ManualClock, rng: random.Random, sid: int, ther
         if side_effects and minute == 25:
             nausea_id = svc.records.record_side_effect(nurse, sid, "nausea", "moderate",
                                                        intervention="Ondansetron 4 mg ODT").id
-            svc.records.record_side_effect(therapist, sid, "dissociation", "mild",
-                                           intervention="Reassurance, music volume lowered")
         if side_effects and minute == 55 and nausea_id is not None:
             svc.records.resolve_side_effect(nurse, sid, nausea_id, note="Settled after ondansetron")
         minute += every if minute < 60 else 2 * every
@@ -216,8 +233,9 @@ def _chart(svc: Services, clock: ManualClock, rng: random.Random, sid: int, ther
 
 
 def _full_session(svc: Services, clock: ManualClock, rng: random.Random, client: Client, course: Course, room: str,
-                  start: datetime, hours: float, who, sup: Actor, *, side_effects: bool = False) -> int:
-    sid, therapist, nurse = _prepare(svc, clock, client, course, room, start, who)
+                  start: datetime, hours: float, who, sup: Actor, *, side_effects: bool = False,
+                  outcomes: Mapping[str, list[int]] | None = None) -> int:
+    sid, therapist, nurse = _prepare(svc, clock, client, course, room, start, who, outcomes=outcomes)
     _dose(svc, clock, sid, nurse, start)
     _chart(svc, clock, rng, sid, therapist, nurse, start, hours * 60 - 15, side_effects=side_effects)
     if side_effects:
@@ -226,6 +244,9 @@ def _full_session(svc: Services, clock: ManualClock, rng: random.Random, client:
         clock.at(clock.now + timedelta(minutes=1))
         svc.records.amend(therapist, sid, target.id, reason="Wrong detail recorded",
                           content={"text": target.payload["text"] + " (blanket and extra pillow)"})
+    clock.at(start + timedelta(hours=hours, minutes=-10))
+    state, words, themes, suggestions = CLOSING_NOTE
+    svc.records.record_closing_note(therapist, sid, state=state, words=words, themes=themes, suggestions=suggestions)
     clock.at(start + timedelta(hours=hours, minutes=-8))
     svc.discharge.assess(sup, sid, confirmations=PERSON_OK, score_parts=PARTS_OK)
     clock.at(start + timedelta(hours=hours, minutes=-6))
@@ -284,6 +305,7 @@ def _live_sessions(svc: Services, clock: ManualClock, rng: random.Random, client
                                    scheduled_at=now + timedelta(minutes=10), workstation="room-3",
                                    staff_ids=[therapist.staff_id, nurse.staff_id])
     svc.records.start_session(nurse, info.id)
+    svc.records.record_outcome_measure(therapist, info.id, "phq9", [2, 2, 1, 2, 1, 2, 1, 1, 1])
     for item in svc.records.record(nurse, info.id).protocol.checklist[:6]:
         svc.records.confirm_checklist_item(nurse, info.id, item.key)
     # Planned for later today in Rooms 1 and 2, and next week for Maya.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.db import Database
-from kapconsole.data.models import ClientRow, SessionRow
+from kapconsole.data.models import ClientRow, SessionRow, StaffRow
 from kapconsole.domain import signing
 from kapconsole.domain import validation as v
 from kapconsole.domain.errors import DomainError, IntegrityFailure, NotFound
@@ -81,6 +81,12 @@ class ReportService(ServiceBase):
                 authorize(s, actor, Action.EXPORT_REPORT)
             record = repo.load_record(s, session_id)
             clinic = (repo.get_setting(s, CLINIC_NAME_KEY) or "").strip() or DEFAULT_CLINIC_NAME
+            directory = {m.id: m for m in map(repo.staff_value, s.scalars(select(StaffRow)))}
+            course: list[SessionRecord] = []
+            if record.info.course_id is not None:
+                ids = s.scalars(select(SessionRow.id).where(SessionRow.course_id == record.info.course_id,
+                                                            SessionRow.id != session_id)).all()
+                course = [repo.load_record(s, sid) for sid in ids]
             root = keys.database_root(s)
         result = IntegrityService(self.db, self._clock).verify(session_id)
         failure = ""
@@ -88,7 +94,9 @@ class ReportService(ServiceBase):
             failure = integrity_summary(result.problems)
             if not allow_integrity_failure:
                 raise IntegrityFailure(f"session {session_id} failed verification: {failure}")
-        data = assemble.report_data(record, clinic_name=clinic, now=self.now())
+        data = assemble.report_data(record, clinic_name=clinic, now=self.now(),
+                                    printed_by=actor.name if actor is not None else "command line",
+                                    directory=directory, course=course)
         return replace(data, integrity_failure=failure, anchor=anchor_text(record),
                        root_fingerprint=signing.fingerprint(root) if root else "")
 

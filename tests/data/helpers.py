@@ -18,9 +18,8 @@ def planned(services: Services, actor: Actor, clock: FakeClock, *, identifier: s
     """A planned session of the client ``identifier``, now; in ``room``, else in Room 1, or a room of the
     client's own when Room 1 is taken (a room holds one session at a time; tests plan several at once)."""
     found = [c for c in services.clinic.find_clients(identifier) if c.identifier == identifier]
-    client = found[0] if found else services.clinic.add_client(actor, identifier=identifier, name="Jo Client",
-                                                                                        weight_kg=70,
-                                                                                        weight_on=clock.now.date())
+    client = found[0] if found else services.clinic.add_client(
+        actor, identifier=identifier, name="Jo Client", weight_kg=70, weight_on=services.clinic.now().date())
     course = None
     if course_sessions:
         courses = services.clinic.courses(client.id)

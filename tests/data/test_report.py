@@ -182,10 +182,14 @@ def test_signed_summary_shows_every_section_and_the_key_values(services: Service
     assert not any("DRAFT" in p for p in pages)
     for n, page in enumerate(pages, start=1):
         assert f"page {n} of {len(pages)}" in page
-        assert "Confidential" in page and "Client C-1" in page
+        assert "Confidential" in page
+        # Every page names the client (continuation pages too) and says who printed it and when.
+        assert "Jo Client · born 1984-05-17 · C-1" in page
+        assert re.search(r"Printed by Theo Therapist at \d{4}-\d\d-\d\d \d\d:\d\d", page)
     meta = PdfReader(io.BytesIO(pdf)).metadata
     assert meta is not None
-    assert meta.title == "Integration summary: Jo Client"
+    assert meta.title == f"Integration summary: client C-1, {record.info.started_at.astimezone().date()}, session 1 of 6"
+    assert "Jo Client" not in meta.title
     assert meta.author == "Riverside KAP Clinic"
     assert "session 1 of 6" in (meta.subject or "")
     assert meta.creation_date is not None
@@ -220,7 +224,9 @@ def test_unsigned_summary_is_a_draft_on_every_page(services: Services, clock: Cl
     pages = pages_text(services.reports.pdf(people[0], charted.session_id))
     assert len(pages) > 3
     assert all("DRAFT" in page for page in pages)
-    assert "Not signed" in pages[-1]
+    # The signature block follows the discharge assessment (before the long observation timeline).
+    text = "\n".join(pages)
+    assert text.index("Discharge assessment") < text.index("Not signed") < text.index("Observation timeline")
 
 
 def test_hostile_and_non_latin_text_survives(services: Services, clock: Clock,

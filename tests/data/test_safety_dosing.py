@@ -14,7 +14,7 @@ from kapconsole.domain.gates import GateBlocked, WayForward
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.services.record import DoseInput
-from tests.conftest import PASSWORD, FakeClock
+from tests.conftest import PASSWORD, FakeClock, ensure_room
 from tests.data.helpers import BASELINE
 
 _n = iter(range(1, 10_000))
@@ -25,9 +25,13 @@ def prepared(services: Services, staff: dict[str, Actor], *, route: str = "subli
              baseline: dict[str, Any] | None = None, checklist: bool = True) -> int:
     """A session through its checklist and baseline, not yet dosed."""
     nurse = staff["medical"]
-    client = services.clinic.add_client(nurse, identifier=f"S-{next(_n)}", name="Jo Client", weight_kg=weight,
+    n = next(_n)
+    client = services.clinic.add_client(nurse, identifier=f"S-{n}", name="Jo Client", weight_kg=weight,
+                                        weight_on=services.clinic.now().date() if weight else None,
                                         allergy_list=allergies)
-    info = services.clinic.plan_session(nurse, client_id=client.id, room="Room 1", route=route, planned_drug=drug,
+    # A room holds one session at a time: each test session has a room of its own.
+    info = services.clinic.plan_session(nurse, client_id=client.id, room=ensure_room(services, f"Room S{n}"),
+                                        route=route, planned_drug=drug,
                                         planned_dose=dose, planned_unit=unit, scheduled_at=services.clinic.now())
     services.records.start_session(nurse, info.id)
     if checklist:

@@ -208,7 +208,8 @@ def test_sign_a_discharge_from_the_board(qtbot, sqlite_services: Services, staff
     dialog = board.discharge_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.record is not None and dialog.sign_button.isEnabled(), timeout=10000)
-    assert dialog.heading.text() == "Discharge — Room 1 · JC"
+    assert dialog.heading.text() == "Discharge — Room 1"
+    assert dialog.client.text() == "Jo Client · born not recorded · KAP-1"  # in full, not initials
     qtbot.mouseClick(dialog.sign_button, CLICK)
     signature = dialog.signature_dialog
     assert signature is not None
