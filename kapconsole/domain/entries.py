@@ -743,8 +743,10 @@ class Amendment(EntryContent):
         return "entered in error" if self.content is None else self.content.describe(record)
 
 
+# Registers the rescue and adjunct medication entry (its own module: it needs the formulary and allergies).
 # The esketamine REMS answers are a kind of entry of their own, defined with the REMS rules.
 from kapconsole.domain import rems as _rems  # noqa: E402, F401 - registers RemsAnswers
+from kapconsole.domain import rescue as _rescue  # noqa: E402, F401
 
 AMENDABLE = frozenset(kind for kind, cls in REGISTRY.items() if cls.amendable)
 

@@ -80,6 +80,7 @@ class EntryKind(StrEnum):
     DISCHARGE_ASSESSMENT = "discharge_assessment"
     SIGNATURE = "signature"
     AMENDMENT = "amendment"
+    RESCUE_MEDICATION = "rescue_medication"  # a rescue or adjunct (PRN) medication given
     CLOSING_NOTE = "closing_note"  # the therapist's note at the end of the session
     OUTCOME_MEASURE = "outcome_measure"  # PHQ-9, GAD-7, PCL-5 at check-in
     REMS_ANSWERS = "rems_answers"  # esketamine REMS questions, answered with the session

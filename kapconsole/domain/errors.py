@@ -25,6 +25,16 @@ class ValidationError(DomainError):
         super().__init__(f"{field}: {shown} is not accepted; {allowed}")
 
 
+class ValidationErrors(ValidationError):
+    """Several fields refused at once (a vitals row with two wrong measures): every one is named."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        first = errors[0]
+        super().__init__(first.field, first.value, first.allowed, key=first.key)
+        self.errors = tuple(errors)
+        self.args = ("; ".join(str(e) for e in errors),)
+
+
 class PermissionDenied(DomainError):
     """The signed-in person's roles do not allow the action."""
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.formulary import FormularyDrug, default_formulary, validate_formulary
 
 #: The vital-sign measures, in charting order: key → (label, unit, decimals allowed).
 MEASURES: dict[str, tuple[str, str, int]] = {
@@ -212,6 +213,12 @@ class ProtocolSettings:
     discharge: DischargeRules = field(default_factory=DischargeRules)
     # Observed-at may not lie further ahead of the clock than this (workstation clock skew).
     clock_skew_seconds: int = 120
+    # The clinic's rescue and adjunct (PRN) medications; sources in kapconsole/domain/formulary.py.
+    formulary: tuple[FormularyDrug, ...] = field(default_factory=default_formulary)
+    # An entry charted this many minutes or more after its clinical time is shown as a late entry. Clinic
+    # setting; documentation standards ask that an entry made after the time of care be identified as late
+    # (AHIMA, "Amendments in the Electronic Health Record", late entries).
+    late_entry_minutes: int = 15
     # The "≈40 min" blood pressure: the reading nearest +40 min within this window (minutes after the first
     # dose). Source: clinical reference, Spravato REMS "BP at about 40 min after dosing", when the rise peaks.
     bp_check_window: tuple[int, int] = (35, 50)
@@ -250,7 +257,7 @@ class ProtocolSettings:
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> ProtocolSettings:
         base = cls()
-        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds"):
+        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds", "late_entry_minutes"):
             if key in data:
                 _whole(key, data[key], 0, 10**6)
 
@@ -279,6 +286,9 @@ class ProtocolSettings:
                 else base.discharge
             ),
             clock_skew_seconds=int(data.get("clock_skew_seconds", base.clock_skew_seconds)),
+            formulary=(tuple(FormularyDrug.from_dict(d) for d in data["formulary"]) if "formulary" in data
+                       else base.formulary),
+            late_entry_minutes=int(data.get("late_entry_minutes", base.late_entry_minutes)),
             bp_check_window=(
                 (int(data["bp_check_window"][0]), int(data["bp_check_window"][1]))
                 if "bp_check_window" in data else base.bp_check_window
@@ -325,6 +335,9 @@ class ProtocolSettings:
         unknown = set(self.discharge.scores) - {"aldrete", "padss"}
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")
+        validate_formulary(self.formulary)
+        if not 1 <= self.late_entry_minutes <= 24 * 60:
+            raise ValidationError("late_entry_minutes", self.late_entry_minutes, "allowed 1–1440 minutes")
         for key in s.required_measures:
             if key not in MEASURES:
                 raise ValidationError("schedule.required_measures", key, f"measures are {', '.join(MEASURES)}")
@@ -389,6 +402,9 @@ class ProtocolSettings:
 
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)
+
+    def formulary_drug(self, key: str) -> FormularyDrug | None:
+        return next((d for d in self.formulary if d.key == key), None)
 
 
 def _checklist_item_from(raw: dict[str, Any]) -> ChecklistItem:

@@ -17,6 +17,7 @@ from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
 from kapconsole.domain.episodes import AlertEpisode, build_episodes
 from kapconsole.domain.outcomes import SELF_HARM_FLAG, Instrument, OutcomeScore
 from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.rescue import RescueMedication
 from kapconsole.domain.values import Entry, SessionInfo
 
 
@@ -218,7 +219,10 @@ class SessionRecord:
 
     def after_signoff(self, entry: Entry) -> bool:
         sig = self.signature
-        return sig is not None and entry.seq > sig.seq
+        if sig is None or entry.seq <= sig.seq:
+            return False
+        # The move to "discharged" is part of signing, not something entered after the sign-off.
+        return not (entry.kind is EntryKind.STATE and entry.payload.get("to") == SessionState.DISCHARGED.value)
 
     @property
     def locked(self) -> bool:
@@ -458,3 +462,32 @@ class SessionRecord:
     @property
     def discharge_assessments(self) -> list[Current]:
         return self.current(EntryKind.DISCHARGE_ASSESSMENT)
+
+    # ----- rescue and adjunct medications ---------------------------------------------------------------
+    @property
+    def rescue_medications(self) -> list[Current]:
+        """Rescue and adjunct medications given, in clinical-time order."""
+        return sorted(self.current(EntryKind.RESCUE_MEDICATION), key=lambda c: (c.at, c.entry.seq))
+
+    def rescue_values(self) -> list[RescueMedication]:
+        return [RescueMedication.from_payload(c.payload) for c in self.rescue_medications]
+
+    def treatments_of(self, side_effect_id: int) -> list[Current]:
+        """The rescue medications given for one side effect."""
+        return [c for c in self.rescue_medications if c.payload.get("side_effect") == side_effect_id]
+
+    # ----- late entries ---------------------------------------------------------------------------------
+    def late_by(self, entry: Entry) -> timedelta | None:
+        """How long after its clinical time an entry was charted, when that makes it a late entry."""
+        return late_by(entry, self.protocol)
+
+
+def late_by(entry: Entry, protocol: ProtocolSettings) -> timedelta | None:
+    """``entered_at − observed_at`` when it reaches the protocol's late-entry time, else None.
+
+    An amendment is never late: its clinical time is the moment of the correction.
+    """
+    delay = entry.entered_at - entry.observed_at
+    if entry.kind is EntryKind.AMENDMENT or delay < timedelta(minutes=protocol.late_entry_minutes):
+        return None
+    return delay

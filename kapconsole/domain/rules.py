@@ -26,6 +26,8 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
+    ORDER_MEDICATION = "order_medication"  # a prescriber orders a rescue or adjunct medication
+    GIVE_MEDICATION = "give_medication"  # medical staff give it and chart it
     WRITE_CLOSING_NOTE = "write_closing_note"  # the therapist's note at the end of the session
     RECORD_OUTCOME = "record_outcome"  # PHQ-9, GAD-7, PCL-5 at check-in, before dosing
     MANAGE_ROOMS = "manage_rooms"
@@ -61,6 +63,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({_S, _A}),
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
+    Action.ORDER_MEDICATION: frozenset({_S}),
+    Action.GIVE_MEDICATION: frozenset({_M, _S}),
     Action.WRITE_CLOSING_NOTE: frozenset({_T}),
     Action.RECORD_OUTCOME: frozenset({_T, _M, _S}),
     Action.MANAGE_ROOMS: frozenset({_A}),
@@ -103,6 +107,10 @@ STATE_ALLOWS: dict[SessionState, frozenset[Action]] = {
     SessionState.ENDED_EARLY: frozenset({Action.AMEND}),
     SessionState.CANCELLED: frozenset(),
 }
+# Rescue and adjunct medications may be given whenever the client is at the bedside: before the dose
+# (premedication), during monitoring and while discharge is assessed.
+for _state in (SessionState.CHECKLIST, SessionState.MONITORING, SessionState.DISCHARGE):
+    STATE_ALLOWS[_state] = STATE_ALLOWS[_state] | {Action.GIVE_MEDICATION}
 
 #: The session state machine: the legal moves.
 TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {

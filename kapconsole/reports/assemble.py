@@ -22,6 +22,7 @@ from kapconsole.domain.enums import (
 from kapconsole.domain.outcomes import Instrument
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import Current, SessionRecord, parse_ts
+from kapconsole.domain.rescue import RescueMedication
 from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.reports import chart_data
 from kapconsole.reports import data as d
@@ -161,6 +162,25 @@ def dose_rows(record: SessionRecord, clock: Clock) -> tuple[d.Dose, ...]:
         rows.append(d.Dose(clock(e.observed_at), p["drug"], _route_label(p["route"]), f"{p['dose']:g} {p['unit']}",
                            p.get("lot", ""), p.get("device_lot", ""), p.get("ordered_by_name", ""),
                            p.get("given_by_name", ""), end, corrections(record, [e], clock)))
+    return tuple(rows)
+
+
+def medication_rows(record: SessionRecord, clock: Clock) -> tuple[d.MedicationRow, ...]:
+    """The medication record: rescue and adjunct medications as they stand (amendments applied)."""
+    rows = []
+    for e in _of_kind(record, EntryKind.RESCUE_MEDICATION):
+        p = _effective(record, e)
+        med = RescueMedication.from_payload(p)
+        why = [med.reason]
+        target = record.by_id.get(med.side_effect) if med.side_effect else None
+        if target is not None:
+            why.append(f"for {SideEffectKind(target.payload['effect']).label.lower()} at {clock(target.observed_at).label}")
+        if med.over_max_reason:
+            why.append(f"above the formulary maximum: {med.over_max_reason}")
+        if med.allergy_override_reason:
+            why.append(f"despite allergy ({'; '.join(med.allergies_overridden)}): {med.allergy_override_reason}")
+        rows.append(d.MedicationRow(clock(e.observed_at), med.short, "; ".join(w for w in why if w),
+                                    med.ordered_by_name, med.given_by_name, corrections(record, [e], clock)))
     return tuple(rows)
 
 
@@ -650,6 +670,7 @@ def report_data(record: SessionRecord, *, clinic_name: str = d.DEFAULT_CLINIC_NA
         assessments=assessments(record, clock), signature=signature(record, clock, directory),
         amendments_after_signoff=late,
         subject=f"KAP session {head.session_date.isoformat()}, {head.course_label}, client {head.client_identifier}",
+        medications=medication_rows(record, clock),
         closing_note=closing_note(record, clock), outcomes=outcome_trends(record, course, tz),
         safety_flags=tuple(record.safety_flags),
     )

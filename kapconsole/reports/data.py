@@ -488,10 +488,24 @@ class ReportData:
     anchor: str = ""
     #: The fingerprint of the clinic root key the signatures lead back to.
     root_fingerprint: str = ""
+    #: Rescue and adjunct medications given (the medication record).
+    medications: tuple[MedicationRow, ...] = ()
 
     @property
     def draft(self) -> bool:
         return self.header.draft
+
+
+@dataclass(frozen=True)
+class MedicationRow:
+    """A rescue or adjunct medication in the summary's medication record."""
+
+    moment: Moment
+    medication: str  # "Ondansetron 4 mg ODT"
+    reason: str  # why, the side effect it treated, and any written reason to proceed
+    ordered_by: str
+    given_by: str
+    corrections: Corrections = NO_CORRECTIONS
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def story(data: ReportData) -> list[Flowable]:
         *sections.first_page(data),
         *sections.checklist(data),
         *sections.administrations(data),
+        *sections.medication_record(data),
         *sections.vitals(data),
         *sections.scales(data),
         *sections.side_effects(data),

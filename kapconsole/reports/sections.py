@@ -384,6 +384,18 @@ def administrations(data: ReportData) -> list[Flowable]:
     return out + rows.flowables()
 
 
+def medication_record(data: ReportData) -> list[Flowable]:
+    """Rescue and adjunct medications: what, when, why, ordered and given by whom (left out when none)."""
+    if not data.medications:
+        return []
+    rows = RowsWithNotes(("Time", "Medication", "Why", "Ordered by", "Given by"),
+                         [W * 0.17, W * 0.23, W * 0.32, W * 0.14, W * 0.14])
+    for m in data.medications:
+        rows.add([_when(m.moment), _struck(f"<b>{u(m.medication)}</b>", m.corrections), u(m.reason),
+                  u(m.ordered_by), u(m.given_by)], m.corrections)
+    return [_p("Medication record", S.h1), *rows.flowables()]
+
+
 def _vitals_notes(r: VitalsRow) -> str:
     parts = []
     if r.marks:

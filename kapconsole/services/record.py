@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import EntryRow, SessionRow, SessionStaffRow, StaffRow
+from kapconsole.domain import checklist as checklist_rules
 from kapconsole.domain import gates
 from kapconsole.domain import validation as v
 from kapconsole.domain.dosing import Dose, Plan, allergy_blockers, dose_blockers, require_people
@@ -51,6 +52,7 @@ from kapconsole.domain.gates import Blocker, GateBlocked
 from kapconsole.domain.integrity import timestamp
 from kapconsole.domain.protocol import Limits, ProtocolSettings
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rescue import RescueMedication, rescue_medication
 from kapconsole.domain.rules import Action, require, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import keys
@@ -116,6 +118,11 @@ class RecordService(ServiceBase):
             repo.get_session_row(s, session_id, lean=True)  # NotFound for an id that cannot exist
             return repo.load_entries(s, session_id, after_seq=seq)
 
+    def _current_roles(self, actor: Actor) -> frozenset[Role]:
+        """The caller's roles as the database holds them now (never the ones the Actor carries)."""
+        with self.db.read() as s:
+            return authorize(s, actor, None).roles
+
     # ----- the one write path --------------------------------------------------------------------------
     def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, content: ContentFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
@@ -172,7 +179,7 @@ class RecordService(ServiceBase):
                   disposition: Disposition | str | None = None, request_key: str | None = None) -> Entry:
         """End the session early. After a dose it needs a medical supervisor and the client's disposition, and the
         session stays on the supervisor board until a physician attests it (:meth:`attest_end_early`)."""
-        require(actor.roles, Action.END_EARLY, actor.name)
+        require(self._current_roles(actor), Action.END_EARLY, actor.name)
         code = v.choice("reason", reason_code, EndReason)
         text = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         where = v.choice("disposition", disposition, Disposition) if disposition is not None else None
@@ -201,7 +208,7 @@ class RecordService(ServiceBase):
     def attest_end_early(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
                          disposition: Disposition | str, note: str = "") -> Entry:
         """A physician (medical supervisor) attests a session ended early after a dose, re-authenticated."""
-        require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
+        require(self._current_roles(actor), Action.SIGN_DISCHARGE, actor.name)
         where = v.choice("disposition", disposition, Disposition)
         note = v.text("note", note, limit=v.REASON_TEXT)
         self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
@@ -256,6 +263,30 @@ class RecordService(ServiceBase):
 
         return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, content, observed_at=observed_at)
 
+    def withdraw_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, reason: str,
+                                request_key: str | None = None) -> Entry:
+        """Withdraw a checklist confirmation before dosing, with a reason (recorded; the original stays visible)."""
+        require(actor.roles, Action.CONFIRM_CHECKLIST, actor.name)
+        why = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
+        with self.db.read() as s:
+            seen = SessionRecord(repo.session_value(repo.get_session_row(s, session_id)),
+                                 repo.load_entries(s, session_id))
+        confirmed = seen.checklist_confirmed.get(item_key)
+        if confirmed is None:
+            raise IllegalTransition("cannot withdraw the confirmation: this item is not confirmed")
+
+        def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            refusal = checklist_rules.may_withdraw(record, item_key)
+            if refusal is not None:
+                raise IllegalTransition(f"cannot withdraw the confirmation: {refusal}")
+            if record.checklist_confirmed[item_key].id != confirmed.id:
+                raise StaleRecord("the item was confirmed again meanwhile; look at the checklist again")
+
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST,
+                            lambda _p, _a: Amendment.build(EntryKind.CHECKLIST, why, None), amends_id=confirmed.id,
+                            check=check, needs_record=True, audit="checklist_withdrawn")
+
     def record_intention(self, actor: Actor, session_id: int, text: str,
                          observed_at: datetime | None = None, *, request_key: str | None = None) -> Entry:
         value = intention_value(text)
@@ -276,7 +307,7 @@ class RecordService(ServiceBase):
         be given, so its own blockers (above a limit, an allergy, a route other than the plan's) can be covered.
         ``covers``: the blocker keys to cover (default: every overridable blocker shown now).
         """
-        require(actor.roles, Action.OVERRIDE_CHECKLIST, actor.name)
+        require(self._current_roles(actor), Action.OVERRIDE_CHECKLIST, actor.name)
         reason = v.text("reason", reason, limit=v.REASON_TEXT, required=True)
         self.staff.reauthenticate(actor, password, "override_reauth", session_id=session_id,
                                   action=Action.OVERRIDE_CHECKLIST)
@@ -335,7 +366,7 @@ class RecordService(ServiceBase):
         allergies only, not against the session's dosing plan or gate. Overrides already recorded for the next
         dose, and ``confirm`` (blocker keys the giver confirms), are applied.
         """
-        require(actor.roles, Action.VIEW_RECORD, actor.name)
+        require(self._current_roles(actor), Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
             record = repo.load_record(s, session_id)
             if rescue:
@@ -387,7 +418,7 @@ class RecordService(ServiceBase):
         names the dose) or a supervisor's override recorded before (:meth:`override`). An IV infusion's end may
         be left out while it runs (:meth:`end_infusion` records it); it may not lie in the future.
         """
-        require(actor.roles, Action.RECORD_DOSE, actor.name)
+        require(self._current_roles(actor), Action.RECORD_DOSE, actor.name)
         given = given_by if given_by is not None else actor.staff_id
         names: dict[int, str] = {}
         confirmed = set(confirm)
@@ -430,7 +461,7 @@ class RecordService(ServiceBase):
     def end_infusion(self, actor: Actor, session_id: int, administration_id: int, *,
                      ended_at: datetime | None = None, request_key: str | None = None) -> Entry:
         """Record when a running IV infusion stopped (now by default; not before its start, not in the future)."""
-        require(actor.roles, Action.RECORD_DOSE, actor.name)
+        require(self._current_roles(actor), Action.RECORD_DOSE, actor.name)
         found: dict[str, Any] = {}
 
         def check(_s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
@@ -449,6 +480,48 @@ class RecordService(ServiceBase):
         return self._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
                             observed_at=ended_at, amends_id=administration_id, check=check, needs_record=True,
                             audit="infusion_ended")
+
+    def record_rescue_medication(self, actor: Actor, session_id: int, *, drug: str, dose: object, route: str,
+                                 reason: str, ordered_by: int, unit: str = "", given_by: int | None = None,
+                                 side_effect: int | None = None, over_max_reason: str = "",
+                                 allergy_override_reason: str = "", observed_at: datetime | None = None,
+                                 request_key: str | None = None) -> Entry:
+        """Record a rescue or adjunct medication (ondansetron, labetalol, oxygen …) given during the session.
+
+        ``ordered_by`` must be a prescriber and ``given_by`` (default: the person charting) medical staff. The
+        drug is checked against the session's formulary and the client's allergies; going above the formulary
+        maximum or giving a drug the client is allergic to needs its own written reason.
+        """
+        require(actor.roles, Action.GIVE_MEDICATION, actor.name)
+        given = given_by if given_by is not None else actor.staff_id
+        people: dict[int, str] = {}
+        context: dict[str, Any] = {}
+
+        def check(s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
+            assert record is not None
+            for field, sid, action in (("ordered by", ordered_by, Action.ORDER_MEDICATION),
+                                       ("given by", given, Action.GIVE_MEDICATION)):
+                person = s.get(StaffRow, sid) if isinstance(sid, int) and not isinstance(sid, bool) else None
+                if person is None or not person.active:
+                    raise ValidationError(field, sid, "an active staff member", key=field.replace(" ", "_"))
+                member = repo.staff_value(person)
+                require(member.roles, action, member.name)
+                people[sid] = member.name
+            if side_effect is not None and side_effect not in {c.id for c in record.side_effects}:
+                raise NotFound(f"there is no side effect {side_effect} in session {session_id}")
+            context["given_before"] = record.rescue_values()
+            context["allergies"] = record.info.client.allergy_list
+
+        def content(protocol: ProtocolSettings, _at: datetime) -> EntryContent:
+            before: list[RescueMedication] = context["given_before"]
+            return rescue_medication(
+                protocol, drug=drug, dose=dose, unit=unit, route=route, reason=reason, ordered_by=ordered_by,
+                ordered_by_name=people[ordered_by], given_by=given, given_by_name=people[given],
+                side_effect=side_effect, given_before=before, allergies=context["allergies"],
+                over_max_reason=over_max_reason, allergy_override_reason=allergy_override_reason)
+
+        return self._append(actor, session_id, request_key, Action.GIVE_MEDICATION, content, observed_at=observed_at,
+                            check=check, needs_record=True, audit="rescue_medication_recorded")
 
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",

@@ -20,7 +20,7 @@ from kapconsole.reports import assemble, render_pdf
 from kapconsole.services import Services
 from tests.conftest import FakeClock
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 BASE = {"sbp": 136, "dbp": 84, "hr": 72, "spo2": 98, "rr": 14}
 PERSON_OK = {"oriented": True, "walks_steadily": True, "nausea_controlled": True, "escort_present": True,
              "no_driving": True}
@@ -41,6 +41,8 @@ def _team(svc: Services) -> Team:
     for login, name, roles in (("sup", "Dr Sam Supervisor", ["supervisor", "medical"]),
                                ("nurse", "Nia Nurse, RN", ["medical"]), ("theo", "Theo Therapist", ["therapist"])):
         svc.staff.add_user(admin, login=login, name=name, roles=roles, password=PASSWORD)
+    for room in ("Room 1", "Room 2", "Room 3", "Room 4"):
+        svc.clinic.planning.add_room(admin, room)
     return Team(*(svc.staff.authenticate(lg, PASSWORD, "room-1") for lg in ("sup", "nurse", "theo")))
 
 
@@ -105,6 +107,12 @@ def _session(svc: Services, clock: FakeClock, team: Team, *, phq9: list[int] | N
                           words="\"I can carry this lightly.\"", themes="Water; kindness; the father's voice",
                           suggestions="Return to the river image; journaling on kindness")
     clock.advance(minutes=2)
+    if sign:  # discharge needs every alert acknowledged; an unsigned session keeps the HR alert open
+        pending: dict[int, list[str]] = {}
+        for reading, alert in r.record(team.nurse, sid).unacknowledged_alerts():
+            pending.setdefault(reading.id, []).append(alert.measure)
+        for reading_id, measures in pending.items():
+            r.acknowledge_alert(team.nurse, sid, reading_id, measures, note="Settled at the next reading")
     svc.discharge.assess(team.sup, sid, confirmations=PERSON_OK, score_parts=PARTS_OK)
     if sign:
         clock.advance(minutes=1)
@@ -143,7 +151,7 @@ def test_page_one_answers_how_the_session_went(services: Services, clock: FakeCl
     # Vitals line: baseline, the reading nearest +40 min in the 35–50 window (+36, not +45), discharge, alerts.
     assert re.search(r"baseline 136/84 mmHg.*≈40 min 150/84 mmHg, HR 80, SpO2 98%, RR 14 at \d\d:\d\d \(\+36 min\)",
                      summary)
-    assert "2 alerts (1 acknowledged, 1 not)" in summary
+    assert "2 alerts (2 acknowledged, 0 not)" in summary
     assert re.search(r"Sedation \(MOAA/S\): worst MOAA/S 3 at \d\d:\d\d \(\+30 min\); resolved \d\d:\d\d \(\+90 min\)",
                      summary)
     assert re.search(r"Dissociation \(0–10\): worst Dissociation 7/10 at .*\(\+30 min\); resolved .*\(\+90 min\)",
@@ -199,15 +207,16 @@ def test_adverse_event_is_the_first_line(services: Services, clock: FakeClock, t
                             ordered_by=team.sup.staff_id)
     clock.advance(minutes=20)
     r.record_side_effect(team.nurse, sid, "elevated_bp", "severe", intervention="Labetalol 10 mg IV")
-    r.record_administration(team.sup, sid, drug="Labetalol", route="iv", dose=10, unit="mg",
-                            ordered_by=team.sup.staff_id, infusion_end=clock.now + timedelta(minutes=2))
-    r.end_early(team.sup, sid, "adverse_event", "Hypertensive response; transferred to the emergency department")
+    r.end_early(team.sup, sid, "adverse_event", "Hypertensive response; transferred to the emergency department",
+                disposition="transferred")
     first = _pages(services.reports.pdf(team.sup, sid))[0]
     summary = first[first.index("Clinical summary"):]
     line = summary.split("• ")[1]
     assert line.startswith("Adverse events / transfers: Session ended early: Adverse event: Hypertensive response; "
-                           "transferred to the emergency department; Severe elevated blood pressure")
-    assert re.search(r"Rescue medications / interventions: Labetalol 10 mg iv infusion at \d\d:\d\d", summary)
+                           "transferred to the emergency department")
+    assert "Transferred; Severe elevated blood pressure at" in line
+    assert re.search(r"Rescue medications / interventions: Labetalol 10 mg IV \(elevated blood pressure, \d\d:\d\d",
+                     summary)
     assert "Elevated blood pressure (severe) at" in summary
     assert "still open when the session was ended early by Dr Sam Supervisor" in summary
 
@@ -231,6 +240,8 @@ def test_closing_note_is_the_therapists_and_amendable(services: Services, clock:
     services.records.amend(team.theo, sid, note.id, reason="Her exact words",
                            content={"words": "\"I can carry this, lightly.\""})
     data = services.reports.build(team.theo, sid)
+    assert data.summary.vitals is not None
+    assert (data.summary.vitals.alerts, data.summary.vitals.acknowledged) == (2, 1)  # the HR alert is still open
     assert data.closing_note is not None and data.closing_note.amended
     assert data.closing_note.words == "\"I can carry this, lightly.\"" and data.closing_note.state.startswith("Calm")
 

@@ -23,7 +23,7 @@ from kapconsole.services import Services
 from tests.conftest import FakeClock
 from tests.data.helpers import BASELINE
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 SAMPLES = {
     "devanagari_cjk": "नमस्ते你好",
     "arabic_latin": "Client مرحبا بالعالم said",
@@ -57,6 +57,7 @@ def _session(services: Services, clock: FakeClock, sample: str) -> int:
     admin = services.staff.authenticate("admin", PASSWORD, "desk")
     services.staff.add_user(admin, login="sup", name=f"Dr {s}", roles=["supervisor", "medical"], password=PASSWORD)
     services.staff.add_user(admin, login="theo", name=f"Therapist {s}", roles=["therapist"], password=PASSWORD)
+    services.clinic.planning.add_room(admin, f"Room {s}")
     sup = services.staff.authenticate("sup", PASSWORD, "room-1")
     theo = services.staff.authenticate("theo", PASSWORD, "room-1")
     with services.db.write() as db:
@@ -87,7 +88,7 @@ def _session(services: Services, clock: FakeClock, sample: str) -> int:
     clock.advance(minutes=10)
     r.resolve_side_effect(sup, sid, effect.id, note=f"Resolved {s}")
     r.amend(theo, sid, note.id, reason=f"Reason {s}", content={"text": f"Corrected {s}"})
-    r.end_early(sup, sid, "client_request", f"Ended {s}")
+    r.end_early(sup, sid, "client_request", f"Ended {s}", disposition="home_with_escort")
     return sid
 
 

@@ -59,6 +59,13 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.VIEW_UNASSIGNED: lambda a: services.monitor.unassigned(a),
         Action.RECORD_OUTCOME: lambda a: r.record_outcome_measure(a, fresh_checklist(), "gad7", [1] * 7),
         Action.MANAGE_ROOMS: lambda a: services.clinic.planning.add_room(a, f"Room R{next(_ids)}"),
+        # The prescriber named on a rescue medication, and the person who gives and charts it.
+        Action.ORDER_MEDICATION: lambda a: r.record_rescue_medication(boss, fresh_dosed(), drug="ondansetron",
+                                                                      dose=4, route="odt", reason="nausea",
+                                                                      ordered_by=a.staff_id),
+        Action.GIVE_MEDICATION: lambda a: r.record_rescue_medication(a, fresh_dosed(), drug="ondansetron", dose=4,
+                                                                     route="odt", reason="nausea",
+                                                                     ordered_by=boss.staff_id),
     }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -103,8 +103,10 @@ def visible_texts(root: QWidget) -> list[str]:
             texts.append(w.toPlainText())
         elif isinstance(w, QAbstractItemView) and w.model() is not None:
             model = w.model()
-            for r in range(model.rowCount()):
-                for c in range(model.columnCount()):
+            root_index = QModelIndex()
+            columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount(root_index)
+            for r in range(model.rowCount(root_index)):
+                for c in range(columns):
                     texts.append(str(model.data(model.index(r, c)) or ""))
         texts.append(w.toolTip())
     return texts

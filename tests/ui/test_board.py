@@ -208,7 +208,8 @@ def test_sign_a_discharge_from_the_board(qtbot, sqlite_services: Services, staff
     dialog = board.discharge_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.record is not None and dialog.sign_button.isEnabled(), timeout=10000)
-    assert dialog.heading.text() == "Discharge — Room 1 · JC"
+    assert dialog.heading.text() == "Discharge — Room 1"
+    assert dialog.client.text() == "Jo Client · born not recorded · KAP-1"  # in full, not initials
     qtbot.mouseClick(dialog.sign_button, CLICK)
     signature = dialog.signature_dialog
     assert signature is not None
@@ -250,7 +251,7 @@ def test_audit_trail_filters(qtbot, sqlite_services: Services, staff: dict[str, 
     qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
     model = view.model
     assert [model.index(0, c).data() for c in range(1, 6)] == [
-        "Dr Sam Supervisor", "supervisor-desk", "signature reauth failed", str(ready), "wrong password (1 in a row)"]
+        "Dr Sam Supervisor", "supervisor-desk", "signature reauth failed", str(ready), "wrong password (1 in a row at this workstation)"]
     view.action.clear()
     qtbot.keyClicks(view.session, str(ready))
     qtbot.waitUntil(lambda: view.model.rowCount() > 0 and all(

@@ -177,7 +177,7 @@ def test_wrong_passwords_are_throttled(qtbot, sqlite_services: Services, staff: 
         qtbot.keyClicks(signature.password, "wrong-password")
         qtbot.mouseClick(signature.sign_button, CLICK)
         qtbot.waitUntil(lambda: signature.sign_button.isEnabled(), timeout=10000)
-        expected = "Wrong password." if attempt < 3 else "Too many wrong passwords for sam; try again in"
+        expected = "Wrong password." if attempt < 3 else "Too many wrong passwords at this workstation; try again in"
         assert signature.message.text().startswith(expected)
     assert sqlite_services.clinic.session(sid).state is SessionState.DISCHARGE
     signature.reject()

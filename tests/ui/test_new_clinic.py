@@ -146,7 +146,7 @@ def test_a_new_clinic_runs_its_first_session_in_the_console(qtbot, tmp_path: Pat
     shown(qtbot, window, lambda r: r.info.state is SessionState.MONITORING)
     for minutes in (15, 15, 15, 15, 30, 30):
         clock.advance(minutes=minutes)
-        type_vitals(qtbot, view, sbp=128, dbp=80, hr=74, spo2=98)
+        type_vitals(qtbot, view, sbp=128, dbp=80, hr=74, spo2=98, rr=14)
         count = len(window.controller.record.vitals) + 1
         shown(qtbot, window, lambda r, n=count: len(r.vitals) == n)
     clock.advance(minutes=2)

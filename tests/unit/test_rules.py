@@ -28,6 +28,8 @@ EXPECTED = {
     Action.VIEW_AUDIT: {S, A},
     Action.ADMINISTER_USERS: {A},
     Action.EDIT_PROTOCOL: {A},
+    Action.ORDER_MEDICATION: {S},
+    Action.GIVE_MEDICATION: {M, S},
     Action.WRITE_CLOSING_NOTE: {T},
     Action.RECORD_OUTCOME: {T, M, S},
     Action.MANAGE_ROOMS: {A},

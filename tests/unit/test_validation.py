@@ -106,3 +106,21 @@ def test_protocol_round_trip_and_validation() -> None:
     assert ProtocolSettings.from_json(data).discharge.min_observation_minutes == 90
     with pytest.raises(ValidationError, match="low must be below high"):
         ProtocolSettings.from_dict({"alerts": {"hr": {"low": 130, "high": 45}}})
+
+
+@pytest.mark.parametrize(("typed", "shown"), [("400", "400"), (" 400 ", "400"), ("400.0", "400.0"), ("12,5", "12,5")])
+def test_numbers_are_shown_as_typed(typed: str, shown: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        validation.vitals({"hr": typed}, P)
+    assert str(err.value).startswith(f"Heart rate: {shown} is not accepted;")
+
+
+def test_every_wrong_field_is_reported_at_once() -> None:
+    from kapconsole.domain.errors import ValidationErrors
+
+    with pytest.raises(ValidationErrors) as err:
+        validation.vitals({"sbp": "400", "dbp": "80", "hr": "12", "spo2": "abc", "rr": "14"}, P)
+    assert [e.field for e in err.value.errors] == ["Systolic BP", "Heart rate", "SpO2"]
+    text = str(err.value)
+    assert "Systolic BP: 400 is not accepted" in text and "Heart rate: 12 is not accepted" in text
+    assert "SpO2: 'abc' is not accepted; a number is expected" in text

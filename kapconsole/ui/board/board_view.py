@@ -14,7 +14,6 @@ from PySide6.QtGui import QFont, QHideEvent, QKeySequence, QPainter, QPen, QShor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -36,6 +35,7 @@ from kapconsole.ui.session.device_panel import device_state_text
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
+from kapconsole.ui.widgets.text import PlainLabel
 
 POLL_MS = 1000
 AGE_MS = 15_000
@@ -204,9 +204,9 @@ class BoardView(QWidget):
         self._loading = False
         self._updated_at: str | None = None
 
-        heading = QLabel("Supervisor board: all rooms")
+        heading = PlainLabel("Supervisor board: all rooms")
         theme.set_flag(heading, "heading")
-        self.status = QLabel("", objectName="boardStatus")
+        self.status = PlainLabel("", objectName="boardStatus")
         theme.set_flag(self.status, "muted")
         self.model = BoardModel(self)
         self.table = row_table("boardTable", "Active sessions in every room", self.model)
@@ -217,14 +217,14 @@ class BoardView(QWidget):
         header.setStretchLastSection(True)
         # The last vitals take two lines (see BoardModel.data), so every column fits in night type.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.empty = QLabel("", objectName="boardEmpty")
+        self.empty = PlainLabel("", objectName="boardEmpty")
         theme.set_flag(self.empty, "muted")
         self.open_button = QPushButton("&Open record", objectName="boardOpen")
         self.open_button.setToolTip("Open the selected session's record (Enter)")
         self.discharge_button = QPushButton("&Discharge and sign…", objectName="boardDischarge")
         self.discharge_button.setToolTip("Review the discharge criteria of the selected session and sign (Ctrl+D)")
         theme.set_flag(self.discharge_button, "primary")
-        hint = QLabel("↑ ↓ choose · Enter open · Ctrl+D discharge · F5 refresh", objectName="boardHint")
+        hint = PlainLabel("↑ ↓ choose · Enter open · Ctrl+D discharge · F5 refresh", objectName="boardHint")
         theme.set_flag(hint, "muted")
 
         top = QHBoxLayout()
@@ -243,7 +243,7 @@ class BoardView(QWidget):
         layout.addWidget(self.table, 3)
         layout.addWidget(self.empty)
         # Each room's bedside monitor: connected, last message age, clock offset (polled every few seconds).
-        self.monitors = QLabel("", objectName="boardMonitors")
+        self.monitors = PlainLabel("", objectName="boardMonitors")
         self.monitors.setTextFormat(Qt.TextFormat.PlainText)
         self.monitors.setWordWrap(True)
         self.monitors.hide()

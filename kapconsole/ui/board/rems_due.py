@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -34,6 +33,7 @@ from kapconsole.ui.session.quick_entry import set_message
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
+from kapconsole.ui.widgets.text import PlainLabel
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -100,7 +100,7 @@ class SubmitDialog(QDialog):
         self.state = state
         self.item = item
         self.setWindowTitle("Mark REMS form submitted")
-        about = QLabel(f"Session {item.session_id} · {item.client_name} ({item.client_identifier}) · treatment "
+        about = PlainLabel(f"Session {item.session_id} · {item.client_name} ({item.client_identifier}) · treatment "
                        f"{item.treatment_date.isoformat()} · due {item.due_on.isoformat()}")
         about.setTextFormat(Qt.TextFormat.PlainText)
         about.setWordWrap(True)
@@ -120,7 +120,7 @@ class SubmitDialog(QDialog):
         form.addRow("&Date submitted", self.date)
         form.addRow("&How", self.method)
         form.addRow("&Confirmation number", self.confirmation)
-        self.message = QLabel("", objectName="remsSubmitMessage")
+        self.message = PlainLabel("", objectName="remsSubmitMessage")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         self.message.hide()
@@ -168,14 +168,14 @@ class RemsDuePanel(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="remsDuePanel")
         self.state = state
-        self.heading = QLabel("REMS monitoring forms", objectName="remsDueHeading")
+        self.heading = PlainLabel("REMS monitoring forms", objectName="remsDueHeading")
         theme.set_flag(self.heading, "strong")
         self.show_filed = QCheckBox("Show &submitted", objectName="remsShowFiled")
         self.model = RemsDueModel(self)
         self.table = row_table("remsDueTable", "REMS monitoring forms due and overdue", self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.empty = QLabel("", objectName="remsDueEmpty")
+        self.empty = PlainLabel("", objectName="remsDueEmpty")
         theme.set_flag(self.empty, "muted")
         self.submit_button = QPushButton("&Mark submitted…", objectName="remsMarkSubmitted")
         self.submit_button.setToolTip("Record that the selected form was submitted to the REMS (Ctrl+Shift+M)")

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.errors import DomainError
 from kapconsole.domain.outcomes import Instrument, score
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class OutcomeDialog(QDialog):
@@ -35,13 +35,13 @@ class OutcomeDialog(QDialog):
         self.instrument.currentIndexChanged.connect(self._on_instrument)
         self.form = QFormLayout()
         self.items: list[QSpinBox] = []
-        self.total = QLabel("", objectName="outcomeTotal")
+        self.total = PlainLabel("", objectName="outcomeTotal")
         self.total.setTextFormat(Qt.TextFormat.PlainText)
-        self.flag = QLabel("", objectName="outcomeFlag")
+        self.flag = PlainLabel("", objectName="outcomeFlag")
         self.flag.setTextFormat(Qt.TextFormat.PlainText)
         self.flag.setWordWrap(True)
         self.flag.setProperty("severity", "danger")
-        self.error_label = QLabel("", objectName="outcomeError")
+        self.error_label = PlainLabel("", objectName="outcomeError")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
         self.error_label.setProperty("severity", "danger")

@@ -39,6 +39,7 @@ from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.dose_dialog import from_qdatetime, to_qdatetime
 from kapconsole.ui.session.quick_entry import set_message
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 STAGE_TITLES = {Stage.PREDOSE: "Before the first device", Stage.FORM: "Before the discharge is signed"}
@@ -122,7 +123,7 @@ class RemsDialog(QDialog):
         self.controller = controller
         self.session_id = controller.session_id
         self.setWindowTitle("REMS answers and monitoring form")
-        heading = QLabel("Esketamine REMS: answers and Patient Monitoring Form")
+        heading = PlainLabel("Esketamine REMS: answers and Patient Monitoring Form")
         set_flag(heading, "heading")
         self.fields: dict[str, _Field] = {}
         self.status: dict[str, QLabel] = {}
@@ -141,16 +142,16 @@ class RemsDialog(QDialog):
             for q in (q for q in QUESTIONS if q.stage is stage):
                 if q.section != section:
                     section = q.section
-                    title = QLabel(section)
+                    title = PlainLabel(section)
                     set_flag(title, "strong")
                     grid.addWidget(title, row, 0, 1, 4)
                     row += 1
                 field = _Field(q)
-                label = QLabel(q.label)
+                label = PlainLabel(q.label)
                 label.setWordWrap(True)
                 label.setTextFormat(Qt.TextFormat.PlainText)
                 label.setBuddy(field.widget)
-                status = QLabel("", objectName=f"remsStatus_{q.key}")
+                status = PlainLabel("", objectName=f"remsStatus_{q.key}")
                 status.setTextFormat(Qt.TextFormat.PlainText)
                 set_flag(status, "muted")
                 confirm = QCheckBox("Still true", objectName=f"remsConfirm_{q.key}")
@@ -177,13 +178,13 @@ class RemsDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(host)
 
-        self.hint = QLabel("", objectName="remsHint")
+        self.hint = PlainLabel("", objectName="remsHint")
         self.hint.setWordWrap(True)
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.missing = QLabel("Loading…", objectName="remsMissing")
+        self.missing = PlainLabel("Loading…", objectName="remsMissing")
         self.missing.setWordWrap(True)
         self.missing.setTextFormat(Qt.TextFormat.PlainText)
-        self.message = QLabel("", objectName="remsMessage")
+        self.message = PlainLabel("", objectName="remsMessage")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.hide()
@@ -195,7 +196,7 @@ class RemsDialog(QDialog):
         self.pdf_button = QPushButton("Save form &PDF", objectName="remsPdfSave")
         self.pdf_button.setToolTip("Write the Patient Monitoring Form, filled from the record, to this file (Alt+P)")
         pdf_row = QHBoxLayout()
-        pdf_label = QLabel("Form PDF &file")
+        pdf_label = PlainLabel("Form PDF &file")
         pdf_label.setBuddy(self.pdf_path)
         pdf_row.addWidget(pdf_label)
         pdf_row.addWidget(self.pdf_path, 1)

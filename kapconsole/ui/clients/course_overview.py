@@ -18,13 +18,13 @@ from PySide6.QtGui import QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from kapconsole.reports.data import CourseSessionLine, Moment
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -218,7 +218,7 @@ class CourseOverview(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="courseOverview")
-        self.heading = QLabel("", objectName="courseOverviewHeading")
+        self.heading = PlainLabel("", objectName="courseOverviewHeading")
         self.heading.setWordWrap(True)
         set_flag(self.heading, "strong")
         self.model = CourseOverviewModel(self)
@@ -235,7 +235,7 @@ class CourseOverview(QWidget):
         self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.empty = QLabel("", objectName="courseOverviewEmpty")
+        self.empty = PlainLabel("", objectName="courseOverviewEmpty")
         self.empty.setWordWrap(True)
         set_flag(self.empty, "muted")
         layout = QVBoxLayout(self)

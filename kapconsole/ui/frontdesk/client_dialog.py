@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -32,6 +31,7 @@ from kapconsole.domain.frontdesk import ClientDetails
 from kapconsole.domain.values import Client
 from kapconsole.ui.frontdesk.forms import plain, show_errors
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 DATE_HINT = "YYYY-MM-DD"
@@ -160,7 +160,7 @@ class ClientDialog(QDialog):
             ("Weighed &on", line("weight_on", "Date weighed", DATE_HINT)),
         ]
         for i, (label, widget) in enumerate(pairs):
-            lab = QLabel(label)
+            lab = PlainLabel(label)
             lab.setBuddy(widget)
             grid.addWidget(lab, i // 2, (i % 2) * 2)
             grid.addWidget(widget, i // 2, (i % 2) * 2 + 1)
@@ -183,7 +183,7 @@ class ClientDialog(QDialog):
             ("Escort / &driver", line("escort_name", "Escort or driver")),
             ("Phone", line("escort_phone", "Escort phone")),
         ]):
-            lab = QLabel(label)
+            lab = PlainLabel(label)
             lab.setBuddy(widget)
             cg.addWidget(lab, i // 2, (i % 2) * 2)
             cg.addWidget(widget, i // 2, (i % 2) * 2 + 1)

@@ -8,12 +8,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_severity
 
 
 def plain(text: str = "", name: str = "", *, wrap: bool = False, parent: QWidget | None = None) -> QLabel:
     """A label that shows its text as typed: never rich text, never a mnemonic."""
-    label = QLabel(parent, objectName=name) if name else QLabel(parent)
+    label = PlainLabel(parent, objectName=name) if name else PlainLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     label.setText(text)

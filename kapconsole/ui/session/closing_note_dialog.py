@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.text import PlainLabel
 
 #: (field, label, accessible name): the parts of the note, in the order the summary prints them.
 FIELDS = (
@@ -34,7 +34,7 @@ class ClosingNoteDialog(QDialog):
         self.setWindowTitle("Therapist's closing note")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
-        intro = QLabel("Printed on page 1 of the integration summary, after the intention and the items flagged "
+        intro = PlainLabel("Printed on page 1 of the integration summary, after the intention and the items flagged "
                        "for integration.")
         intro.setTextFormat(Qt.TextFormat.PlainText)
         intro.setWordWrap(True)
@@ -49,7 +49,7 @@ class ClosingNoteDialog(QDialog):
             edit.textChanged.connect(self._on_text_changed)
             self.fields[key] = edit
             form.addRow(label, edit)
-        self.error_label = QLabel()
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("closingNoteError")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setProperty("severity", "danger")

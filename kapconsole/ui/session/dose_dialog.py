@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain import esketamine
 from kapconsole.domain.entries import DOSE_UNITS
 from kapconsole.domain.enums import Role, Route
+from kapconsole.domain.errors import ValidationError
 from kapconsole.domain.gates import GateBlocked
 from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.services import Services
@@ -32,20 +31,14 @@ from kapconsole.services.record import DoseInput
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.blockers import BlockerList
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.draft_key import DraftKey
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 DRUGS = ("Ketamine", "Esketamine")
 PRESCRIBER_ROLES = frozenset({Role.MEDICAL, Role.SUPERVISOR})
 DEFAULT_INFUSION_MINUTES = 40
-
-
-def to_qdatetime(moment: datetime) -> QDateTime:
-    return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
-
-
-def from_qdatetime(value: QDateTime) -> datetime:
-    return datetime.fromtimestamp(value.toSecsSinceEpoch()).astimezone()
 
 
 class DoseDialog(QDialog):
@@ -60,7 +53,7 @@ class DoseDialog(QDialog):
         record = controller.record
         booster = bool(record and record.administrations)
         self.setWindowTitle("Record booster dose" if booster else "Record dose")
-        heading = QLabel("Booster dose" if booster else "First dose")
+        heading = PlainLabel("Booster dose" if booster else "First dose")
         set_flag(heading, "heading")
 
         self.drug = QComboBox(objectName="doseDrug")
@@ -84,7 +77,7 @@ class DoseDialog(QDialog):
         self.lot.setAccessibleName("Lot number")
         self.device_lot = QLineEdit(objectName="doseDeviceLot")
         self.device_lot.setAccessibleName("Nasal device lot number")
-        self.device_lot_label = QLabel("De&vice lot")
+        self.device_lot_label = PlainLabel("De&vice lot")
         self.device_lot_label.setBuddy(self.device_lot)
 
         now = state.services.records.now()
@@ -92,11 +85,10 @@ class DoseDialog(QDialog):
         self.given_now.setChecked(True)
         self.given_now.setAccessibleName("Given now")
         self.given_now.setToolTip("Untick to enter an earlier time (Alt+N)")
-        self.time = QDateTimeEdit(to_qdatetime(now), objectName="doseTime")
-        self.time.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.time.setAccessibleName("Time given (or infusion start)")
-        self.time.setMaximumDateTime(to_qdatetime(now + timedelta(minutes=1)))
+        self.time = ClinicalTimeField("doseTime", label="Time given")
+        self.time.set_moment(now)
         self.time.setEnabled(False)
+        self.time.textChanged.connect(self._update_summary)
         time_row = QHBoxLayout()
         time_row.addWidget(self.given_now)
         time_row.addWidget(self.time, 1)
@@ -105,11 +97,11 @@ class DoseDialog(QDialog):
         self.minutes.setValue(DEFAULT_INFUSION_MINUTES)
         self.minutes.setSuffix(" min")
         self.minutes.setAccessibleName("Infusion duration in minutes")
-        self.end_label = QLabel("", objectName="doseInfusionEnd")
+        self.end_label = PlainLabel("", objectName="doseInfusionEnd")
         end_row = QHBoxLayout()
         end_row.addWidget(self.minutes)
         end_row.addWidget(self.end_label, 1)
-        self.minutes_label = QLabel("Infusion &duration")
+        self.minutes_label = PlainLabel("Infusion &duration")
         self.minutes_label.setBuddy(self.minutes)
         self.end_widget = QWidget()
         self.end_widget.setLayout(end_row)
@@ -117,9 +109,9 @@ class DoseDialog(QDialog):
 
         self.early_reason = QLineEdit(objectName="doseEarlyReason")
         self.early_reason.setAccessibleName("Reason for giving this device before the 5-minute rest")
-        self.early_reason_label = QLabel("&Early: why")
+        self.early_reason_label = PlainLabel("&Early: why")
         self.early_reason_label.setBuddy(self.early_reason)
-        self.device_status = QLabel("", objectName="doseDeviceStatus")
+        self.device_status = PlainLabel("", objectName="doseDeviceStatus")
         self.device_status.setWordWrap(True)
 
         self.ordered_by = QComboBox(objectName="doseOrderedBy")
@@ -130,14 +122,14 @@ class DoseDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Drug", self.drug)
         form.addRow("&Route", self.route)
-        dose_label = QLabel("D&ose")
+        dose_label = PlainLabel("D&ose")
         dose_label.setBuddy(self.amount)
         form.addRow(dose_label, dose_row)
-        self.lot_label = QLabel("&Lot")
+        self.lot_label = PlainLabel("&Lot")
         self.lot_label.setBuddy(self.lot)
         form.addRow(self.lot_label, self.lot)
         form.addRow(self.device_lot_label, self.device_lot)
-        time_label = QLabel("&Time")
+        time_label = PlainLabel("&Time")
         time_label.setBuddy(self.given_now)
         form.addRow(time_label, time_row)
         form.addRow(self.minutes_label, self.end_widget)
@@ -145,13 +137,12 @@ class DoseDialog(QDialog):
         form.addRow("Ordered &by", self.ordered_by)
         form.addRow("&Given by", self.given_by)
 
-        self.summary = QLabel("", objectName="doseSummary")
+        self.summary = PlainLabel("", objectName="doseSummary")
         self.summary.setWordWrap(True)
         set_severity(self.summary, "info")
         self.summary.setAccessibleName("Dose about to be recorded")
         set_flag(self.summary, "strong")
-        self.message = QLabel("", objectName="doseError")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = PlainLabel("", objectName="doseError")
         self.message.setWordWrap(True)
         self.message.hide()
         # What the safety gate refused, with each way forward; confirmable items become tick boxes.
@@ -182,7 +173,7 @@ class DoseDialog(QDialog):
 
         for signal in (self.drug.currentTextChanged, self.amount.textChanged, self.unit.currentTextChanged,
                        self.ordered_by.currentIndexChanged, self.given_by.currentIndexChanged,
-                       self.minutes.valueChanged, self.time.dateTimeChanged):
+                       self.minutes.valueChanged):
             signal.connect(self._update_summary)
         self.route.currentIndexChanged.connect(self._on_route_changed)
         self.given_now.toggled.connect(self._on_now_toggled)
@@ -307,18 +298,27 @@ class DoseDialog(QDialog):
     def _on_now_toggled(self, now: bool) -> None:
         self.time.setEnabled(not now)
         if not now:
-            self.time.setDateTime(to_qdatetime(self.state.services.records.now()))
+            self.time.set_moment(self.state.services.records.now())
             self.time.setFocus()
+            self.time.selectAll()
         self._update_summary()
 
     def start_time(self) -> datetime | None:
-        """The time the dose was given (or the infusion started); None means now."""
-        return None if self.given_now.isChecked() else from_qdatetime(self.time.dateTime())
+        """The time the dose was given (or the infusion started); None means now.
+
+        Raises ``ValidationError`` for a time that cannot be read.
+        """
+        if self.given_now.isChecked():
+            return None
+        return self.time.moment(self.state.services.records.now())
 
     def _update_summary(self, *_args: object) -> None:
-        start = self.start_time()
+        try:
+            start = self.start_time()
+        except ValidationError:
+            start = None
         route = self.route_value
-        when = "now" if start is None else f"at {start.strftime('%H:%M')}"
+        when = "now" if start is None else f"at {start.astimezone().strftime('%Y-%m-%d %H:%M')}"
         amount = self.amount.text().strip() or "?"
         parts = [f"{self.drug.currentText().strip() or '?'} {amount} {self.unit.currentText()}", route.label]
         if route is Route.IV:
@@ -347,7 +347,12 @@ class DoseDialog(QDialog):
             self.ordered_by.setFocus()
             return
         route = self.route_value
-        start = self.start_time()
+        try:
+            start = self.start_time()
+        except ValidationError as exc:
+            self._show(str(exc))
+            self.time.setFocus()
+            return
         end = None
         if route is Route.IV and start is not None:
             # An infusion already over is recorded with its end; one still running gets its end when it stops.

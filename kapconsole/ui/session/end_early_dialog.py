@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.enums import Disposition, EndReason
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class EndEarlyDialog(QDialog):
@@ -29,7 +29,7 @@ class EndEarlyDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
 
-        warning = QLabel("Ending the session early locks the record. Later corrections are amendments.")
+        warning = PlainLabel("Ending the session early locks the record. Later corrections are amendments.")
         warning.setTextFormat(Qt.TextFormat.PlainText)
         warning.setWordWrap(True)
         warning.setProperty("severity", "warning")
@@ -57,7 +57,7 @@ class EndEarlyDialog(QDialog):
         form.addRow("What happened (required):", self.reason)
         if self.dosed:
             form.addRow("Disposition:", self.disposition)
-            note = QLabel("A dose was given: a medical supervisor ends the session, and it stays on the supervisor "
+            note = PlainLabel("A dose was given: a medical supervisor ends the session, and it stays on the supervisor "
                           "board until a physician attests it.")
             note.setTextFormat(Qt.TextFormat.PlainText)
             note.setWordWrap(True)
@@ -65,7 +65,7 @@ class EndEarlyDialog(QDialog):
         else:
             self.disposition.hide()
 
-        self.error_label = QLabel()
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("endEarlyError")
         self.error_label.setProperty("severity", "danger")
         self.error_label.setWordWrap(True)

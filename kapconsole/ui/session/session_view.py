@@ -43,9 +43,11 @@ from kapconsole.ui.session.quick_entry import (
     set_message,
     shortcut,
 )
+from kapconsole.ui.session.rescue_dialog import RescueDialog
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
@@ -118,6 +120,7 @@ class SessionView(QWidget):
         self.record: SessionRecord | None = None
         self._night = False
         self._read_only = False
+        self._ack_session: int | None = None
 
         self._build_header()
         self._build_banners()
@@ -128,6 +131,7 @@ class SessionView(QWidget):
         self.observation = ObservationEntry(controller)
         self.scales = ScaleEntry(controller)
         self.side_effects = SideEffectPanel(controller)
+        self.side_effects.medication_requested.connect(self.open_medication)
         # The bedside monitor: a stream polled after the last reading held, never a record reload.
         self.device_alert = self._label("deviceAlert")
         self.device_feed = DeviceFeed(state, self)
@@ -138,14 +142,15 @@ class SessionView(QWidget):
         entry.setObjectName("quickEntry")
         col = QVBoxLayout(entry)
         col.setContentsMargins(0, 0, 4, 0)
-        for w in (self.vitals, self.observation, self.side_effects, self.scales):
+        col.setSpacing(0)
+        # The observation line is wide text: it sits under the timeline, leaving this column to the vitals,
+        # side effects and scales, which then fit without scrolling on a 1280×800 or 1600×1000 screen.
+        for w in (self.vitals, self.side_effects, self.scales):
             col.addWidget(w)
         col.addStretch(1)
-        # Ending early is rare and final: kept away from the everyday header buttons.
         end_row = QHBoxLayout()
         end_row.addWidget(self.closing_note_button)
         end_row.addStretch(1)
-        end_row.addWidget(self.end_early_button)
         col.addLayout(end_row)
         self.quick_entry = entry
         scroll = QScrollArea()
@@ -154,12 +159,18 @@ class SessionView(QWidget):
         scroll.setWidget(entry)
         self.entry_scroll = scroll
 
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.timeline, 1)
+        lower_layout.addWidget(self.observation)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
-        left.addWidget(self.timeline)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 4)
-        left.setSizes([500, 400])
+        left.addWidget(lower)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 5)
+        left.setSizes([330, 550])
+        self.chart.setMinimumHeight(150)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(scroll)
@@ -193,7 +204,7 @@ class SessionView(QWidget):
 
     # ----- building ------------------------------------------------------------------------------------
     def _label(self, name: str, text: str = "") -> QLabel:
-        label = QLabel(text)
+        label = PlainLabel(text)
         label.setObjectName(name)
         return label
 
@@ -207,7 +218,8 @@ class SessionView(QWidget):
     def _build_header(self) -> None:
         self.header = QFrame()
         self.header.setObjectName("sessionHeader")
-        self.client_label = self._label("clientName", "—")
+        # The client's name elides: a long name never widens the window (the tooltip has it whole).
+        self.client_label = ElidedLabel("—", objectName="clientName")
         self.course_label = self._label("courseLabel")
         self.state_label = self._label("stateLabel")
         self.since_dose_label = self._label("sinceDoseLabel")
@@ -220,7 +232,7 @@ class SessionView(QWidget):
                                         "Esketamine REMS answers and the Patient Monitoring Form (Ctrl+Alt+R)",
                                         self.open_rems)
         self.rems_button.hide()
-        self.device_state_label = self._label("deviceState")
+        self.device_state_label = ElidedLabel("", objectName="deviceState")  # one line: it elides
         self.integrity_label = self._label("integrityState")
         self.integrity_label.setTextFormat(Qt.TextFormat.PlainText)
         self.integrity_label.setWordWrap(True)
@@ -254,16 +266,19 @@ class SessionView(QWidget):
         who.addWidget(self.device_state_label)
         who.addWidget(self.integrity_label)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
-        for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
+        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
+        for label in (self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
         row = QHBoxLayout(self.header)
         row.setContentsMargins(10, 6, 10, 6)
-        row.addLayout(who, 2)
-        self.device_label.setWordWrap(True)
+        row.addLayout(who, 1)
         for clock in (self.since_dose_label, self.device_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
-            row.addWidget(clock, 1)
+            row.addWidget(clock, 0)  # as wide as its text; the client's name takes (and elides in) the rest
+        # Ending early is rare and final: set apart from the everyday buttons.
+        row.addWidget(self.end_early_button)
+        row.addSpacing(16)
         for b in (self.rems_button, self.end_infusion_button, self.booster_button, self.discharge_button,
                   self.attest_button):
             row.addWidget(b)
@@ -326,6 +341,7 @@ class SessionView(QWidget):
             "Ctrl+Shift+V": self.vitals.fill_from_device,
             "Ctrl+E": lambda: self.side_effects.open_dialog(),
             "Ctrl+Shift+R": self.side_effects.resolve_selected,
+            "Ctrl+Shift+M": lambda: self.open_medication(self.side_effects._selected_id()),
             "Ctrl+M": self.scales.focus,
             "Ctrl+K": self.acknowledge_alerts,
             "Ctrl+D": lambda: self.booster_button.isEnabled() and self.dose_requested.emit(),
@@ -369,6 +385,7 @@ class SessionView(QWidget):
         self.setStyleSheet(session_stylesheet(night))
         self.chart.set_night(night)
         self.timeline.set_night(night)
+        self.side_effects.set_columns(3 if night else 5)
         if self.isVisible():
             self._fit_entry_column()
 
@@ -395,6 +412,17 @@ class SessionView(QWidget):
             self.timeline.table.setFocus()
         else:
             self.observation.text.setFocus()
+
+    def open_medication(self, side_effect_id: int | None = None) -> RescueDialog | None:
+        """The rescue-medication dialog (Ctrl+Shift+M), linked to ``side_effect_id`` when one is chosen."""
+        record = self.record
+        if record is None or record.locked or self._read_only or not self.entry_scroll.isVisible():
+            return None
+        dialog = RescueDialog(self.state, self.controller, self, side_effect_id=side_effect_id)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda text: set_message(self.side_effects.message, text, "ok"))
+        dialog.open()
+        return dialog
 
     def open_closing_note(self) -> ClosingNoteDialog | None:
         if not self.closing_note_button.isEnabled():
@@ -544,6 +572,11 @@ class SessionView(QWidget):
         self.rems_button.setVisible(nasal and not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
+        for panel in (self.vitals, self.observation, self.scales, self.side_effects):
+            panel.follow(record)
+        if self._ack_session != info.id:
+            self._ack_session = info.id
+            self.ack_message.hide()
         actor = self.state.actor
         writes_note = actor is not None and may(actor.roles, Action.WRITE_CLOSING_NOTE)
         self.closing_note_button.setVisible(writes_note)
@@ -611,6 +644,7 @@ class SessionView(QWidget):
             return
         closed = record.info.state.is_closed
         now = record.info.ended_at if closed and record.info.ended_at else self._now()
+        self.chart.set_now(now)
         first = record.first_dose_at
         self.since_dose_label.setText(
             "No dose yet" if first is None else f"Since first dose\n{clock_text(now - first)}")

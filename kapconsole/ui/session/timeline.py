@@ -26,19 +26,21 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from kapconsole.domain.entries import AMENDABLE
+from kapconsole.domain.entry_base import describe_payload
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rems import describe_answers
+from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import row_table
+from kapconsole.ui.widgets.text import PlainLabel, tooltip_text
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -52,6 +54,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
     "Observations": frozenset({EntryKind.OBSERVATION}),
     "Side effects": frozenset({EntryKind.SIDE_EFFECT, EntryKind.SIDE_EFFECT_RESOLVED}),
     "Doses": frozenset({EntryKind.ADMINISTRATION}),
+    "Medications": frozenset({EntryKind.RESCUE_MEDICATION}),
     "Scales": frozenset({EntryKind.SCALE}),
     "Amendments": frozenset({EntryKind.AMENDMENT}),
     "Checklist and state": frozenset(
@@ -64,7 +67,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
 #: Short kind names keep the Kind column narrow; the full name is in the tooltip.
 SHORT_KIND = {EntryKind.SIDE_EFFECT_RESOLVED: "Resolved", EntryKind.ALERT_ACK: "Alert ack.",
               EntryKind.ADMINISTRATION: "Dose", EntryKind.DISCHARGE_ASSESSMENT: "Discharge check",
-              EntryKind.OVERRIDE: "Override"}
+              EntryKind.OVERRIDE: "Override", EntryKind.RESCUE_MEDICATION: "Medication"}
 
 
 # ----- describing entries -----------------------------------------------------------------------------
@@ -125,6 +128,8 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
         return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
     if kind is EntryKind.SCALE:
         return f"{_label(Scale, p.get('scale'))}: {_num(p.get('score', ''))}"
+    if kind is EntryKind.RESCUE_MEDICATION:
+        return describe_payload(kind, p, record)  # the entry's own description
     if kind is EntryKind.ALERT_ACK:
         labels = ", ".join(MEASURES.get(m, (m,))[0] for m in p.get("measures", []))
         reading = record.by_id.get(int(p.get("vitals", 0))) if record else None
@@ -174,6 +179,8 @@ class TimelineRow:
     alert: str = ""  # alert messages of a flagged vitals reading
     acknowledged: bool = False
     after_signoff: bool = False
+    #: How late the entry was charted after its clinical time ("" when on time): a late entry.
+    late: str = ""
 
     @property
     def amendable(self) -> bool:
@@ -218,8 +225,18 @@ def build_rows(record: SessionRecord) -> list[TimelineRow]:
             entry_id=e.id, seq=e.seq, at=e.observed_at, entered_at=e.entered_at, author=e.author_name,
             workstation=e.workstation, kind=e.kind, content=content, payload=now_payload, amendment=amendment,
             superseded=superseded, alert=alert, acknowledged=acknowledged, after_signoff=record.after_signoff(e),
+            late=_late_text(record, e),
         ))
     return rows
+
+
+def _late_text(record: SessionRecord, entry: Entry) -> str:
+    delay = record.late_by(entry)
+    if delay is None:
+        return ""
+    minutes = int(delay.total_seconds() // 60)
+    span = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"late entry: charted {local_time(entry.entered_at)} ({span} later)"
 
 
 # ----- the model ----------------------------------------------------------------------------------------
@@ -314,13 +331,13 @@ class TimelineModel(QAbstractTableModel):
                 return QBrush(QColor(theme.cell_colours("danger-tint", self._night)[1]))  # type: ignore[index]
             if row.alert and col in (2, 3):
                 return QBrush(QColor(theme.text_colour("danger", self._night)))
-            if col == 4 and row.after_signoff:
+            if (col == 4 and row.after_signoff) or (col in (0, 4) and row.late):
                 return QBrush(QColor(theme.text_colour("warning", self._night)))
         return None
 
     def _display(self, row: TimelineRow, col: int) -> str:
         if col == 0:
-            return local_time(row.at)
+            return local_time(row.at) + (" ◷" if row.late else "")
         if col == 1:
             return row.author
         if col == 2:
@@ -332,6 +349,8 @@ class TimelineModel(QAbstractTableModel):
         if row.alert:
             status = (status + "; " if status else "") + ("acknowledged" if row.acknowledged
                                                           else "NOT acknowledged")
+        if row.late:
+            status = (status + "; " if status else "") + row.late
         if row.after_signoff:
             status = (status + " " if status else "") + "[after sign-off]"
         return status
@@ -340,13 +359,15 @@ class TimelineModel(QAbstractTableModel):
     def _tooltip(row: TimelineRow, col: int) -> str:
         lines = [row.kind.label, f"Observed {row.at.astimezone():%Y-%m-%d %H:%M:%S}",
                  f"Entered {row.entered_at.astimezone():%Y-%m-%d %H:%M:%S} by {row.author} at {row.workstation}"]
+        if row.late:
+            lines.append(row.late.capitalize())
         if row.alert:
             lines.append(f"ALERT: {row.alert}")
         if row.amendment:
             lines.append(row.amendment)
         if col == 3:
             lines.insert(0, row.content)
-        return "\n".join(lines)
+        return tooltip_text("\n".join(lines))  # user text: shown as typed, never as markup
 
 
 class KindFilterProxy(QSortFilterProxyModel):
@@ -409,12 +430,12 @@ class TimelineView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.doubleClicked.connect(lambda _i: self._on_amend_clicked())
 
-        title = QLabel("Timeline")
+        title = PlainLabel("Timeline")
         title.setObjectName("sectionTitle")
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
-        show = QLabel("Show:")
+        show = PlainLabel("Show:")
         show.setBuddy(self.filter_combo)
         top.addWidget(show)
         top.addWidget(self.filter_combo)

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -18,6 +17,7 @@ from kapconsole.domain.enums import Role
 from kapconsole.domain.values import StaffMember
 from kapconsole.services.demo import DemoSummary
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 
@@ -30,9 +30,9 @@ class FirstRunWizard(QDialog):
         self.created: StaffMember | None = None
         self.demo: DemoSummary | None = None
         self.setWindowTitle("KAP Console — first start")
-        heading = QLabel("Welcome to KAP Console")
+        heading = PlainLabel("Welcome to KAP Console")
         set_flag(heading, "heading")
-        intro = QLabel(
+        intro = PlainLabel(
             "This database has no administrator yet. The administrator manages staff accounts and the clinic "
             "protocol; clinical staff accounts are added afterwards from the administrator's account. "
             "To try the console first, fill this empty database with the demo clinic instead.\n"
@@ -54,7 +54,7 @@ class FirstRunWizard(QDialog):
         form.addRow("&Login", self.login)
         form.addRow("&Password (8+ characters, hard to guess)", self.password)
         form.addRow("&Repeat password", self.repeat)
-        self.message = QLabel("", objectName="firstRunError")
+        self.message = PlainLabel("", objectName="firstRunError")
         self.message.setWordWrap(True)
         self.message.hide()
         self.create_button = QPushButton("Create administrator", objectName="firstRunCreate")
@@ -77,7 +77,7 @@ class FirstRunWizard(QDialog):
         self.client_id.setAccessibleName("First client's identifier")
         self.client_name = QLineEdit(objectName="firstRunClientName")
         self.client_name.setAccessibleName("First client's full name")
-        next_intro = QLabel("The administrator account is ready. Add the clinic's first room and, if you like, "
+        next_intro = PlainLabel("The administrator account is ready. Add the clinic's first room and, if you like, "
                             "its first client (more rooms and staff: Console ▸ Staff and rooms; clients: View ▸ "
                             "Front desk).")
         next_intro.setWordWrap(True)

@@ -13,15 +13,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain.enums import Role, SessionState
 from kapconsole.domain.errors import DatabaseUnavailable, DomainError
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
@@ -35,6 +35,7 @@ from kapconsole.ui.shell.sign_in import SignInDialog
 from kapconsole.ui.today.today_view import TodayView
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.banner import Banner
+from kapconsole.ui.widgets.text import PlainLabel
 
 if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and .audit
     from kapconsole.ui.board.audit_view import AuditView
@@ -52,7 +53,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent, objectName="mainWindow")
         self.state = state
         self.controller = SessionController(state, self)
-        self.setWindowTitle(f"KAP Console — {state.workstation}")
+        # The platform adds the application's name after the title unless the title already ends with it.
+        self.setWindowTitle(f"{state.workstation} — KAP Console")
+        self._quit_confirmed = False
+        self.quit_question: QMessageBox | None = None
         self._locked = True
         self._page_before_lock: QWidget | None = None
         self._hidden_dialogs: list[QDialog] = []
@@ -83,12 +87,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.status_user = QLabel("", objectName="statusUser")
-        self.status_workstation = QLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
+        self.status_user = PlainLabel("", objectName="statusUser")
+        self.status_workstation = PlainLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
         name = state.services.database_name
         # A long file path must not push "Signed in: …" (whom entries are recorded under) out of sight.
         short = name if len(name) <= 40 else f"{name[:12]}…{name[-27:]}"
-        self.status_database = QLabel(f"Database: {short}", objectName="statusDatabase")
+        self.status_database = PlainLabel(f"Database: {short}", objectName="statusDatabase")
         self.status_database.setToolTip(f"Database: {name}")
         bar = self.statusBar()
         bar.addWidget(self.status_user, 1)
@@ -200,7 +204,7 @@ class MainWindow(QMainWindow):
         self.act_switch = a("actionSwitchUser", "&Switch user…", "Ctrl+U", self.switch_user)
         self.act_lock = a("actionLock", "&Lock console", "Ctrl+L", self.lock)
         self.act_idle = a("actionIdleLock", "Lock after &idle time…", "Ctrl+Shift+L", self.set_idle_time)
-        self.act_quit = a("actionQuit", "&Quit", "Ctrl+Q", self.close)
+        self.act_quit = a("actionQuit", "&Quit", "Ctrl+Q", self.request_quit)
         self.act_night = a("actionNight", "&Night mode", "Ctrl+Shift+N", self.set_night, checkable=True)
         self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
         self.act_audit = a("actionAudit", "&Audit trail", "Ctrl+Alt+A", self.show_audit)
@@ -568,7 +572,71 @@ class MainWindow(QMainWindow):
         self._sync_offline_banner()
         self._sync_theme()
 
+    # ----- quitting ------------------------------------------------------------------------------------
+    def quit_refusal(self) -> str | None:
+        """Why the console may not close now (a session awaiting discharge needs a supervisor); else None."""
+        record = self.controller.record
+        if record is None or self._read_only or record.info.state is not SessionState.DISCHARGE:
+            return None
+        actor = self.state.actor
+        if actor is not None and not self._locked and actor.has(Role.SUPERVISOR):
+            return None
+        return (f"The session in {record.info.room} is awaiting discharge. A medical supervisor signs in here "
+                "(Ctrl+U, or on the lock screen) before the console is closed.")
+
+    def _active_session_text(self) -> str | None:
+        record = self.controller.record
+        if record is None or self._read_only or not record.info.state.is_active:
+            return None
+        return f"A session is active in {record.info.room} ({record.info.state.label.lower()})."
+
+    def request_quit(self) -> None:
+        """Quit (Ctrl+Q): at once with no active session; asked when one is active; refused awaiting discharge."""
+        if self.quit_question is not None and self.quit_question.isVisible():
+            return
+        refusal = self.quit_refusal()
+        active = self._active_session_text()
+        if refusal is None and active is None:
+            self._quit_confirmed = True
+            self.close()
+            return
+        box = QMessageBox(self)
+        box.setObjectName("quitQuestion")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setWindowTitle("Quit KAP Console")
+        if refusal is not None:
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setText(f"The console stays open.\n\n{refusal}")
+            box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        else:
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setText(f"{active}\n\nQuit anyway? The session stays active and this workstation opens it "
+                        "again at the next start.")
+            quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+            quit_button.setObjectName("quitConfirm")
+            keep = box.addButton("Keep the console open", QMessageBox.ButtonRole.RejectRole)
+            keep.setObjectName("quitCancel")
+            box.setDefaultButton(keep)
+            box.setEscapeButton(keep)
+
+            def answered(_result: int) -> None:
+                if box.clickedButton() is quit_button:
+                    self._quit_confirmed = True
+                    self.close()
+
+            box.finished.connect(answered)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.destroyed.connect(lambda _o=None: setattr(self, "quit_question", None))
+        self.quit_question = box
+        box.open()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        # Closing the window from the desktop goes through the same question as Ctrl+Q.
+        if event.spontaneous() and not self._quit_confirmed and (
+                self.quit_refusal() is not None or self._active_session_text() is not None):
+            event.ignore()
+            self.request_quit()
+            return
         self.idle.detach()
         self.controller.close()
         self.today.deactivate()
