@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,7 +36,6 @@ from kapconsole.domain.rems import QUESTIONS, Answer, Kind, Phase, Prefill, Ques
 from kapconsole.domain.rems_form import RemsForm
 from kapconsole.ui.clients.summary_export import default_folder, one_line
 from kapconsole.ui.session.controller import SessionController
-from kapconsole.ui.session.dose_dialog import from_qdatetime, to_qdatetime
 from kapconsole.ui.session.quick_entry import set_message
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.text import PlainLabel
@@ -44,6 +43,14 @@ from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 STAGE_TITLES = {Stage.PREDOSE: "Before the first device", Stage.FORM: "Before the discharge is signed"}
 
+
+
+def to_qdatetime(moment: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
+
+
+def from_qdatetime(value: QDateTime) -> datetime:
+    return datetime.fromtimestamp(value.toSecsSinceEpoch()).astimezone()
 
 class _Field:
     """One question's input: reads back the typed value, or None when nothing is given."""
