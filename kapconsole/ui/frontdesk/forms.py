@@ -14,7 +14,7 @@ from kapconsole.ui.widgets.theme import set_severity
 
 def plain(text: str = "", name: str = "", *, wrap: bool = False, parent: QWidget | None = None) -> QLabel:
     """A label that shows its text as typed: never rich text, never a mnemonic."""
-    label = PlainLabel(parent, objectName=name) if name else PlainLabel(parent)
+    label = PlainLabel("", parent, objectName=name) if name else PlainLabel("", parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     label.setText(text)
