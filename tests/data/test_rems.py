@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,10 +14,12 @@ from pypdf import PdfReader
 from kapconsole.domain import rems
 from kapconsole.domain.discharge import PERSON_CRITERIA, PERSON_SCORE_PARTS
 from kapconsole.domain.enums import EntryKind, SessionState
-from kapconsole.domain.errors import IllegalTransition, ValidationError
+from kapconsole.domain.errors import IllegalTransition, PermissionDenied, ValidationError
+from kapconsole.domain.gates import GateBlocked
 from kapconsole.domain.rems import FilingStatus, RemsIncomplete
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
+from kapconsole.services.record import DoseInput
 from tests.conftest import PASSWORD, FakeClock
 from tests.data.rems_helpers import (
     PREDOSE_ANSWERS,
@@ -307,3 +310,41 @@ def test_the_form_shows_the_bp_hold_and_recheck(services: Services, staff: dict[
     assert form.bp_predose is not None and form.bp_predose.text == "134/84 mmHg"
     text = _text(services.rems.form_pdf(staff["supervisor"], sid))
     assert "Dose held for a pre-dose reading above 140/90 and rechecked: 150/94 mmHg at" in text
+
+
+def test_each_device_passes_the_same_safety_gate_as_any_dose(services: Services, staff: dict[str, Actor],
+                                                            clock: FakeClock) -> None:
+    nurse, doctor = staff["medical"], staff["supervisor"]
+    sid = esketamine_checklist_done(services, staff, clock, identifier="ESK-GATE")
+    services.records.record_vitals(nurse, sid, {"sbp": 128, "dbp": 80, "hr": 74, "spo2": 98, "rr": 14})
+    services.rems.record_answers(nurse, sid, {**PREDOSE_ANSWERS, "no_food_2h": False})
+    # A waiting answer is the gate's blocker: a supervisor may override exactly it, re-authenticated.
+    with pytest.raises(GateBlocked) as err:
+        services.rems.record_device(nurse, sid, device_lot="D1", ordered_by=doctor.staff_id)
+    assert [b.key for b in err.value.blockers] == ["rems.no_food_2h"]
+    services.records.override(doctor, sid, password=PASSWORD, reason="a few crackers 90 minutes ago",
+                              dose=DoseInput("Esketamine", "intranasal", 28, "mg"))
+    # Only a prescriber orders a device; the same request key saves it once.
+    with pytest.raises(PermissionDenied):
+        services.rems.record_device(nurse, sid, device_lot="D1", ordered_by=nurse.staff_id)
+    key = str(uuid.uuid4())
+    first = services.rems.record_device(nurse, sid, device_lot="D1", ordered_by=doctor.staff_id, request_key=key)
+    again = services.rems.record_device(nurse, sid, device_lot="D1", ordered_by=doctor.staff_id, request_key=key)
+    assert again.id == first.id and len(services.records.record(nurse, sid).administrations) == 1
+    # An alert between devices holds the next one until someone acknowledges it, as before any booster.
+    clock.advance(minutes=6)
+    low = services.records.record_vitals(nurse, sid, {"sbp": 130, "dbp": 82, "hr": 78, "spo2": 86, "rr": 14})
+    with pytest.raises(GateBlocked) as err:
+        services.rems.record_device(nurse, sid, device_lot="D2", ordered_by=doctor.staff_id)
+    assert any(b.key.startswith("alert.") for b in err.value.blockers)
+    services.records.acknowledge_alert(nurse, sid, low.id, ["spo2"], note="repositioned; reading again")
+    services.records.record_vitals(nurse, sid, {"sbp": 130, "dbp": 82, "hr": 78, "spo2": 97, "rr": 14})
+    second = services.rems.record_device(nurse, sid, device_lot="D2", ordered_by=doctor.staff_id)
+    assert second.payload["device"] == 2
+    # The third device of an 84 mg session is within the route's limit (84 mg a session).
+    clock.advance(minutes=5)
+    third = services.rems.record_device(nurse, sid, device_lot="D3", ordered_by=doctor.staff_id)
+    assert third.payload["device"] == 3
+    with pytest.raises(ValidationError, match="all have been given"):
+        services.rems.record_device(nurse, sid, device_lot="D4", ordered_by=doctor.staff_id)
+    assert services.integrity.verify(sid).problems == ()
