@@ -66,6 +66,14 @@ class EsketamineRules:
 RULES = EsketamineRules()
 
 
+def device_drug(planned_drug: str) -> str:
+    """The drug name a device is recorded under: the session's planned name when it names esketamine
+    ("Spravato"), else "Esketamine"."""
+    from kapconsole.domain.dosing import medicine
+
+    return planned_drug if medicine(planned_drug) == "esketamine" else DRUG
+
+
 def check_plan(dose: float | None, unit: str) -> None:
     """An esketamine session is planned in mg, for a dose the label lists (56 or 84 mg)."""
     if unit.strip() != "mg":

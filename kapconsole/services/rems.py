@@ -62,19 +62,22 @@ class RemsService(ServiceBase):
 
     def record_device(self, actor: Actor, session_id: int, *, device_lot: str, ordered_by: int,
                       given_by: int | None = None, observed_at: datetime | None = None,
-                      early_reason: str = "", confirm: Iterable[str] = (), request_key: str | None = None) -> Entry:
+                      early_reason: str = "", confirm: Iterable[str] = (), request_key: str | None = None,
+                      lot: str = "") -> Entry:
         """One 28 mg device. Every device passes the same safety gate as any dose (the checklist, the pre-dose
         holds and the REMS answers before the first; the latest vitals and unacknowledged alerts before the
         next; the route's dose limits, allergies, who orders and gives it; overrides and ``confirm`` as for
         :meth:`RecordService.record_administration`). The first moves the session to monitoring; each later one
-        waits 5 minutes after the previous, or needs a reason."""
+        waits 5 minutes after the previous, or needs a reason. The device is recorded under the session's
+        planned drug name when it names esketamine ("Spravato"), else "Esketamine"; ``lot`` is the carton's lot."""
         reason = v.text("reason", early_reason, limit=v.REASON_TEXT)
-        lot = v.text("device lot", device_lot, required=True)
+        device = v.text("device lot", device_lot, required=True)
         confirmed = {v.text("confirm", k) for k in confirm}
-        request = DoseInput(esketamine.DRUG, Route.INTRANASAL.value, esketamine.RULES.device_mg, "mg")
+        carton = v.text("lot", lot)
         names: dict[int, str] = {}
         status: dict[str, esketamine.DeviceStatus] = {}
         giver: dict[str, int] = {}
+        drug: dict[str, str] = {}
 
         def check(s: Session, _row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
@@ -84,6 +87,8 @@ class RemsService(ServiceBase):
                 raise ValidationError("device", current.given + 1,
                                       f"this session's dose is {current.planned} devices and all have been given")
             giver["id"] = given_by if given_by is not None else actor.staff_id
+            drug["name"] = esketamine.device_drug(record.info.planned_drug)
+            request = DoseInput(drug["name"], Route.INTRANASAL.value, esketamine.RULES.device_mg, "mg")
             names.update(self.records._gate_dose(s, record, request, ordered_by=ordered_by, given_by=giver["id"],
                                                  confirmed=confirmed))
 
@@ -92,8 +97,8 @@ class RemsService(ServiceBase):
             esketamine.check_device(current, at, reason)
             early = reason if current.next_allowed_at is not None and at < current.next_allowed_at else ""
             given = giver["id"]
-            base = Administration.build(drug=esketamine.DRUG, route=Route.INTRANASAL.value,
-                                        dose=esketamine.RULES.device_mg, unit="mg", device_lot=lot,
+            base = Administration.build(drug=drug["name"], route=Route.INTRANASAL.value,
+                                        dose=esketamine.RULES.device_mg, unit="mg", lot=carton, device_lot=device,
                                         started_at=at, ordered_by=ordered_by, ordered_by_name=names[ordered_by],
                                         given_by=given, given_by_name=names[given])
             return replace(base, confirmed=tuple(sorted(confirmed)), device=current.given + 1,

@@ -218,7 +218,7 @@ class DoseDialog(QDialog):
         title = f"Esketamine device {number} of {status.planned}"
         self.setWindowTitle(f"Record {title.lower()}")
         self.heading.setText(title if not status.complete else "All devices given")
-        self.drug.setCurrentText(esketamine.DRUG)
+        self.drug.setCurrentText(esketamine.device_drug(record.info.planned_drug))
         self.amount.setText(str(esketamine.RULES.device_mg))
         self.unit.setCurrentText("mg")
         for w in (self.drug, self.route, self.amount, self.unit):
