@@ -47,7 +47,8 @@ class Current:
 
 class BlockerKind(StrEnum):
     CHECKLIST = "checklist"  # a required checklist item not confirmed
-    BASELINE = "baseline"  # baseline vitals missing or outside the pre-dose limits
+    BASELINE_MISSING = "baseline_missing"  # no baseline vitals, or a measure the pre-dose limits need is missing
+    PREDOSE_HOLD = "predose_hold"  # a baseline value outside the pre-dose limits
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,10 @@ class SessionRecord:
     def amendments_of(self, entry_id: int) -> list[Entry]:
         return self.amendments.get(entry_id, [])
 
+    def current_of(self, entry: Entry) -> Current | None:
+        """One entry as it stands (None when it was marked entered in error)."""
+        return self._current(entry)
+
     def current(self, kind: EntryKind) -> list[Current]:
         """Entries of ``kind`` as they stand: amended content applied, retracted ones left out."""
         return self._current_by_kind.get(kind, [])
@@ -261,8 +266,9 @@ class SessionRecord:
         done = self.checklist_confirmed
         blockers = [Blocker(BlockerKind.CHECKLIST, f"not confirmed: {i.label}", item=i.key, label=i.label)
                     for i in self.protocol.checklist if i.required and i.key not in done]
-        blockers += [Blocker(BlockerKind.BASELINE, message, measure=measure)
-                     for measure, message in alert_rules.predose_hold_items(self.baseline_vitals, self.protocol)]
+        blockers += [Blocker(BlockerKind.PREDOSE_HOLD if hold else BlockerKind.BASELINE_MISSING, message,
+                             measure=measure)
+                     for measure, hold, message in alert_rules.predose_hold_items(self.baseline_vitals, self.protocol)]
         return blockers
 
     # ----- dosing ---------------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapconsole.domain.entries import VitalsReading
 from kapconsole.domain.enums import Role
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
-from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.record import Blocker, BlockerKind, SessionRecord
 from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
@@ -46,16 +47,15 @@ def hhmm(moment: Any) -> str:
     return moment.astimezone().strftime("%H:%M")
 
 
-def summarise_blockers(blockers: list[str], *, names: int = 2) -> list[str]:
+def summarise_blockers(blockers: list[Blocker], *, names: int = 2) -> list[str]:
     """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
-    prefix = "not confirmed: "
-    missing = [b[len(prefix):] for b in blockers if b.startswith(prefix)]
+    missing = [b.label for b in blockers if b.kind is BlockerKind.CHECKLIST]
     lines = []
     if missing:
         shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
         noun = "item" if len(missing) == 1 else "items"
         lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown})")
-    return lines + [b for b in blockers if not b.startswith(prefix)]
+    return lines + [b.message for b in blockers if b.kind is not BlockerKind.CHECKLIST]
 
 
 class _ItemLabel(QLabel):
@@ -72,17 +72,6 @@ class _ItemLabel(QLabel):
             self.box.setFocus()
             self.box.click()
         super().mousePressEvent(event)
-
-
-def vitals_text(values: Any) -> str:
-    parts = []
-    if values.get("sbp") is not None and values.get("dbp") is not None:
-        parts.append(f"BP {values['sbp']:g}/{values['dbp']:g}")
-    for key, label in (("hr", "HR"), ("spo2", "SpO2"), ("rr", "RR"), ("temp", "T")):
-        if values.get(key) is not None:
-            unit = MEASURES[key][1]
-            parts.append(f"{label} {values[key]:g}{'' if unit.startswith('/') else ' '}{unit}")
-    return " · ".join(parts)
 
 
 class ChecklistView(QWidget):
@@ -299,7 +288,7 @@ class ChecklistView(QWidget):
         if baseline:
             last = record.vitals[-1] if record.vitals else None
             when = f" — {hhmm(last.at)} by {last.entry.author_name}" if last else ""
-            self.baseline_shown.setText(f"Baseline: {vitals_text(baseline)}{when}")
+            self.baseline_shown.setText(f"Baseline: {VitalsReading.from_payload(baseline).short()}{when}")
         else:
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
@@ -312,7 +301,8 @@ class ChecklistView(QWidget):
         elif blockers:
             lines = "\n".join(f"• {b}" for b in summarise_blockers(blockers))
             self.blockers.setText(f"Dosing is blocked:\n{lines}")
-            set_severity(self.blockers, "danger" if any("hold" in b for b in blockers) else "warning")
+            set_severity(self.blockers, "danger" if any(b.kind is BlockerKind.PREDOSE_HOLD for b in blockers)
+                         else "warning")
         else:
             self.blockers.setText("Ready: every required item is confirmed and the baseline is within range.")
             set_severity(self.blockers, "ok")
@@ -358,7 +348,7 @@ class ChecklistView(QWidget):
                 box.setEnabled(True)
                 self._set_who(key, "not saved — tick again")
 
-        self.controller.perform(lambda s, a: s.records.confirm_checklist_item(a, sid, key), None, failed)
+        self.controller.perform(lambda s, a: s.records.confirm_checklist_item(a, sid, key), None, failed, receiver=self)
 
     def _on_record_vitals(self) -> None:
         sid = self._session_id
@@ -376,7 +366,7 @@ class ChecklistView(QWidget):
                 e.clear()
             self.vitals["sbp"].setFocus()
 
-        self.controller.perform(record, done)
+        self.controller.perform(record, done, receiver=self)
 
     def _on_save_intention(self) -> None:
         sid = self._session_id
@@ -384,7 +374,7 @@ class ChecklistView(QWidget):
         if sid is None or not self.intention_button.isEnabled():
             return
         self.controller.perform(lambda s, a: s.records.record_intention(a, sid, text),
-                                lambda _e: self.intention.clear())
+                                lambda _e: self.intention.clear(), receiver=self)
 
     def _on_dose_clicked(self) -> None:
         if self.dose_button.isEnabled():
@@ -481,7 +471,7 @@ class OverrideDialog(QDialog):
 
         self._busy = True
         self.confirm.setEnabled(False)
-        self.controller.perform(override, lambda _e: self.accept(), self._on_failed)
+        self.controller.perform(override, lambda _e: self.accept(), self._on_failed, receiver=self)
 
     def _on_failed(self, exc: Exception) -> None:
         self._busy = False

@@ -283,7 +283,7 @@ class DoseDialog(QDialog):
 
         self._busy = True
         self.record_button.setEnabled(False)
-        self.controller.perform(record, self._on_saved, self._on_failed)
+        self.controller.perform(record, self._on_saved, self._on_failed, receiver=self)
 
     def _on_saved(self, entry: Entry) -> None:
         self._busy = False

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapconsole.domain.entry_base import local_time
 from kapconsole.domain.enums import ObservationCategory, Scale, SideEffectKind
 from kapconsole.domain.errors import DomainError, ValidationError
 from kapconsole.domain.protocol import MEASURES
@@ -33,7 +34,6 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
-from kapconsole.ui.session.timeline import describe, local_time, vitals_text
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -102,7 +102,7 @@ class _Entry(QGroupBox):
                 w.setEnabled(True)
             self.on_failed(exc)
 
-        self.controller.perform(lambda services, actor: work(services, actor), done, failed)
+        self.controller.perform(lambda services, actor: work(services, actor), done, failed, receiver=self)
 
     def on_failed(self, exc: Exception) -> None:
         set_message(self.message, f"Not saved — {failure_text(exc)}", "danger")
@@ -225,12 +225,12 @@ class VitalsEntry(_Entry):
         for key, edit in self.fields.items():
             if edit.text().strip() and key in entry.payload:
                 edit.clear()
-        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {vitals_text(entry.payload)}", "ok")
+        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {entry.content.describe()}", "ok")
         self.fields["sbp"].setFocus()
 
     def on_failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationError):
-            key = next((k for k, (label, _u, _d) in MEASURES.items() if label == exc.field), None)
+            key = exc.key if exc.key in self.fields else None
             if key is not None:
                 self._mark(self.fields[key], True)
                 self.fields[key].setFocus()
@@ -248,7 +248,7 @@ class VitalsEntry(_Entry):
             return
         alerts = record.alerts_for(latest)
         flag = "  ⚠ ALERT" if alerts else ""
-        self.last.setText(f"Last reading {local_time(latest.at)}: {vitals_text(latest.payload)}{flag}")
+        self.last.setText(f"Last reading {local_time(latest.at)}: {latest.content.describe()}{flag}")
 
     def focus(self) -> None:
         self.fields["sbp"].setFocus()
@@ -382,7 +382,7 @@ class SideEffectPanel(_Entry):
         self.unresolved.clear()
         items = record.unresolved_side_effects()
         for c in items:
-            item = QListWidgetItem(f"{describe(c.entry.kind, c.payload)} — since {local_time(c.at)}")
+            item = QListWidgetItem(f"{c.content.describe()} — since {local_time(c.at)}")
             item.setData(Qt.ItemDataRole.UserRole, c.id)
             self.unresolved.addItem(item)
             if c.id == selected:

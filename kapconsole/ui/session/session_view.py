@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.record import SessionRecord
 from kapconsole.ui.session.amend_dialog import AmendDialog
-from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.controller import RecordChange, SessionController
 from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
 from kapconsole.ui.session.quick_entry import (
     ObservationEntry,
@@ -38,7 +38,12 @@ from kapconsole.ui.session.quick_entry import (
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+#: Kinds of entry that change which alerts are pending, and the side-effect list.
+_ALERTING = frozenset({EntryKind.VITALS, EntryKind.ALERT_ACK, EntryKind.ADMINISTRATION, EntryKind.STATE})
+_SIDE_EFFECTS = frozenset({EntryKind.SIDE_EFFECT, EntryKind.SIDE_EFFECT_RESOLVED, EntryKind.STATE})
 
 READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
 LOCKED_TEXT = "Signed and locked — corrections are amendments (select an entry in the timeline, then Amend)"
@@ -164,7 +169,7 @@ class SessionView(QWidget):
 
         self._install_shortcuts()
         self.setStyleSheet(session_stylesheet(False))
-        controller.record_changed.connect(self._on_record_changed)
+        controller.changed.connect(self._on_changed)
         controller.connection_changed.connect(self._on_connection_changed)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -316,8 +321,14 @@ class SessionView(QWidget):
             self.entry_scroll.setVisible(not on)
 
     def set_night(self, night: bool) -> None:
+        changed = night != self._night or not self.styleSheet()
         self._night = night
-        self.setStyleSheet(session_stylesheet(night))
+        if self.property("themedSubtree"):  # the main window's screen: the theme and this screen's own rules
+            theme.style_subtree(self, night, session_stylesheet(night))
+        elif changed:
+            self.setStyleSheet(session_stylesheet(night))
+        if not changed:
+            return
         self.chart.set_night(night)
         self.timeline.set_night(night)
         if self.isVisible():
@@ -374,13 +385,45 @@ class SessionView(QWidget):
             self.ack_button.setEnabled(True)
             set_message(self.ack_message, f"Not recorded — {exc}", "danger")
 
-        self.controller.perform(work, done, failed)
+        self.controller.perform(work, done, failed, receiver=self)
 
     # ----- rendering -----------------------------------------------------------------------------------
     def _now(self) -> datetime:
         return self.state.services.records.now()
 
+    def _on_changed(self, change: RecordChange) -> None:
+        """Update what the change touches: rows and points are appended, the rest re-derived from the record."""
+        if change.replaced or self.record is not change.record:
+            self._on_record_changed(change.record)
+            return
+        record = change.record
+        kinds = change.kinds()
+        if change.state_changed:
+            self._render_state(record)
+        amended = EntryKind.AMENDMENT in kinds
+        if kinds & _ALERTING or amended:
+            self._render_alerts(record)
+        if EntryKind.VITALS in kinds or amended:
+            self.vitals.set_record(record)
+        if EntryKind.SCALE in kinds or amended:
+            self.scales.set_record(record)
+        if kinds & _SIDE_EFFECTS or amended:
+            self.side_effects.set_record(record)
+        self.chart.apply(record, change.appended)
+        self.timeline.apply(record, change.appended)
+        self._render_header()
+
     def _on_record_changed(self, record: SessionRecord) -> None:
+        self._render_state(record)
+        self._render_alerts(record)
+        self.vitals.set_record(record)
+        self.scales.set_record(record)
+        self.side_effects.set_record(record)
+        self.chart.set_record(record)
+        self.timeline.set_record(record)
+        self._render_header()
+
+    def _render_state(self, record: SessionRecord) -> None:
         self.record = record
         info = record.info
         self.client_label.setText(f"{info.client.name}  ({info.client.identifier})")
@@ -397,13 +440,6 @@ class SessionView(QWidget):
         self.booster_button.setVisible(not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
-        self._render_alerts(record)
-        self.vitals.set_record(record)
-        self.scales.set_record(record)
-        self.side_effects.set_record(record)
-        self.chart.set_record(record)
-        self.timeline.set_record(record)
-        self._render_header()
 
     def _render_alerts(self, record: SessionRecord) -> None:
         pending = record.unacknowledged_alerts()

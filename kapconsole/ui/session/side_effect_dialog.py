@@ -110,7 +110,7 @@ class SideEffectDialog(QDialog):
         self._controller.perform(
             lambda services, actor: services.records.record_side_effect(
                 actor, sid, kind, severity, intervention=intervention, description=description),
-            self._on_done, self._on_failed,
+            self._on_done, self._on_failed, receiver=self
         )
 
     def _on_done(self, _entry: Any) -> None:

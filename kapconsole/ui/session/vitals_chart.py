@@ -10,7 +10,7 @@ colours mixed with the background: a translucent line across the whole plot cost
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +20,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from kapconsole.domain.enums import SideEffectKind
+from kapconsole.domain.enums import EntryKind, SideEffectKind
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.values import Entry
 
 try:  # the shell's theme owns the colours; fall back to our own until it exists
     from kapconsole.ui.widgets.theme import chart_palette as _theme_palette
@@ -143,6 +144,10 @@ class _ClinicalAxis(_GridAxis):
         return [f"{v:g}" if v >= 0 else "" for v in values]
 
 
+#: Entries that change what is already drawn: the chart is drawn again from the record.
+_REDRAWN_BY = frozenset({EntryKind.ADMINISTRATION, EntryKind.SIDE_EFFECT, EntryKind.AMENDMENT})
+
+
 def minutes_between(origin: datetime, moment: datetime) -> float:
     return (moment - origin).total_seconds() / 60.0
 
@@ -158,6 +163,7 @@ class VitalsChart(QWidget):
         self._colors = palette(False)
         self._origin: datetime | None = None
         self._charted_keys: list[tuple[int, tuple[tuple[str, Any], ...]]] = []
+        self._charted_at: list[datetime] = []
         self._charted = {k: _Series() for k in CHANNELS}
         self._stream = {k: _Series() for k in CHANNELS}
         # Which curves have new data: the charted readings and the monitor stream change independently.
@@ -228,8 +234,37 @@ class VitalsChart(QWidget):
         for reading in record.vitals[n:]:
             self._add_reading(minutes_between(origin, reading.at) if origin else 0.0, reading.payload)
         self._charted_keys = keys
+        self._charted_at = [c.at for c in record.vitals]
         self._set_thresholds(record)
         self._set_markers(record)
+
+    def apply(self, record: SessionRecord, appended: Iterable[Entry]) -> None:
+        """Chart the entries appended to ``record``: new readings are appended, their alerts marked.
+
+        Anything that moves what is already drawn (a first dose sets the time origin, a dose or side effect
+        adds a marker line, an amendment changes a reading) draws the record again.
+        """
+        appended = list(appended)
+        kinds = {e.kind for e in appended}
+        origin = record.first_dose_at or self._fallback_origin(record)
+        readings = [e for e in appended if e.kind is EntryKind.VITALS]
+        last = self._charted_at[-1] if self._charted_at else None
+        if (origin != self._origin or kinds & _REDRAWN_BY
+                or any(last is not None and e.observed_at < last for e in readings)):
+            self.set_record(record)
+            return
+        spots: list[dict[str, Any]] = []
+        for e in readings:
+            x = minutes_between(origin, e.observed_at) if origin else 0.0
+            self._add_reading(x, e.payload)
+            self._charted_keys.append((e.id, tuple(sorted(e.payload.items()))))
+            self._charted_at.append(e.observed_at)
+            current = record.current_of(e)
+            if origin is not None and current is not None:
+                spots += [{"pos": (x, float(a.value)), "data": a.message} for a in record.alerts_for(current)
+                          if a.measure in CHANNELS]
+        if spots:
+            self.alert_markers.addPoints(spots)
 
     def append_point(self, minutes: float, values: Mapping[str, float]) -> None:
         """Add one monitor sample at ``minutes`` since the first dose (cheap: drawn on the next frame)."""

@@ -49,6 +49,8 @@ OFFLINE_TEXT = "NOT SAVED — the database cannot be written; what you typed sta
 class MainWindow(QMainWindow):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="mainWindow")
+        # The theme lives on the screens and windows, not the application: switching restyles one screen.
+        theme.scope_to_windows(self)
         self.state = state
         self.controller = SessionController(state, self)
         self.setWindowTitle(f"KAP Console — {state.workstation}")
@@ -122,7 +124,8 @@ class MainWindow(QMainWindow):
             from kapconsole.ui.session.session_view import SessionView
 
             view = SessionView(self.state, self.controller)  # shows the open record, if any, at once
-            view.set_night(theme.is_night() if self._night_shown is None else self._night_shown)
+            view.setProperty("themedSubtree", True)  # styled as a screen of its own (see _sync_theme)
+            view.set_night(theme.remembered_night(theme.SESSION))
             if self._read_only:
                 view.set_read_only(True)
             view.dose_requested.connect(self.open_dose_dialog)
@@ -207,6 +210,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_board)
         view.addAction(self.act_audit)
         tools = QToolBar("Main", objectName="mainToolBar")
+        self._toolbar = tools
         tools.setMovable(False)
         for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_clients,
                     self.act_board):
@@ -397,7 +401,7 @@ class MainWindow(QMainWindow):
             if not isinstance(exc, DomainError) or isinstance(exc, DatabaseUnavailable):
                 self.show_error(exc)
 
-        self.state.runner.submit(lambda: clinic.session(remembered), found, failed)
+        self.state.runner.submit(lambda: clinic.session(remembered), found, failed, receiver=self)
 
     def _on_record_changed(self, record: SessionRecord) -> None:
         if self._locked:
@@ -468,14 +472,24 @@ class MainWindow(QMainWindow):
         return theme.ELSEWHERE
 
     def _sync_theme(self) -> None:
+        """Give the screen on show and the window around it the theme of their context.
+
+        Only those are restyled: a hidden screen keeps its look until it is shown again, so going back and
+        forth between Today (day) and the session (night) restyles neither screen.
+        """
         context = self._theme_context()
         night = theme.remembered_night(context)
-        if theme.is_night() != night:
-            theme.apply_theme(night)
-        if self._night_shown != night:
-            if self._session_view is not None:  # a view built later takes it then
-                self._session_view.set_night(night)
-            self._night_shown = night
+        theme.set_shown(night)
+        self.setPalette(theme.palette(night))
+        page = self.stack.currentWidget()
+        if page is self._session_view and self._session_view is not None:
+            self._session_view.set_night(night)
+        elif page is not None:
+            theme.style_subtree(page, night)
+        for part in (self.menuBar(), self._toolbar, self.statusBar(), self.error_banner, self.offline_banner):
+            theme.style_subtree(part, night)
+        theme.style_windows(self)
+        self._night_shown = night
         if self.act_night.isChecked() != night:
             self.act_night.blockSignals(True)
             self.act_night.setChecked(night)

@@ -258,7 +258,7 @@ class TodayView(QWidget):
         self._update_button()
         sid = item.id
         self.state.runner.submit(lambda: records.start_session(actor, sid), lambda _e: self._on_started(sid),
-                                 self._on_start_failed)
+                                 self._on_start_failed, receiver=self)
 
     def _on_started(self, session_id: int) -> None:
         self._starting = False
