@@ -113,6 +113,7 @@ class SessionRecord:
     def __init__(self, info: SessionInfo, entries: tuple[Entry, ...]) -> None:
         self.info = info
         self.entries = entries
+        self._alerts: dict[int, tuple[Mapping[str, Any], Mapping[str, Any] | None, list[alert_rules.Alert]]] = {}
 
     @property
     def last_seq(self) -> int:
@@ -325,7 +326,14 @@ class SessionRecord:
     def alerts_for(self, reading: Current) -> list[alert_rules.Alert]:
         first = self.first_dose_at
         baseline = self.baseline_vitals if first is not None and reading.at > first else None
-        return alert_rules.session_alerts(reading.payload, baseline, self.protocol)
+        # Worked out once per reading: kept while the reading and the baseline it is compared with stay the
+        # same objects (an amendment or a new baseline makes new ones).
+        hit = self._alerts.get(reading.id)
+        if hit is not None and hit[0] is reading.payload and hit[1] is baseline:
+            return hit[2]
+        alerts = alert_rules.session_alerts(reading.payload, baseline, self.protocol)
+        self._alerts[reading.id] = (reading.payload, baseline, alerts)
+        return alerts
 
     @cached_property
     def acknowledged(self) -> dict[int, set[str]]:

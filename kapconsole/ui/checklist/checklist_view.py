@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.entries import VitalsReading
-from kapconsole.domain.enums import Role
+from kapconsole.domain.enums import Role, SessionState
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
 from kapconsole.domain.record import Blocker, BlockerKind, SessionRecord
 from kapconsole.domain.rules import Action, may
@@ -72,6 +72,9 @@ class _ItemLabel(QLabel):
             self.box.setFocus()
             self.box.click()
         super().mousePressEvent(event)
+
+
+_CHECKLIST_STATES = frozenset({SessionState.PLANNED, SessionState.CHECKLIST})
 
 
 class ChecklistView(QWidget):
@@ -202,13 +205,17 @@ class ChecklistView(QWidget):
 
     # ----- showing the record --------------------------------------------------------------------------
     def _on_record_changed(self, record: SessionRecord) -> None:
-        if record.info.id != self._session_id:
-            self._build(record)
-        self._show(record)
+        # Hidden behind the live session, the checklist is not redrawn for every entry charted there;
+        # the main window shows it again with show_record when it comes back.
+        if self.isHidden() and record.info.id == self._session_id and record.info.state not in _CHECKLIST_STATES:
+            return
+        self.show_record(record)
 
     def show_record(self, record: SessionRecord) -> None:
         """Show ``record`` now (the main window calls this when it switches to this screen)."""
-        self._on_record_changed(record)
+        if record.info.id != self._session_id:
+            self._build(record)
+        self._show(record)
 
     def focus_first_open_item(self) -> None:
         """Keyboard focus on the first item still to confirm (or the baseline vitals when all are done)."""

@@ -144,6 +144,8 @@ class _ClinicalAxis(_GridAxis):
         return [f"{v:g}" if v >= 0 else "" for v in values]
 
 
+SYMBOLS = {"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s", "rr": "d"}
+
 #: Entries that change what is already drawn: the chart is drawn again from the record.
 _REDRAWN_BY = frozenset({EntryKind.ADMINISTRATION, EntryKind.SIDE_EFFECT, EntryKind.AMENDMENT})
 
@@ -164,6 +166,7 @@ class VitalsChart(QWidget):
         self._origin: datetime | None = None
         self._charted_keys: list[tuple[int, tuple[tuple[str, Any], ...]]] = []
         self._charted_at: list[datetime] = []
+        self._new_symbols: dict[str, list[tuple[float, float]]] = {}  # drawn on the next frame
         self._charted = {k: _Series() for k in CHANNELS}
         self._stream = {k: _Series() for k in CHANNELS}
         # Which curves have new data: the charted readings and the monitor stream change independently.
@@ -195,7 +198,20 @@ class VitalsChart(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for key in CHANNELS:
             self.stream_curves[key] = self.plot.plot([], [], name=None)
-            self.curves[key] = self.plot.plot([], [], name=SHORT_LABELS[key], symbolSize=7)
+            self.curves[key] = self.plot.plot([], [])
+        # The readings' symbols are scatter items of their own that take new points one by one (a curve with
+        # symbols rebuilds every symbol of the session each time a point is added); the legend shows a sample
+        # with the line and the symbol.
+        self.symbols: dict[str, pg.ScatterPlotItem] = {}
+        self._legend_samples: dict[str, pg.PlotDataItem] = {}
+        for key in CHANNELS:
+            symbols = pg.ScatterPlotItem(size=7, symbol=SYMBOLS[key])
+            symbols.setZValue(5)
+            self.plot.addItem(symbols)
+            self.symbols[key] = symbols
+            sample = pg.PlotDataItem([], [], symbol=SYMBOLS[key], symbolSize=7)
+            self.legend.addItem(sample, SHORT_LABELS[key])
+            self._legend_samples[key] = sample
         for curve in (*self.stream_curves.values(), *self.curves.values()):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
@@ -229,6 +245,9 @@ class VitalsChart(QWidget):
             self._origin = origin
             for series in self._charted.values():
                 series.clear()
+            for symbols in self.symbols.values():
+                symbols.clear()
+            self._new_symbols = {}
             self._dirty_charted.update(CHANNELS)
             n = 0
         for reading in record.vitals[n:]:
@@ -306,6 +325,7 @@ class VitalsChart(QWidget):
             if value is not None:
                 self._charted[key].add(minutes, float(value))
                 self._dirty_charted.add(key)
+                self._new_symbols.setdefault(key, []).append((minutes, float(value)))
 
     def _set_thresholds(self, record: SessionRecord) -> None:
         wanted: dict[str, float] = {}
@@ -412,9 +432,12 @@ class VitalsChart(QWidget):
             dashed = key == "dbp"
             style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
             self.curves[key].setPen(pg.mkPen(color, width=2.5, style=style))
-            self.curves[key].setSymbol({"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s", "rr": "d"}[key])
-            self.curves[key].setSymbolBrush(pg.mkBrush(color))
-            self.curves[key].setSymbolPen(pg.mkPen(c["background"]))
+            self.symbols[key].setBrush(pg.mkBrush(color))
+            self.symbols[key].setPen(pg.mkPen(c["background"]))
+            sample = self._legend_samples[key]
+            sample.setPen(pg.mkPen(color, width=2.5, style=style))
+            sample.setSymbolBrush(pg.mkBrush(color))
+            sample.setSymbolPen(pg.mkPen(c["background"]))
             faint = pg.mkColor(color)
             faint.setAlpha(110)
             self.stream_curves[key].setPen(pg.mkPen(faint, width=1))
@@ -446,6 +469,9 @@ class VitalsChart(QWidget):
             dirty, self._dirty_charted = self._dirty_charted, set()
             for key in dirty:
                 self.curves[key].setData(*self._charted[key].view())
+            new, self._new_symbols = self._new_symbols, {}
+            for key, points in new.items():
+                self.symbols[key].addPoints(x=[p[0] for p in points], y=[p[1] for p in points])
         if self._dirty_stream:
             dirty, self._dirty_stream = self._dirty_stream, set()
             for key in dirty:

@@ -86,6 +86,7 @@ class TaskRunner(QObject):
         for lane in Lane:
             pool = QThreadPool(self)
             pool.setMaxThreadCount(1)
+            pool.setExpiryTimeout(-1)  # keep the worker thread: starting one again costs each save a few ms
             self._pools[lane] = pool
         self._relay = _Relay()
         self._relay.finished.connect(self._deliver)
