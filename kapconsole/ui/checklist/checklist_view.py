@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -36,6 +35,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.actions import Act, keys, shortcut, tip
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 BASELINE_MEASURES = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
@@ -138,7 +138,7 @@ class ChecklistView(QWidget):
         self.intention.setTabChangesFocus(True)
         self.intention.setMaximumHeight(110)
         self.intention_button = QPushButton("Save intention", objectName="intentionSave")
-        self.intention_button.setToolTip("Save the intention in the record (Ctrl+Shift+I)")
+        self.intention_button.setToolTip(tip(Act.SAVE_INTENTION))
         self.intention_shown = QLabel("", objectName="intentionShown")
         self.intention_shown.setWordWrap(True)
         set_flag(self.intention_shown, "muted")
@@ -152,10 +152,10 @@ class ChecklistView(QWidget):
         self.blockers.setWordWrap(True)
         self.blockers.setAccessibleName("What blocks dosing")
         self.dose_button = QPushButton("Record dose…", objectName="recordDose")
-        self.dose_button.setToolTip("Record the first dose (Ctrl+D); enabled when nothing blocks dosing")
+        self.dose_button.setToolTip(tip(Act.DOSE, "Record the first dose; enabled when nothing blocks dosing"))
         set_flag(self.dose_button, "primary")
         self.override_button = QPushButton("Supervisor override…", objectName="overrideButton")
-        self.override_button.setToolTip("A supervisor lets dosing go ahead despite the checklist (Ctrl+Shift+O)")
+        self.override_button.setToolTip(tip(Act.OVERRIDE))
         gate_box = QGroupBox("Before dosing")
         gbox = QVBoxLayout(gate_box)
         gbox.addWidget(self.blockers)
@@ -193,11 +193,9 @@ class ChecklistView(QWidget):
         self.intention_button.clicked.connect(self._on_save_intention)
         self.dose_button.clicked.connect(self._on_dose_clicked)
         self.override_button.clicked.connect(self._on_override_clicked)
-        for key, slot in (("Ctrl+D", self._on_dose_clicked), ("Ctrl+Shift+O", self._on_override_clicked),
-                          ("Ctrl+Shift+I", self._on_save_intention)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        for act, slot in ((Act.DOSE, self._on_dose_clicked), (Act.OVERRIDE, self._on_override_clicked),
+                          (Act.SAVE_INTENTION, self._on_save_intention)):
+            shortcut(self, act, slot)
         controller.record_changed.connect(self._on_record_changed)
         state.actor_changed.connect(lambda _a: self._update_permissions())
         self.dose_button.setEnabled(False)
@@ -326,8 +324,8 @@ class ChecklistView(QWidget):
         blocked = record is None or bool(record.dosing_blockers())
         self.dose_button.setEnabled(not blocked and may(roles, Action.RECORD_DOSE))
         self.dose_button.setToolTip(
-            "Record the first dose (Ctrl+D)" if may(roles, Action.RECORD_DOSE)
-            else "Only medical staff and supervisors record doses (Ctrl+D)")
+            tip(Act.DOSE, "Record the first dose") if may(roles, Action.RECORD_DOSE)
+            else tip(Act.DOSE, "Only medical staff and supervisors record doses"))
         self.override_button.setEnabled(record is not None and blocked and record.override is None)
         can_chart = may(roles, Action.CONFIRM_CHECKLIST)
         for key, check in self._boxes.items():
@@ -439,8 +437,8 @@ class OverrideDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
         self.confirm = QPushButton("Override and allow dosing", objectName="overrideConfirm")
-        self.confirm.setToolTip("Record the override (Ctrl+Enter)")
-        self.confirm.setShortcut("Ctrl+Return")
+        self.confirm.setToolTip(tip(Act.CONFIRM, "Record the override"))
+        self.confirm.setShortcut(keys(Act.CONFIRM))
         set_flag(self.confirm, "primary")
         buttons = QDialogButtonBox()
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -28,6 +28,7 @@ from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.actions import Act, keys, tip
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 DRUGS = ("Ketamine", "Esketamine")
@@ -138,8 +139,8 @@ class DoseDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
         self.record_button = QPushButton("Record dose", objectName="doseRecord")
-        self.record_button.setToolTip("Save this dose in the record (Ctrl+Enter)")
-        self.record_button.setShortcut("Ctrl+Return")
+        self.record_button.setToolTip(tip(Act.CONFIRM, "Save this dose in the record"))
+        self.record_button.setShortcut(keys(Act.CONFIRM))
         set_flag(self.record_button, "primary")
         buttons = QDialogButtonBox()
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -34,6 +34,7 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
+from kapconsole.ui.widgets.actions import Act, key_text, tip
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -115,8 +116,8 @@ class ObservationEntry(_Entry):
         self.text = QLineEdit()
         self.text.setObjectName("observationText")
         self.text.setAccessibleName("Observation text")
-        self.text.setPlaceholderText("Type an observation, Enter saves  (Ctrl+O)")
-        self.text.setToolTip("Observation — Enter saves (Ctrl+O)")
+        self.text.setPlaceholderText(f"Type an observation, Enter saves  ({key_text(Act.OBSERVATION)})")
+        self.text.setToolTip(tip(Act.OBSERVATION))
         self.text.returnPressed.connect(self.commit)
         self.category = QComboBox()
         self.category.setObjectName("observationCategory")
@@ -126,7 +127,7 @@ class ObservationEntry(_Entry):
         self.integration = QCheckBox("★ For integration")
         self.integration.setObjectName("observationIntegration")
         self.integration.setAccessibleName("For integration")
-        self.integration.setToolTip("Mark a client statement or insight for the integration session (Ctrl+I)")
+        self.integration.setToolTip(tip(Act.INTEGRATION))
         self.save = QPushButton("Save")
         self.save.setObjectName("observationSave")
         self.save.setToolTip("Save the observation (Enter)")
@@ -179,7 +180,7 @@ class VitalsEntry(_Entry):
             edit = QLineEdit()
             edit.setObjectName(f"vitals_{key}")
             edit.setAccessibleName(f"{label} ({unit})")
-            edit.setToolTip(f"{label} in {unit}. Tab to the next measure, Enter saves the row (Ctrl+Shift+V)")
+            edit.setToolTip(tip(Act.VITALS, f"{label} in {unit}. Tab to the next measure, Enter saves the row"))
             edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
             edit.setMaxLength(6)
             edit.setMinimumWidth(44)
@@ -274,7 +275,7 @@ class ScaleEntry(_Entry):
                 combo.addItem(text, score)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
-            combo.setToolTip(f"{scale.label} (Ctrl+M to go to the scales, Enter records)")
+            combo.setToolTip(tip(Act.SCALES, f"{scale.label}: Enter records; the keys go to the scales"))
             label = QLabel(f"{scale.label.split(' (')[0]}:")
             label.setBuddy(combo)
             latest = QLabel("")
@@ -336,7 +337,8 @@ class SideEffectPanel(_Entry):
             button = QPushButton(EFFECT_CAPTIONS.get(kind, kind.label))
             button.setObjectName(f"sideEffect_{kind.value}")
             button.setAccessibleName(f"Record side effect: {kind.label}")
-            button.setToolTip(f"Record {kind.label.lower()} with severity and intervention (Ctrl+E to choose)")
+            button.setToolTip(tip(Act.SIDE_EFFECT, f"Record {kind.label.lower()} with severity and intervention; "
+                                                   "the keys choose any side effect"))
             button.clicked.connect(lambda _c=False, k=kind: self.open_dialog(k))
             grid.addWidget(button, i // 3, i % 3)
             self.buttons[kind] = button
@@ -349,7 +351,7 @@ class SideEffectPanel(_Entry):
         self.unresolved.itemSelectionChanged.connect(self._on_selection)
         self.resolve = QPushButton("Mark resolved")
         self.resolve.setObjectName("resolveButton")
-        self.resolve.setToolTip("Mark the selected side effect resolved (Ctrl+Shift+R)")
+        self.resolve.setToolTip(tip(Act.RESOLVE))
         self.resolve.setEnabled(False)
         self.resolve.clicked.connect(self.resolve_selected)
         self.message.setObjectName("sideEffectMessage")

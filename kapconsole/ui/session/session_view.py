@@ -7,6 +7,7 @@ without touching the database. Alerts are visual only (colour, banner, icon): th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -33,12 +34,12 @@ from kapconsole.ui.session.quick_entry import (
     SideEffectPanel,
     VitalsEntry,
     set_message,
-    shortcut,
 )
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.actions import Act, key_text, keys, shortcut, tip
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 #: Kinds of entry that change which alerts are pending, and the side-effect list.
@@ -202,13 +203,12 @@ class SessionView(QWidget):
         self.since_dose_label = self._label("sinceDoseLabel")
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
-        self.booster_button = self._button("boosterButton", "Booster…", "Record a booster dose (Ctrl+D)",
+        self.booster_button = self._button("boosterButton", "Booster…", tip(Act.DOSE, "Record a booster dose"),
                                            self.dose_requested.emit)
-        self.discharge_button = self._button("dischargeButton", "Discharge…",
-                                             "Assess the client for discharge (Ctrl+Shift+D)",
+        self.discharge_button = self._button("dischargeButton", "Discharge…", tip(Act.DISCHARGE),
                                              self.discharge_requested.emit)
-        self.end_early_button = self._button("endEarlyButton", "End early…",
-                                             "End the session early with a reason (Ctrl+Shift+E)", self.open_end_early)
+        self.end_early_button = self._button("endEarlyButton", "End early…", tip(Act.END_EARLY),
+                                             self.open_end_early)
         who = QVBoxLayout()
         who.setSpacing(0)
         who.addWidget(self.client_label)
@@ -237,9 +237,8 @@ class SessionView(QWidget):
         self.alert_title = self._label("alertTitle", "⚠ ALERT")
         self.alert_text = self._label("alertText")
         self.alert_text.setWordWrap(True)
-        self.ack_button = self._button("acknowledgeButton", "Acknowledge (Ctrl+K)",
-                                       "Record that you have seen these alerts, with your name and the time (Ctrl+K)",
-                                       self.acknowledge_alerts)
+        self.ack_button = self._button("acknowledgeButton", f"Acknowledge ({key_text(Act.ACKNOWLEDGE)})",
+                                       tip(Act.ACKNOWLEDGE), self.acknowledge_alerts)
         self.ack_button.setAccessibleName("Acknowledge alerts")
         box = QHBoxLayout(self.alert_banner)
         box.setContentsMargins(12, 8, 12, 8)
@@ -267,9 +266,8 @@ class SessionView(QWidget):
         self.read_only_banner.setObjectName("readOnlyBanner")
         self.read_only_label = self._label("readOnlyText", READ_ONLY_TEXT)
         self.read_only_label.setWordWrap(True)
-        self.back_button = self._button("backToBoardButton", "Back to board (Esc)",
-                                        "Close this record and return to the supervisor board (Esc)",
-                                        self.back_requested.emit)
+        self.back_button = self._button("backToBoardButton", f"Back to board ({key_text(Act.BACK)})",
+                                        tip(Act.BACK), self.back_requested.emit)
         row = QHBoxLayout(self.read_only_banner)
         row.setContentsMargins(12, 6, 12, 6)
         row.addWidget(self.read_only_label, 1)
@@ -277,29 +275,40 @@ class SessionView(QWidget):
         self.read_only_banner.hide()
 
     def _install_shortcuts(self) -> None:
-        actions = {
-            "Ctrl+O": self.focus_observation,
-            "Ctrl+I": self.observation.toggle_integration,
-            "Ctrl+Shift+V": self.vitals.focus,
-            "Ctrl+E": lambda: self.side_effects.open_dialog(),
-            "Ctrl+Shift+R": self.side_effects.resolve_selected,
-            "Ctrl+M": self.scales.focus,
-            "Ctrl+K": self.acknowledge_alerts,
-            "Ctrl+D": lambda: self.booster_button.isEnabled() and self.dose_requested.emit(),
-            "Ctrl+Shift+D": lambda: self.discharge_button.isEnabled() and self.discharge_requested.emit(),
-            "Ctrl+Shift+E": self.open_end_early,
-            "Ctrl+T": self.timeline.table.setFocus,
+        actions: dict[Act, Callable[[], object]] = {
+            Act.OBSERVATION: self.focus_observation,
+            Act.INTEGRATION: self.observation.toggle_integration,
+            Act.VITALS: self.vitals.focus,
+            Act.SIDE_EFFECT: lambda: self.side_effects.open_dialog(),
+            Act.RESOLVE: self.side_effects.resolve_selected,
+            Act.SCALES: self.scales.focus,
+            Act.ACKNOWLEDGE: self.acknowledge_alerts,
+            Act.DOSE: self._on_dose_key,
+            Act.DISCHARGE: self._on_discharge_key,
+            Act.END_EARLY: self.open_end_early,
+            Act.TIMELINE: self.timeline.table.setFocus,
         }
         sequences = []
-        for keys, slot in actions.items():
-            seq = QKeySequence(keys)
-            sequences.append(seq)
-            shortcut(self, keys, slot)
+        for act, slot in actions.items():
+            sequences.append(QKeySequence(keys(act)))
+            shortcut(self, act, slot)
         # Not in the filter: Esc keeps its meaning in an input everywhere but in read-only mode.
-        shortcut(self, "Esc", lambda: self._read_only and self.back_requested.emit())
+        shortcut(self, Act.BACK, self._on_back_key)
         self._shortcut_filter = _ShortcutsWin(sequences, self)
         for w in self.findChildren(QWidget):
             w.installEventFilter(self._shortcut_filter)
+
+    def _on_back_key(self) -> None:
+        if self._read_only:
+            self.back_requested.emit()
+
+    def _on_dose_key(self) -> None:
+        if self.booster_button.isEnabled():
+            self.dose_requested.emit()
+
+    def _on_discharge_key(self) -> None:
+        if self.discharge_button.isEnabled():
+            self.discharge_requested.emit()
 
     # ----- public API ----------------------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -39,6 +39,7 @@ from kapconsole.domain.enums import EntryKind
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.actions import Act, shortcut, tip
 from kapconsole.ui.widgets.table_model import row_table
 
 Index = QModelIndex | QPersistentModelIndex
@@ -351,12 +352,10 @@ class TimelineView(QWidget):
         self.filter_combo.currentTextChanged.connect(self._on_filter_changed)
         self.amend_button = QPushButton("Amend entry…")
         self.amend_button.setObjectName("amendButton")
-        self.amend_button.setToolTip("Correct the selected entry; a reason is required (Ctrl+Shift+A)")
+        self.amend_button.setToolTip(tip(Act.AMEND))
         self.amend_button.setEnabled(False)
         self.amend_button.clicked.connect(self._on_amend_clicked)
-        amend_key = QShortcut(QKeySequence("Ctrl+Shift+A"), self)
-        amend_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        amend_key.activated.connect(self._on_amend_clicked)
+        shortcut(self, Act.AMEND, self._on_amend_clicked)
 
         self.table = row_table("timelineTable", "Session timeline, newest first", self.proxy)
         self.table.setWordWrap(False)

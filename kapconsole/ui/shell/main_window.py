@@ -7,10 +7,11 @@ the open session; the screen follows the session's state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -34,6 +35,7 @@ from kapconsole.ui.shell.lock import IdleWatcher, LockScreen, ask_idle_minutes
 from kapconsole.ui.shell.sign_in import SignInDialog
 from kapconsole.ui.today.today_view import TodayView
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.actions import ACTIONS, Act, make_action, tip
 from kapconsole.ui.widgets.banner import Banner
 
 if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and .audit
@@ -171,30 +173,25 @@ class MainWindow(QMainWindow):
         return self._clients
 
     # ----- menus and shortcuts -------------------------------------------------------------------------
-    def _action(self, name: str, text: str, shortcut: str | None, slot: object, *, checkable: bool = False) -> QAction:
-        action = QAction(text, self, objectName=name)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        plain = text.replace("&", "").rstrip("…")
-        action.setToolTip(f"{plain} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-                          if shortcut else plain)
-        action.setCheckable(checkable)
-        (action.toggled if checkable else action.triggered).connect(slot)
+    def _action(self, name: str, act: Act, slot: Callable[..., object], *, checkable: bool = False) -> QAction:
+        action = make_action(self, act, slot, name=name, checkable=checkable,
+                             text=ACTIONS[act].text)
+        action.setToolTip(tip(act, ACTIONS[act].text.replace("&", "").rstrip("…")))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addAction(action)
         return action
 
     def _make_actions(self) -> None:
         a = self._action
-        self.act_today = a("actionToday", "&Today", "Ctrl+Shift+T", self.show_today)
-        self.act_switch = a("actionSwitchUser", "&Switch user…", "Ctrl+U", self.switch_user)
-        self.act_lock = a("actionLock", "&Lock console", "Ctrl+L", self.lock)
-        self.act_idle = a("actionIdleLock", "Lock after &idle time…", "Ctrl+Shift+L", self.set_idle_time)
-        self.act_quit = a("actionQuit", "&Quit", "Ctrl+Q", self.close)
-        self.act_night = a("actionNight", "&Night mode", "Ctrl+Shift+N", self.set_night, checkable=True)
-        self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
-        self.act_audit = a("actionAudit", "&Audit trail", "Ctrl+Alt+A", self.show_audit)
-        self.act_clients = a("actionClients", "&Clients and summaries", "Ctrl+Shift+C", self.show_clients)
+        self.act_today = a("actionToday", Act.TODAY, self.show_today)
+        self.act_switch = a("actionSwitchUser", Act.SWITCH_USER, self.switch_user)
+        self.act_lock = a("actionLock", Act.LOCK, self.lock)
+        self.act_idle = a("actionIdleLock", Act.IDLE_LOCK, self.set_idle_time)
+        self.act_quit = a("actionQuit", Act.QUIT, self.close)
+        self.act_night = a("actionNight", Act.NIGHT, self.set_night, checkable=True)
+        self.act_board = a("actionBoard", Act.BOARD, self.show_board)
+        self.act_audit = a("actionAudit", Act.AUDIT, self.show_audit)
+        self.act_clients = a("actionClients", Act.CLIENTS, self.show_clients)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
@@ -495,7 +492,7 @@ class MainWindow(QMainWindow):
             self.act_night.setChecked(night)
             self.act_night.blockSignals(False)
         where = "the session screens" if context == theme.SESSION else "these screens (all but the session)"
-        self.act_night.setToolTip(f"Night mode for {where}, remembered separately (Ctrl+Shift+N)")
+        self.act_night.setToolTip(tip(Act.NIGHT, f"Night mode for {where}, remembered separately"))
 
     def show_error(self, exc: object) -> None:
         if isinstance(exc, DatabaseUnavailable):
