@@ -225,8 +225,9 @@ class ChecklistView(QWidget):
         self._pending.clear()
         while self.items_layout.count():
             child = self.items_layout.takeAt(0)
-            if child.widget() is not None:
-                child.widget().deleteLater()
+            widget = child.widget() if child is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self._boxes.clear()
         self._who.clear()
         self._labels.clear()

@@ -331,7 +331,8 @@ class ClientView(QWidget):
     def _show_file(self, file: ClientFile | None) -> None:
         same_client = file is not None and self.file is not None and self.file.client.id == file.client.id
         chosen_course = self.course.currentData() if same_client else None
-        chosen_session = self.current_session().id if same_client and self.current_session() else None
+        session = self.current_session() if same_client else None
+        chosen_session = session.id if session is not None else None
         self.file = file
         self.course.clear()
         if file is None:

@@ -152,6 +152,8 @@ class ObservationEntry(_Entry):
         category = self.category.currentData()
         integ = self.integration.isChecked()
         sid = self.controller.session_id
+        if sid is None:
+            return
         self.submit(
             lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ),
             self._on_saved, [self.save],
@@ -220,6 +222,8 @@ class VitalsEntry(_Entry):
         for e in self.fields.values():
             self._mark(e, False)
         sid = self.controller.session_id
+        if sid is None:
+            return
         self.submit(lambda s, a: s.records.record_vitals(a, sid, values), self._on_saved, [self.save])
 
     def _on_saved(self, entry: Any) -> None:
@@ -285,7 +289,12 @@ class ScaleEntry(_Entry):
             grid.addWidget(latest, row, 2)
             self.inputs[scale] = combo
         grid.setColumnStretch(1, 1)
-        self.latest = {s: grid.itemAtPosition(r, 2).widget() for r, s in enumerate(self.SCALES)}
+        self.latest: dict[Scale, QLabel] = {}
+        for r, s in enumerate(self.SCALES):
+            item = grid.itemAtPosition(r, 2)
+            widget = item.widget() if item is not None else None
+            assert isinstance(widget, QLabel)
+            self.latest[s] = widget
         self.save = QPushButton("Record scores")
         self.save.setObjectName("scaleSave")
         self.save.setToolTip("Record the rated scales (Enter)")
@@ -306,6 +315,8 @@ class ScaleEntry(_Entry):
             set_message(self.message, "Choose a score first", "warning")
             return
         sid = self.controller.session_id
+        if sid is None:
+            return
 
         def work(services: Services, actor: Any) -> list[Any]:
             return [services.records.record_scale(actor, sid, s.value, v) for s, v in scores.items()]
@@ -412,6 +423,8 @@ class SideEffectPanel(_Entry):
         if effect_id is None or self._locked:
             return
         sid = self.controller.session_id
+        if sid is None:
+            return
         self.submit(lambda s, a: s.records.resolve_side_effect(a, sid, effect_id),
                     lambda e: set_message(self.message, f"Marked resolved {local_time(e.observed_at)}", "ok"),
                     [self.resolve])

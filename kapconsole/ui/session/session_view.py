@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.values import Actor, Entry
+from kapconsole.services import Services
 from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.controller import RecordChange, SessionController
 from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
@@ -380,11 +382,11 @@ class SessionView(QWidget):
         sid = record.info.id
         self.ack_button.setEnabled(False)
 
-        def work(services: object, actor: object) -> list[object]:
-            return [services.records.acknowledge_alert(actor, sid, rid, measures)  # type: ignore[attr-defined]
+        def work(services: Services, actor: Actor) -> list[Entry]:
+            return [services.records.acknowledge_alert(actor, sid, rid, measures)
                     for rid, measures in groups.items()]
 
-        def done(entries: list[object]) -> None:
+        def done(entries: list[Entry]) -> None:
             self.ack_button.setEnabled(True)
             actor = self.state.actor
             who = actor.name if actor else ""

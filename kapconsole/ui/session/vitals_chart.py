@@ -27,7 +27,7 @@ from kapconsole.domain.values import Entry
 try:  # the shell's theme owns the colours; fall back to our own until it exists
     from kapconsole.ui.widgets.theme import chart_palette as _theme_palette
 except ImportError:  # pragma: no cover - depends on the shell being present
-    _theme_palette = None
+    _theme_palette = None  # type: ignore[assignment]
 
 #: Plotted measures, in legend order (temperature has its own scale and stays in the timeline).
 CHANNELS: tuple[str, ...] = ("sbp", "dbp", "hr", "spo2", "rr")
