@@ -21,6 +21,7 @@ from benchmarks import (  # noqa: E402  (Qt must see the platform first)
     bench_charting,
     bench_lists,
     bench_memory,
+    bench_monitor,
     bench_pdf,
     bench_session,
     bench_startup,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "pdf": bench_pdf.run,
     "lists": bench_lists.run,
     "memory": bench_memory.run,
+    "monitor": bench_monitor.run,
 }
 HEAD = ("benchmark", "ours", "baseline", "ratio", "target", "result")
 

@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
                        description="Create a demo clinic (staff of every role, rooms with sessions in every state, "
                                    "a course in progress, a signed three-hour session) and print the demo logins.")
     d.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
+    d.add_argument("--live-monitor", action="store_true",
+                   help="then run a monitor listener and a simulated bedside monitor for Room 2 until Ctrl+C "
+                        "(the demo's session there shows a live stream); on a demo database already seeded, "
+                        "only this")
+    d.add_argument("--monitor-port", type=int, default=2575, help="the listener's port for --live-monitor")
 
     s = sub.add_parser("sessions", help="list sessions, one a line",
                        description="List sessions, newest first: id, date, room, client, state.")
@@ -107,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
+    from kapconsole import cli_monitor
+
+    cli_monitor.add_parser(sub, DB_HELP)
     return p
 
 
@@ -157,12 +165,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from kapconsole.services.demo import seed_demo
 
     services = _open(args, create=True)
+    if args.live_monitor and services.monitor.devices():
+        from kapconsole import cli_monitor
+
+        return cli_monitor.live_demo(services, args.monitor_port)
     summary = seed_demo(services)
     print(f"Demo clinic created in {services.database_name}: {summary.sessions} sessions.")
     print(f"Logins (password for all: {summary.password}):")
     for login, name, roles in summary.logins:
         print(f"  {login:<16} {name:<20} {roles}")
     print(f"Signed three-hour session: {summary.signed_session_id}")
+    if args.live_monitor:
+        from kapconsole import cli_monitor
+
+        return cli_monitor.live_demo(services, args.monitor_port)
     return 0
 
 
@@ -192,7 +208,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"session {problem.session_id}: {problem.message}")
     verdict = "OK" if result.ok else f"FAILED: {len(result.problems)} problem(s)"
     print(f"{verdict} — {result.sessions_checked} session(s), {result.entries_checked} entries checked")
-    return 0 if result.ok else 1
+    stream = services.monitor.verify()
+    for problem in stream.problems:
+        print(problem.message)
+    if stream.digests or stream.undigested:
+        print(f"{'OK' if stream.ok else 'FAILED'} — device stream: {stream.digests} digest(s), {stream.readings} "
+              f"readings checked, {stream.undigested} not yet sealed")
+    return 0 if result.ok and stream.ok else 1
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -271,7 +293,13 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(getattr(args, "database", None))
 
 
-COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from kapconsole import cli_monitor
+
+    return cli_monitor.run(args, _open, _secret, CLI_WORKSTATION)
+
+
+COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
             "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
 
 

@@ -193,3 +193,110 @@ class SettingRow(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+# ----- bedside monitor capture ------------------------------------------------------------------------------
+
+
+class MonitorDeviceRow(Base):
+    """A bedside monitor or gateway, recognised by one identity and bound to a room."""
+
+    __tablename__ = "monitor_devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    room: Mapped[str] = mapped_column(String(64), index=True)
+    identity_kind: Mapped[str] = mapped_column(String(16))
+    identity: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    clock_offset_threshold: Mapped[int] = mapped_column(Integer, default=60)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_clock_offset: Mapped[float | None] = mapped_column(Float)
+    last_peer: Mapped[str] = mapped_column(String(128), default="")
+
+
+class MonitorMessageRow(Base):
+    """One received message exactly as it came (the raw text is kept: nothing a device sent is lost)."""
+
+    __tablename__ = "monitor_messages"
+    __table_args__ = (
+        UniqueConstraint("source_key", "control_id", name="uq_monitor_messages_source_control"),
+        Index("ix_monitor_messages_unassigned", "session_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source_key: Mapped[str] = mapped_column(String(250))
+    control_id: Mapped[str] = mapped_column(String(200))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("monitor_devices.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
+    room: Mapped[str] = mapped_column(String(64), default="")
+    sender: Mapped[str] = mapped_column(String(250), default="")
+    peer: Mapped[str] = mapped_column(String(128), default="")
+    readings: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class MonitorReadingRow(Base):
+    """One numeric of the device stream: append-only, high volume, never edited."""
+
+    __tablename__ = "monitor_readings"
+    __table_args__ = (
+        UniqueConstraint("source_key", "code", "code_system", "device_time", "status",
+                         name="uq_monitor_readings_dedupe"),
+        Index("ix_monitor_readings_session", "session_id", "id"),
+        Index("ix_monitor_readings_session_measure", "session_id", "measure", "id"),
+        Index("ix_monitor_readings_source_measure", "source_key", "measure", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("monitor_messages.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("monitor_devices.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
+    room: Mapped[str] = mapped_column(String(64), default="")
+    source_key: Mapped[str] = mapped_column(String(250))
+    measure: Mapped[str | None] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(100))
+    code_system: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(4))
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    device_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    suspect: Mapped[str] = mapped_column(Text, default="")
+
+
+class MonitorDigestRow(Base):
+    """A chained SHA-256 digest over a run of stored readings: ``verify`` recomputes every one."""
+
+    __tablename__ = "monitor_digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_reading_id: Mapped[int] = mapped_column(Integer)
+    last_reading_id: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MonitorReviewRow(Base):
+    """A person's decision on a device reading: confirmed into the record, or rejected as an artefact."""
+
+    __tablename__ = "monitor_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("monitor_readings.id"), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinical_sessions.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))

@@ -227,17 +227,22 @@ class VitalsReading(EntryContent):
     temp: float | None = None
     source: str = VitalsSource.MANUAL.value
     confirmed_by: int | None = None
+    #: A confirmed monitor reading: which device, its time and arrival, the stream readings, what was edited.
+    device: Mapping[str, Any] | None = None
 
     @classmethod
     def build(cls, values: Mapping[str, Any], protocol: ProtocolSettings, *, source: str = "manual",
-              confirmed_by: int | None = None) -> VitalsReading:
+              confirmed_by: int | None = None, device: Mapping[str, Any] | None = None) -> VitalsReading:
         clean = v.vitals(dict(values), protocol)
         src = v.choice("source", source, VitalsSource).value
         # Monitor artefacts are common: a device reading counts as charted only once staff confirm it.
         if src == VitalsSource.DEVICE.value and confirmed_by is None:
             raise ValidationError("confirmed by", None, "a device reading must be confirmed by a person",
                                   key="confirmed_by")
-        return cls(**clean, source=src, confirmed_by=confirmed_by)  # type: ignore[arg-type]
+        if device is not None and src != VitalsSource.DEVICE.value:
+            raise ValidationError("device", device.get("name"), "only a device reading names a device", key="device")
+        return cls(**clean, source=src, confirmed_by=confirmed_by,  # type: ignore[arg-type]
+                   device=dict(device) if device is not None else None)
 
     @property
     def values(self) -> dict[str, float | int]:
@@ -245,16 +250,24 @@ class VitalsReading(EntryContent):
         return {k: getattr(self, k) for k in MEASURES if getattr(self, k) is not None}
 
     def to_payload(self) -> dict[str, Any]:
-        return {**self.values, "source": self.source, "confirmed_by": self.confirmed_by}
+        payload: dict[str, Any] = {**self.values, "source": self.source, "confirmed_by": self.confirmed_by}
+        if self.device is not None:
+            payload["device"] = dict(self.device)
+        return payload
 
     @classmethod
     def from_payload(cls, p: Mapping[str, Any]) -> VitalsReading:
+        device = p.get("device")
         return cls(**{k: p.get(k) for k in MEASURES}, source=str(p.get("source", "manual")),
-                   confirmed_by=p.get("confirmed_by"))
+                   confirmed_by=p.get("confirmed_by"), device=dict(device) if isinstance(device, Mapping) else None)
 
     def describe(self, record: EntryLookup | None = None) -> str:
         text = self.short() or "(no measures)"
-        return text + (" (monitor, confirmed)" if self.source == VitalsSource.DEVICE.value else "")
+        if self.source != VitalsSource.DEVICE.value:
+            return text
+        name = (self.device or {}).get("name")
+        edited = ", edited" if (self.device or {}).get("edited") else ""
+        return text + (f" (monitor {name}{edited}, confirmed)" if name else f" (monitor{edited}, confirmed)")
 
     def short(self, measures: tuple[str, ...] = ("bp", "hr", "spo2", "rr", "temp")) -> str:
         """The measures in one line, ``BP 128/82 · HR 76 · SpO2 97%`` (the board shows only BP, HR and SpO2)."""
@@ -268,7 +281,8 @@ class VitalsReading(EntryContent):
         return " · ".join(parts)
 
     def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
-        return VitalsReading.build(changes, protocol, source=self.source, confirmed_by=self.confirmed_by)
+        return VitalsReading.build(changes, protocol, source=self.source, confirmed_by=self.confirmed_by,
+                                   device=self.device)
 
 
 def _dash(value: float | None) -> str:
@@ -628,8 +642,9 @@ def administration(**kwargs: Any) -> dict[str, Any]:
 
 
 def vitals_reading(values: dict[str, Any], protocol: ProtocolSettings, *, source: str = "manual",
-                   confirmed_by: int | None = None) -> dict[str, Any]:
-    return VitalsReading.build(values, protocol, source=source, confirmed_by=confirmed_by).to_payload()
+                   confirmed_by: int | None = None, device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return VitalsReading.build(values, protocol, source=source, confirmed_by=confirmed_by,
+                               device=device).to_payload()
 
 
 def side_effect(kind: str, severity: str, *, intervention: str = "", description: str = "") -> dict[str, Any]:

@@ -316,7 +316,7 @@ class SessionRecord:
         for c in self.vitals:
             if first is not None and c.at > first:
                 break
-            merged.update({k: val for k, val in c.payload.items() if k not in ("source", "confirmed_by")})
+            merged.update({k: val for k, val in c.payload.items() if k not in ("source", "confirmed_by", "device")})
         return merged or None
 
     @property

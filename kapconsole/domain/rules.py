@@ -26,6 +26,8 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
+    MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
+    VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
     @property
     def label(self) -> str:
@@ -53,6 +55,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({_S, _A}),
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
+    Action.MANAGE_DEVICES: frozenset({_A}),
+    Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }
 
 

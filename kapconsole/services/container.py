@@ -14,6 +14,7 @@ from kapconsole.services.board import BoardService
 from kapconsole.services.clinic import ClinicService
 from kapconsole.services.discharge import DischargeService
 from kapconsole.services.integrity import IntegrityService
+from kapconsole.services.monitor.service import MonitorService
 from kapconsole.services.record import RecordService
 from kapconsole.services.staff import StaffService
 
@@ -32,6 +33,7 @@ class Services:
         self.integrity = IntegrityService(db, clock)
         self.audit = AuditService(db, clock)
         self.board = BoardService(db, clock)
+        self.monitor = MonitorService(db, self.records, clock)
 
     @cached_property
     def reports(self) -> ReportService:

@@ -15,6 +15,8 @@ from kapconsole.services.base import ManualClock
 from kapconsole.services.container import Services
 
 DEMO_PASSWORD = "kapdemo1"
+DEMO_MONITOR_ROOM = "Room 2"
+DEMO_MONITOR_NAME = "Room 2 monitor"
 DEMO_STAFF: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("admin", "Alex Morgan", (Role.ADMINISTRATOR,)),
     ("dr.reyes", "Dr Elena Reyes", (Role.SUPERVISOR, Role.MEDICAL)),
@@ -102,6 +104,12 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     # Today, live: one session per state across the rooms.
     count += _live_sessions(svc, clock, rng, clients, courses, real_now, who)
     clock.at(real_now)
+    # The bedside monitors: Room 2's feeds its session once 'kapconsole demo --live-monitor' runs it.
+    from kapconsole.services.monitor.simulate import bed_id, equipment_id
+
+    svc.monitor.add_device(admin, name=DEMO_MONITOR_NAME, room=DEMO_MONITOR_ROOM, identity_kind="equipment",
+                           identity=equipment_id(DEMO_MONITOR_ROOM))
+    svc.monitor.add_device(admin, name="Room 4 gateway", room="Room 4", identity_kind="bed", identity=bed_id("Room 4"))
     return DemoSummary(
         logins=tuple((lg, nm, ", ".join(r.label for r in rl)) for lg, nm, rl in DEMO_STAFF),
         password=DEMO_PASSWORD, sessions=count, signed_session_id=signed_id,

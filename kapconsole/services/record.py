@@ -233,11 +233,17 @@ class RecordService(ServiceBase):
 
     # ----- charting ------------------------------------------------------------------------------------
     def record_vitals(self, actor: Actor, session_id: int, values: Mapping[str, Any], *, source: str = "manual",
-                      confirmed_by: int | None = None, observed_at: datetime | None = None) -> Entry:
-        """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record."""
+                      confirmed_by: int | None = None, observed_at: datetime | None = None,
+                      device: Mapping[str, Any] | None = None,
+                      after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None) -> Entry:
+        """Record a reading (any subset of SBP, DBP, HR, SpO2, RR, temperature). Alerts come from the record.
+
+        ``device`` names the monitor of a confirmed device reading; ``after`` runs in the same unit of work.
+        """
         return self._append(actor, session_id, Action.CHART,
-                            lambda p, _a: VitalsReading.build(values, p, source=source, confirmed_by=confirmed_by),
-                            observed_at=observed_at)
+                            lambda p, _a: VitalsReading.build(values, p, source=source, confirmed_by=confirmed_by,
+                                                              device=device),
+                            observed_at=observed_at, after=after)
 
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
                            description: str = "", observed_at: datetime | None = None) -> Entry:
@@ -259,9 +265,11 @@ class RecordService(ServiceBase):
                             check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
-                           for_integration: bool = False, observed_at: datetime | None = None) -> Entry:
+                           for_integration: bool = False, observed_at: datetime | None = None,
+                           after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None) -> Entry:
         value = Observation.build(category, text, for_integration=for_integration)
-        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+                            after=after)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
                      observed_at: datetime | None = None) -> Entry:

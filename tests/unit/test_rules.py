@@ -28,6 +28,8 @@ EXPECTED = {
     Action.VIEW_AUDIT: {S, A},
     Action.ADMINISTER_USERS: {A},
     Action.EDIT_PROTOCOL: {A},
+    Action.MANAGE_DEVICES: {A},
+    Action.VIEW_UNASSIGNED: {S, A},
 }
 
 

@@ -26,15 +26,18 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.board import BoardRow
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
+from kapconsole.domain.monitor.values import DeviceStatus
 from kapconsole.domain.rules import Action, may
 from kapconsole.ui.discharge.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.device_panel import device_state_text
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
 
 POLL_MS = 1000
 AGE_MS = 15_000
+MONITOR_MS = 5000
 SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -216,6 +219,12 @@ class BoardView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
+        # Each room's bedside monitor: connected, last message age, clock offset (polled every few seconds).
+        self.monitors = QLabel("", objectName="boardMonitors")
+        self.monitors.setTextFormat(Qt.TextFormat.PlainText)
+        self.monitors.setWordWrap(True)
+        self.monitors.hide()
+        layout.addWidget(self.monitors)
         layout.addLayout(bottom)
 
         self.table.activated.connect(lambda _i: self._on_open_clicked())
@@ -233,6 +242,10 @@ class BoardView(QWidget):
         self._age = QTimer(self)
         self._age.setInterval(AGE_MS)
         self._age.timeout.connect(lambda: self.model.age(self.service.now()))
+        self._monitor_poll = QTimer(self)
+        self._monitor_poll.setInterval(MONITOR_MS)
+        self._monitor_poll.timeout.connect(self._on_monitor_poll)
+        self._monitor_polling = False
         state.actor_changed.connect(self._on_actor_changed)
         self._update_buttons()
 
@@ -242,11 +255,38 @@ class BoardView(QWidget):
         self.refresh()
         self._poll.start()
         self._age.start()
+        self._monitor_poll.start()
+        self._on_monitor_poll()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt override)
         super().hideEvent(event)
         self._poll.stop()
         self._age.stop()
+        self._monitor_poll.stop()
+
+    def _on_monitor_poll(self) -> None:
+        if self._monitor_polling:
+            return
+        self._monitor_polling = True
+        monitor = self.state.services.monitor
+
+        def done(result: tuple[list[DeviceStatus], datetime]) -> None:
+            self._monitor_polling = False
+            statuses, now = result
+            lines = []
+            worst = ""
+            for status in statuses:
+                text, severity = device_state_text(status, status.room, now)
+                lines.append(f"{status.room}: {text}")
+                worst = worst or severity
+            self.monitors.setText("\n".join(lines))
+            self.monitors.setVisible(bool(lines))
+            theme.set_severity(self.monitors, worst)
+
+        def failed(_exc: Exception) -> None:
+            self._monitor_polling = False  # the board's own poll reports a lost database
+
+        self.state.runner.submit(lambda: (monitor.statuses(), monitor.now()), done, failed)
 
     # ----- loading -------------------------------------------------------------------------------------
     def _on_actor_changed(self, _actor: object) -> None:

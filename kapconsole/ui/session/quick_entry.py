@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.entry_base import local_time
 from kapconsole.domain.enums import ObservationCategory, Scale, SideEffectKind
 from kapconsole.domain.errors import DomainError, ValidationError
+from kapconsole.domain.monitor.values import DeviceOffer
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
@@ -69,6 +70,14 @@ def shortcut(parent: QWidget, keys: str, slot: Callable[[], object]) -> QShortcu
     sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     sc.activated.connect(slot)
     return sc
+
+
+def _number_or_text(text: str) -> Any:
+    """A typed value as a number when it is one (so it compares with what the monitor offered)."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return text
 
 
 def failure_text(exc: Exception) -> str:
@@ -202,6 +211,30 @@ class VitalsEntry(_Entry):
         self.last = QLabel("No reading yet")
         self.last.setObjectName("vitalsLast")
         self.last.setWordWrap(True)
+        # The bedside monitor: what it offers, and rejecting an offered value as an artefact (with a reason).
+        self.offer: DeviceOffer | None = None
+        self.filled: DeviceOffer | None = None
+        self._suspect_armed = False
+        self.device_line = QLabel()
+        self.device_line.setObjectName("vitalsDevice")
+        self.device_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.device_line.setWordWrap(True)
+        self.device_line.hide()
+        self.artefact_reason = QLineEdit()
+        self.artefact_reason.setObjectName("artefactReason")
+        self.artefact_reason.setPlaceholderText("Why it is an artefact (e.g. arm moved during the cuff cycle)")
+        self.artefact_reason.setAccessibleName("Artefact reason")
+        self.artefact_reason.returnPressed.connect(self.reject_artefact)
+        self.artefact_button = QPushButton("Reject as artefact")
+        self.artefact_button.setObjectName("artefactReject")
+        self.artefact_button.setToolTip("Reject the monitor's suspect values (or all it offered) with the reason")
+        self.artefact_button.clicked.connect(self.reject_artefact)
+        self.artefact_row = QWidget()
+        artefact = QHBoxLayout(self.artefact_row)
+        artefact.setContentsMargins(0, 0, 0, 0)
+        artefact.addWidget(self.artefact_reason, 1)
+        artefact.addWidget(self.artefact_button)
+        self.artefact_row.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         bottom = QHBoxLayout()
@@ -209,6 +242,8 @@ class VitalsEntry(_Entry):
         bottom.addStretch(0)
         bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight)
         layout.addLayout(bottom)
+        layout.addWidget(self.artefact_row)
+        layout.addWidget(self.device_line)
         layout.addWidget(self.last)
 
     def values(self) -> dict[str, str]:
@@ -224,14 +259,108 @@ class VitalsEntry(_Entry):
         sid = self.controller.session_id
         if sid is None:
             return
+        filled = self.filled
+        if filled is not None:
+            self._confirm(filled, values)
+            return
         self.submit(lambda s, a: s.records.record_vitals(a, sid, values), self._on_saved, [self.save])
+
+    def _confirm(self, filled: DeviceOffer, values: dict[str, str]) -> None:
+        """Enter on a row filled from the monitor: confirm it (as edited); a suspect value needs a second Enter."""
+        typed: dict[str, Any] = {k: _number_or_text(t) for k, t in values.items()}
+        unchanged_suspects = {k: o.suspect for k, o in filled.values.items()
+                              if o.suspect and typed.get(k) == o.value}
+        if unchanged_suspects and not self._suspect_armed:
+            self._suspect_armed = True
+            for key in unchanged_suspects:
+                self._mark(self.fields[key], True)
+            why = "; ".join(f"{SHORT[k]}: {reason}" for k, reason in unchanged_suspects.items())
+            set_message(self.message, f"Suspect monitor value — {why}. Check the client: Enter again confirms it "
+                                      "as checked; or edit it, or reject it as an artefact.", "warning")
+            return
+        checked = self._suspect_armed
+        sid = self.controller.session_id
+        if sid is None:
+            return
+        self.submit(lambda s, a: s.monitor.confirm(a, sid, filled, values=typed, checked_suspect=checked),
+                    self._on_saved, [self.save])
 
     def _on_saved(self, entry: Any) -> None:
         for key, edit in self.fields.items():
             if edit.text().strip() and key in entry.payload:
                 edit.clear()
-        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {entry.content.describe()}", "ok")
+        confirmed = " (monitor reading confirmed)" if entry.payload.get("source") == "device" else ""
+        self._clear_device()
+        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {entry.content.describe()}{confirmed}",
+                    "ok")
         self.fields["sbp"].setFocus()
+
+    # ----- the bedside monitor ---------------------------------------------------------------------------
+    def set_offer(self, offer: DeviceOffer | None) -> None:
+        """The monitor's latest unconfirmed values (from the device feed); shown, never saved by themselves."""
+        self.offer = offer
+        if offer is None:
+            self.device_line.hide()
+            return
+        parts = [f"{SHORT[k]} {o.value:g}" + (" ⚠" if o.suspect else "") for k, o in offer.values.items()]
+        self.device_line.setText(f"Monitor ({offer.device_name or 'device'}, {local_time(offer.device_time)}, "
+                                 f"unconfirmed): {' · '.join(parts)} — {key_text(Act.VITALS)} fills the row")
+        self.device_line.show()
+
+    def fill_from_device(self) -> None:
+        """Ctrl+Shift+V: the row filled with the monitor's latest reading; Enter confirms it."""
+        offer = self.offer
+        if offer is None:
+            set_message(self.message, "No monitor reading to offer: type the reading", "warning")
+            self.focus()
+            return
+        for key, edit in self.fields.items():
+            value = offer.values.get(key)
+            edit.setText("" if value is None else f"{value.value:g}")
+            self._mark(edit, value is not None and bool(value.suspect))
+            edit.setToolTip(f"Monitor: {value.suspect}" if value is not None and value.suspect else edit.toolTip())
+        self.filled = offer
+        self._suspect_armed = False
+        suspects = offer.suspects
+        note = (" Suspect: " + "; ".join(f"{SHORT[k]} {why}" for k, why in suspects.items()) + ".") if suspects else ""
+        set_message(self.message, f"From {offer.device_name or 'the monitor'} at {local_time(offer.device_time)}: "
+                                  f"Enter confirms, edit to correct, or reject as an artefact.{note}",
+                    "warning" if suspects else "")
+        self.artefact_row.show()
+        first = next((self.fields[k] for k in VITALS_KEYS if k in offer.values), self.fields["sbp"])
+        first.setFocus()
+
+    def reject_artefact(self) -> None:
+        """Reject the filled row's suspect values (all of them when none is suspect) as an artefact."""
+        filled = self.filled
+        if filled is None:
+            return
+        reason = self.artefact_reason.text().strip()
+        if not reason:
+            set_message(self.message, "Give the reason it is an artefact", "warning")
+            self.artefact_reason.setFocus()
+            return
+        keys = [k for k, o in filled.values.items() if o.suspect] or list(filled.values)
+        ids = [filled.values[k].reading_id for k in keys]
+        sid = self.controller.session_id
+        if sid is None:
+            return
+
+        def done(_entry: Any) -> None:
+            for key in keys:
+                self.fields[key].clear()
+                self._mark(self.fields[key], False)
+            self.artefact_reason.clear()
+            self._clear_device()
+            set_message(self.message, f"Rejected as artefact: {', '.join(SHORT[k] for k in keys)}", "ok")
+            self.fields["sbp"].setFocus()
+
+        self.submit(lambda s, a: s.monitor.reject(a, sid, ids, reason), done, [self.artefact_button])
+
+    def _clear_device(self) -> None:
+        self.filled = None
+        self._suspect_armed = False
+        self.artefact_row.hide()
 
     def on_failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationError):

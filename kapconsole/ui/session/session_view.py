@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -29,6 +29,8 @@ from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import Services
 from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.controller import RecordChange, SessionController
+from kapconsole.ui.session.device_feed import DeviceFeed
+from kapconsole.ui.session.device_panel import DeviceStreamBinder
 from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
 from kapconsole.ui.session.quick_entry import (
     ObservationEntry,
@@ -128,6 +130,11 @@ class SessionView(QWidget):
         self.observation = ObservationEntry(controller)
         self.scales = ScaleEntry(controller)
         self.side_effects = SideEffectPanel(controller)
+        # The bedside monitor: a stream polled after the last reading held, never a record reload.
+        self.device_alert = self._label("deviceAlert")
+        self.device_feed = DeviceFeed(state, self)
+        self.device = DeviceStreamBinder(self.device_feed, self.chart, self.vitals, self.device_state_label,
+                                         self.device_alert, self)
 
         entry = QWidget()
         entry.setObjectName("quickEntry")
@@ -166,6 +173,7 @@ class SessionView(QWidget):
         layout.addWidget(self.read_only_banner)
         layout.addWidget(self.header)
         layout.addWidget(self.alert_banner)
+        layout.addWidget(self.device_alert)
         layout.addWidget(self.locked_banner)
         layout.addWidget(self.connection_banner)
         layout.addWidget(main, 1)
@@ -205,6 +213,7 @@ class SessionView(QWidget):
         self.since_dose_label = self._label("sinceDoseLabel")
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
+        self.device_state_label = self._label("deviceState")
         self.booster_button = self._button("boosterButton", "Booster…", tip(Act.DOSE, "Record a booster dose"),
                                            self.dose_requested.emit)
         self.discharge_button = self._button("dischargeButton", "Discharge…", tip(Act.DISCHARGE),
@@ -219,6 +228,7 @@ class SessionView(QWidget):
         sub.addWidget(self.state_label)
         sub.addStretch(1)
         who.addLayout(sub)
+        who.addWidget(self.device_state_label)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
         for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
@@ -280,7 +290,7 @@ class SessionView(QWidget):
         actions: dict[Act, Callable[[], object]] = {
             Act.OBSERVATION: self.focus_observation,
             Act.INTEGRATION: self.observation.toggle_integration,
-            Act.VITALS: self.vitals.focus,
+            Act.VITALS: self.vitals.fill_from_device,
             Act.SIDE_EFFECT: lambda: self.side_effects.open_dialog(),
             Act.RESOLVE: self.side_effects.resolve_selected,
             Act.SCALES: self.scales.focus,
@@ -348,6 +358,12 @@ class SessionView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fit_entry_column()
+        if self.record is not None:
+            self.device_feed.open(self.record.info.id, self.record.info.room)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt override)
+        super().hideEvent(event)
+        self.device_feed.pause()
 
     def _fit_entry_column(self) -> None:
         """Give the quick-entry column the width its inputs need (type is larger at night)."""
@@ -411,6 +427,7 @@ class SessionView(QWidget):
         kinds = change.kinds()
         if change.state_changed:
             self._render_state(record)
+            self.device.set_record(record)
         amended = EntryKind.AMENDMENT in kinds
         if kinds & _ALERTING or amended:
             self._render_alerts(record)
@@ -432,6 +449,7 @@ class SessionView(QWidget):
         self.side_effects.set_record(record)
         self.chart.set_record(record)
         self.timeline.set_record(record)
+        self.device.set_record(record)
         self._render_header()
 
     def _render_state(self, record: SessionRecord) -> None:
@@ -478,6 +496,7 @@ class SessionView(QWidget):
 
     def _on_tick(self) -> None:
         self._render_header()
+        self.device.tick(self._now())
 
     def _render_header(self) -> None:
         record = self.record

@@ -3,7 +3,8 @@
 Built to stay smooth for a six-hour session with a monitor feeding every second: each curve is created once,
 points go into preallocated numpy buffers that grow by doubling, and only the curves whose data changed are
 redrawn, from a ~30 Hz timer. Charted readings (from the record) and the raw monitor stream (from
-``append_point``) are separate curves: the charted ones carry symbols and alert flags, the stream is a thin line.
+``append_point``/``append_stream``) are separate curves: the charted ones carry symbols and alert flags, the
+stream is a thin dotted line with its own legend entry ("unconfirmed").
 Every curve is downsampled (peak) and clipped to the view. The grid is drawn behind the curves in opaque
 colours mixed with the background: a translucent line across the whole plot costs far more to paint.
 """
@@ -215,6 +216,10 @@ class VitalsChart(QWidget):
         for curve in (*self.stream_curves.values(), *self.curves.values()):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
+        # The monitor stream is not the record: one legend entry says so, in the stream's dotted style.
+        self.stream_legend = pg.PlotDataItem([], [])
+        self.legend.addItem(self.stream_legend, "Monitor, unconfirmed (dotted)")
+        self._stream_pending: list[tuple[datetime, Mapping[str, float]]] = []
         self.alert_markers = pg.ScatterPlotItem(size=18, symbol="o")
         self.alert_markers.setZValue(20)
         self.plot.addItem(self.alert_markers)
@@ -241,6 +246,8 @@ class VitalsChart(QWidget):
         origin = record.first_dose_at or self._fallback_origin(record)
         keys = [(c.id, tuple(sorted(c.payload.items()))) for c in record.vitals]
         n = len(self._charted_keys)
+        if origin != self._origin:
+            self._move_stream(self._origin, origin)
         if origin != self._origin or keys[:n] != self._charted_keys:
             self._origin = origin
             for series in self._charted.values():
@@ -292,6 +299,34 @@ class VitalsChart(QWidget):
             if series is not None and value is not None:
                 series.add(float(minutes), float(value))
                 self._dirty_stream.add(key)
+
+    def append_stream(self, at: datetime, values: Mapping[str, float]) -> None:
+        """Add one monitor sample observed at ``at`` (placed once the chart has its time origin)."""
+        if self._origin is None:
+            self._stream_pending.append((at, values))
+            return
+        self.append_point(minutes_between(self._origin, at), values)
+
+    def clear_stream(self) -> None:
+        """Forget the monitor stream (another session is shown)."""
+        self._stream_pending = []
+        for key, series in self._stream.items():
+            series.clear()
+            self._dirty_stream.add(key)
+
+    def _move_stream(self, old: datetime | None, new: datetime | None) -> None:
+        """The time origin moved (the first dose was recorded): shift the stream instead of rebuilding it."""
+        if new is None:
+            return
+        if old is not None:
+            delta = minutes_between(new, old)
+            for key, series in self._stream.items():
+                if series.n:
+                    series.x[: series.n] += delta
+                    self._dirty_stream.add(key)
+        pending, self._stream_pending = self._stream_pending, []
+        for at, values in pending:
+            self.append_point(minutes_between(new, at), values)
 
     def set_night(self, night: bool) -> None:
         self._night = night
@@ -440,7 +475,8 @@ class VitalsChart(QWidget):
             sample.setSymbolPen(pg.mkPen(c["background"]))
             faint = pg.mkColor(color)
             faint.setAlpha(110)
-            self.stream_curves[key].setPen(pg.mkPen(faint, width=1))
+            self.stream_curves[key].setPen(pg.mkPen(faint, width=1.5, style=Qt.PenStyle.DotLine))
+        self.stream_legend.setPen(pg.mkPen(c["foreground"], width=1.5, style=Qt.PenStyle.DotLine))
         self.alert_markers.setPen(pg.mkPen(c.get("alert", c["threshold"]), width=3))
         self.zero_line.setPen(pg.mkPen(c["foreground"], width=1))
         self.alert_markers.setBrush(pg.mkBrush(None))

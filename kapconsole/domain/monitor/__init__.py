@@ -1,0 +1,1 @@
+"""Bedside monitor capture: code tables, message and reading values, and when a device value is suspect."""
