@@ -477,7 +477,6 @@ class MainWindow(QMainWindow):
         context = self._theme_context()
         night = theme.remembered_night(context)
         theme.set_shown(night)
-        self.setPalette(theme.palette(night))
         page = self.stack.currentWidget()
         if page is self._session_view and self._session_view is not None:
             self._session_view.set_night(night)

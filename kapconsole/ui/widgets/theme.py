@@ -79,14 +79,21 @@ def apply_theme(night: bool, app: QApplication | None = None) -> None:
 
 
 def set_shown(night: bool) -> None:
-    """Record which theme is on screen (what :func:`is_night` answers) without restyling anything."""
+    """Make ``night`` the theme on screen: the application's palette (what :func:`is_night` answers).
+
+    Only the palette is the application's: widgets under a style sheet take their colours from it (a palette
+    set on a screen does not reach them), and changing it restyles nothing.
+    """
     app = QApplication.instance()
-    if app is not None:
-        app.setProperty("night", night)
+    if not isinstance(app, QApplication) or (app.property("night") is not None and is_night() == night):
+        return
+    app.setPalette(palette(night))
+    app.setProperty("night", night)
 
 
 def style_subtree(widget: QWidget, night: bool, extra: str = "") -> bool:
-    """Give ``widget`` and its children the day or night look: their own palette and style sheet.
+    """Give ``widget`` and its children the day or night style sheet (the colours come from the palette of
+    :func:`set_shown`).
 
     Only that subtree is restyled (``QApplication.setStyleSheet`` would restyle every widget of the
     application), and nothing at all when it already has this look. ``extra`` is QSS of the widget's own,
@@ -96,7 +103,6 @@ def style_subtree(widget: QWidget, night: bool, extra: str = "") -> bool:
     if widget.property("themeKey") == key:
         return False
     _load_fonts()
-    widget.setPalette(palette(night))
     widget.setStyleSheet(stylesheet(night) + extra)
     widget.setProperty("themeKey", key)
     widget.setProperty("night", night)
