@@ -34,6 +34,7 @@ from tests.ui.shell_support import (
 pytestmark = [pytest.mark.usefixtures("isolated_settings"), OFFSCREEN_SIZE_HINTS]
 
 READINGS = 150
+TYPED = "Maria Example said: «I feel the floor moving»"  # client data, as a person would type it
 NOTES = 180
 
 
@@ -181,3 +182,25 @@ def test_another_workstations_entries_arrive_as_a_delta(qtbot, database_url: str
     QApplication.processEvents()
     room.close()
 
+
+
+def test_an_unexpected_error_is_logged_without_client_data(tmp_path: Path) -> None:
+    import logging
+
+    from kapconsole import logfile
+    from kapconsole.ui.shell.tasks import log_unexpected
+
+    def save(typed: str) -> None:
+        raise ValueError(f"could not store {typed!r}")  # what was typed travels in the message
+
+    path = logfile.setup(tmp_path)
+    try:
+        save(TYPED)
+    except ValueError as exc:
+        log_unexpected("saving failed", exc)
+    for handler in logging.getLogger(logfile.LOGGER).handlers:
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert "saving failed: ValueError (message withheld)" in text
+    assert "test_live_changes.py" in text and "in save" in text  # the traceback, for the developer
+    assert "Maria" not in text and "floor" not in text
