@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint bench screenshots system-deps postgres clean
+.PHONY: run test fuzz lint bench screenshots system-deps postgres clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps postgres lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# Every public service method under hostile input, with a larger budget than make test gives it.
+fuzz: $(STAMP) system-deps postgres
+	KAPCONSOLE_FUZZ_EXAMPLES=400 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/data/test_fuzz_services.py
 
 bench: $(STAMP) system-deps postgres
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks

@@ -9,7 +9,7 @@ Latency: the same 8 rooms paced at their real rate (1 message a second each), th
 byte leaving the sender to its ACK arriving (received → stored → ACK), p99, against the same bare echo.
 
 Chart: the session chart at the end of a six-hour stream (5 channels × 21,600 samples through
-``append_stream``, dotted, plus the charted readings), one sample added and repainted per step, against a bare
+``append_stream``, plus the charted readings), one sample added and repainted per step, against a bare
 pyqtgraph plot of the same points with plain lines.
 """
 
@@ -142,7 +142,7 @@ def _ingest_rows(label: str, url: str, paced_url: str) -> list[Result]:
 def _chart_row() -> Result:
     from benchmarks.bench_chart import BareChart, app, series
 
-    name = "session chart: monitor sample + repaint, six-hour stream (5 dotted channels × 21,600)"
+    name = "session chart: monitor sample + repaint, six-hour stream (5 stream channels × 21,600)"
     channels = ("sbp", "dbp", "hr", "spo2", "rr")
     seconds = 6 * 60 * 60
     steps = 200
@@ -187,7 +187,7 @@ def _chart_row() -> Result:
     ratio = ours.median / base.median
     return Result(name, describe(ours), f"bare pyqtgraph, 4 solid curves: {describe(base)}", ratio,
                   "≤ 1.5× and < 16 ms", ratio <= 1.5 and ours.median * 1000 < 16,
-                  [f"p99 {ours.p99 * 1000:.1f} ms vs {base.p99 * 1000:.1f} ms; ours draws 5 dotted stream curves "
+                  [f"p99 {ours.p99 * 1000:.1f} ms vs {base.p99 * 1000:.1f} ms; ours draws 5 stream curves "
                    "(one more than the baseline), legend, grid and threshold axis"])
 
 

@@ -59,12 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="where to write the PDF")
     r.add_argument("--password", action="store_true",
                    help="protect the PDF with a password (asked for, or read from standard input)")
+    r.add_argument("--force", action="store_true", help="replace FILE.pdf if it exists")
+    r.add_argument("--allow-integrity-failure", action="store_true",
+                   help="write the summary of a record that fails verification, with an INTEGRITY FAILURE "
+                        "banner on every page and no signature block (without it such a record is refused)")
 
     v = sub.add_parser("verify", help="check the integrity of session records",
                        description="Recompute every session's hash chain and signatures; name each session and "
                                    "entry that no longer matches. Exit status 1 when anything does not match.")
     v.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     v.add_argument("session", type=int, nargs="?", metavar="SESSION", help="only this session")
+    v.add_argument("--against", type=Path, metavar="FILE.pdf",
+                   help="check the record against the anchor printed on a summary PDF")
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -137,7 +143,11 @@ def _open(args: argparse.Namespace, *, create: bool):  # type: ignore[no-untyped
     if state is migrate.SchemaStatus.EMPTY and not create:
         raise CliError(f"{db.display_name} is not a KAP Console database (it is empty); "
                        "create one with 'kapconsole db upgrade' or 'kapconsole demo'")
-    migrate.upgrade(db)
+    try:
+        migrate.upgrade(db)
+    except BaseException:
+        db.remove_if_created_empty()  # no empty database file left behind (a full disk at set-up)
+        raise
     return Services(db)
 
 
@@ -158,7 +168,10 @@ def _admin(services, args: argparse.Namespace) -> Actor | None:  # type: ignore[
         return None
     if not args.as_login:
         raise CliError("an administrator exists: name one with --as ADMIN")
-    return services.staff.authenticate(args.as_login, _secret(f"Password for {args.as_login}: "), CLI_WORKSTATION)
+    password = _secret(f"Password for {args.as_login}: ")
+    actor = services.staff.authenticate(args.as_login, password, CLI_WORKSTATION)
+    args.admin_password = password  # registers new signing keys with the administrator's own key
+    return actor
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -196,16 +209,23 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     services = _open(args, create=False)
     password = _secret("PDF password: ") if args.password else None
-    path = services.reports.write(None, args.session, Path(args.output), password=password)
+    path = services.reports.write(None, args.session, Path(args.output), password=password, force=args.force,
+                                  allow_integrity_failure=args.allow_integrity_failure)
     print(f"wrote {path}")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     services = _open(args, create=False)
-    result = services.integrity.verify(args.session)
+    if args.against is not None:
+        from kapconsole.services.reports import anchor_from_pdf
+
+        result = services.integrity.verify_against(anchor_from_pdf(args.against))
+    else:
+        result = services.integrity.verify(args.session)
     for problem in result.problems:
-        print(f"session {problem.session_id}: {problem.message}")
+        print(f"session {problem.session_id}: {problem.message}" if problem.session_id else
+              f"clinic: {problem.message}")
     verdict = "OK" if result.ok else f"FAILED: {len(result.problems)} problem(s)"
     print(f"{verdict} — {result.sessions_checked} session(s), {result.entries_checked} entries checked")
     stream = services.monitor.verify()
@@ -239,12 +259,16 @@ def _cmd_user(args: argparse.Namespace) -> int:
     admin = _admin(services, args)
     if args.user_command == "add":
         password = _secret(f"New password for {args.login}: ")
-        member = staff.add_user(admin, login=args.login, name=args.name, roles=args.role, password=password)
+        member = staff.add_user(admin, login=args.login, name=args.name, roles=args.role, password=password,
+                                actor_password=getattr(args, "admin_password", None))
         print(f"added {member.login} ({member.roles_label})")
+        if admin is None:
+            print(f"clinic root key fingerprint: {staff.root_fingerprint()} (note it: every summary prints it)")
     elif admin is None:
         raise CliError("there is no administrator yet: add one with 'kapconsole user add LOGIN --role administrator'")
     elif args.user_command == "passwd":
-        staff.set_password(admin, args.login, _secret(f"New password for {args.login}: "))
+        staff.set_password(admin, args.login, _secret(f"New password for {args.login}: "),
+                           actor_password=getattr(args, "admin_password", None))
         print(f"password set for {args.login}")
     else:
         staff.deactivate(admin, args.login)

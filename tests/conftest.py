@@ -79,6 +79,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         _drop_pg_database(admin, name)
 
 
+@pytest.fixture(autouse=True)
+def clinic_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own clinic configuration file (the clinic root key lives there, outside the database)."""
+    path = tmp_path_factory.mktemp("clinic-config") / "clinic.json"
+    monkeypatch.setenv("KAPCONSOLE_CLINIC_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

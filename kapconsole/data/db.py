@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -57,6 +58,9 @@ def describe_db_error(exc: BaseException) -> str:
         return "the database file is read-only; nothing was saved"
     if "disk" in low and ("full" in low or "i/o" in low):
         return "the disk holding the database is full or failing; nothing was saved"
+    if "lock timeout" in low:
+        return ("the record is held by another workstation and did not come free in time; nothing was saved, "
+                "try again")
     if "locked" in low or "busy" in low:
         return "the database is busy at another workstation; nothing was saved, try again"
     if "connect" in low or "server closed" in low or "terminat" in low or "connection" in low:
@@ -70,13 +74,16 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.created_file = False
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             self._prepare_sqlite_file()
             kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
         else:
+            # A row lock held elsewhere (a stuck transaction) ends in a clear error instead of a silent wait.
             kwargs.update(pool_pre_ping=True, pool_size=4, max_overflow=4,
-                          connect_args={"connect_timeout": 5, "application_name": APP_NAME})
+                          connect_args={"connect_timeout": 5, "application_name": APP_NAME,
+                                        "options": f"-c lock_timeout={lock_timeout_ms()}"})
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
@@ -116,6 +123,25 @@ class Database:
             # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
+            self.created_file = True
+        else:
+            # An existing file readable by others (copied in, made by an older version) is tightened.
+            for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                with contextlib.suppress(OSError):
+                    if part.exists() and part.stat().st_mode & 0o077:
+                        os.chmod(part, 0o600)
+
+    def remove_if_created_empty(self) -> None:
+        """After a failed first set-up (a full disk), leave no empty database file behind."""
+        path = self.sqlite_path
+        if not self.created_file or path is None:
+            return
+        self.dispose()
+        for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                     path.with_name(path.name + "-journal")):
+            with contextlib.suppress(OSError):
+                if part.exists() and (part is not path or part.stat().st_size == 0 or not _has_tables(part)):
+                    part.unlink()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -163,6 +189,26 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def lock_timeout_ms() -> int:
+    """How long a PostgreSQL statement waits for a row lock (``KAPCONSOLE_LOCK_TIMEOUT_MS``, default 10 s)."""
+    try:
+        value = int(os.environ.get("KAPCONSOLE_LOCK_TIMEOUT_MS", "10000"))
+    except ValueError:
+        value = 10000
+    return min(max(value, 100), 600_000)
+
+
+def _has_tables(path: Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return bool(conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:

@@ -66,6 +66,17 @@ class StaffRow(Base):
     roles: Mapped[list[StaffRoleRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
+class SignInFailureRow(Base):
+    """Consecutive failed sign-ins of one login at one workstation (row-locked while a try is checked)."""
+
+    __tablename__ = "sign_in_failures"
+
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StaffRoleRow(Base):
     __tablename__ = "staff_roles"
 
@@ -127,6 +138,10 @@ class SessionRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The clinical header as planned (canonical JSON) and the chain's genesis, its hash. Sessions made before
+    # the header was hashed keep the all-zero genesis; their header was recorded when the database was upgraded.
+    header_json: Mapped[str | None] = mapped_column(Text)
+    genesis: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
 
     client: Mapped[ClientRow] = relationship(lazy="joined")
     course: Mapped[CourseRow | None] = relationship(lazy="joined")
@@ -149,6 +164,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "seq", name="uq_entries_session_seq"),
         Index("ix_entries_session_kind", "session_id", "kind"),
+        Index("ix_entries_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,6 +180,9 @@ class EntryRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The client-generated key (a UUID) of the request that made this entry: a retry with the same key after
+    # an ambiguous commit finds the entry instead of appending a duplicate. Null on entries made before it.
+    request_key: Mapped[str | None] = mapped_column(String(36))
 
     author: Mapped[StaffRow] = relationship(lazy="joined")
 
@@ -184,6 +203,53 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("clinical_sessions.id"))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The audit trail is a hash chain too (null on rows written before it was).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChainHeadRow(Base):
+    """The heads of the clinic-wide chains. Its one row is locked by every write that extends them."""
+
+    __tablename__ = "chain_heads"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    clinic_head: Mapped[str] = mapped_column(String(64))
+    clinic_count: Mapped[int] = mapped_column(Integer)
+    audit_head: Mapped[str] = mapped_column(String(64))
+    audit_count: Mapped[int] = mapped_column(Integer)
+
+
+class ClinicEventRow(Base):
+    """The clinic-wide chain: every session's creation, state changes and signatures.
+
+    No foreign key to the session on purpose: a deleted session must leave its events behind to be missed.
+    """
+
+    __tablename__ = "clinic_chain"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SigningKeyRow(Base):
+    """A member of staff's Ed25519 key: the public half, the private half wrapped by their password, and the
+    signed registration that ties it to them."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    wrapped_private: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration: Mapped[str] = mapped_column(Text)
 
 
 class SettingRow(Base):

@@ -45,3 +45,7 @@ class StaleRecord(DomainError):
 
 class DatabaseUnavailable(DomainError):
     """The database cannot be reached or written (connection lost, disk full, read-only file)."""
+
+
+class IntegrityFailure(DomainError):
+    """The record failed verification: it is not printed or exported as if it were sound."""

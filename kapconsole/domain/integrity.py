@@ -47,3 +47,40 @@ def entry_hash(*, session_id: int, seq: int, kind: str, observed_at: datetime, e
     }
     encoded = canonical_payload(header) + "\n" + payload_text
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+HEADER_VERSION = 1
+
+
+def session_header(*, session_id: int, client_identifier: str, client_name: str, date_of_birth: str | None,
+                   sex: str, allergies: str, course_id: int | None, number_in_course: int | None, room: str,
+                   route: str, planned_drug: str, planned_dose: float | None, planned_unit: str,
+                   scheduled_at: datetime, protocol_json: str, created_by: int | None) -> dict[str, Any]:
+    """The session's clinical header as it was when it was planned: who the client was, what was planned
+    where, under which protocol. Its hash starts the session's chain and every signature covers it."""
+    return {
+        "v": HEADER_VERSION,
+        "session": session_id,
+        "client": {"identifier": client_identifier, "name": client_name, "date_of_birth": date_of_birth,
+                   "sex": sex, "allergies": allergies},
+        "course": course_id,
+        "number_in_course": number_in_course,
+        "room": room,
+        "route": route,
+        "planned_drug": planned_drug,
+        "planned_dose": planned_dose,
+        "planned_unit": planned_unit,
+        "scheduled_at": timestamp(scheduled_at),
+        "protocol_sha256": hashlib.sha256(protocol_json.encode("utf-8")).hexdigest(),
+        "created_by": created_by,
+    }
+
+
+def header_hash(header_text: str) -> str:
+    """The genesis of a session's chain: SHA-256 of its canonical header text."""
+    return hashlib.sha256(("kapconsole session header\n" + header_text).encode("utf-8")).hexdigest()
+
+
+def link_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """One link of the clinic-wide chains (session events, audit trail)."""
+    return hashlib.sha256((prev_hash + "\n" + canonical_payload(fields)).encode("utf-8")).hexdigest()

@@ -8,6 +8,7 @@ rules.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -157,11 +158,29 @@ class ProtocolSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProtocolSettings:
+        """Settings from their JSON form: keys left out keep their defaults; a value of the wrong shape is
+        refused with a message naming the setting."""
+        if not isinstance(data, dict):
+            raise ValidationError("protocol", type(data).__name__, "a JSON object of settings is expected")
+        try:
+            return cls._from_dict(data)
+        except ValidationError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+            raise ValidationError("protocol", _first_bad_section(data), f"not a valid setting ({exc})") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> ProtocolSettings:
         base = cls()
+        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds"):
+            if key in data:
+                _whole(key, data[key], 0, 10**6)
 
         def limits(raw: dict[str, Any] | None, default: dict[str, Limits]) -> dict[str, Limits]:
             if raw is None:
                 return default
+            if not isinstance(raw, dict):
+                raise ValidationError("limits", type(raw).__name__, "a table of measures is expected")
             return {k: Limits(v.get("low"), v.get("high")) for k, v in raw.items()}
 
         settings = replace(
@@ -184,7 +203,9 @@ class ProtocolSettings:
         return settings
 
     def validate(self) -> None:
-        """Refuse settings a clinic could not run on (empty checklist, inverted ranges, unknown measures)."""
+        """Refuse settings a clinic could not run on (empty checklist, inverted ranges, unknown measures,
+        values of the wrong type, not finite or out of their range)."""
+        self._validate_values()
         if not self.checklist:
             raise ValidationError("checklist", "[]", "the checklist needs at least one item")
         keys = [i.key for i in self.checklist]
@@ -212,5 +233,62 @@ class ProtocolSettings:
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")
 
+    def _validate_values(self) -> None:
+        for n, item in enumerate(self.checklist):
+            if not isinstance(item, ChecklistItem):
+                raise ValidationError(f"checklist[{n}]", None, "a checklist item is expected")
+            for fname, limit in (("key", 64), ("label", 200), ("group", 64)):
+                value = getattr(item, fname)
+                if not isinstance(value, str) or not value.strip() or len(value) > limit:
+                    raise ValidationError(f"checklist[{n}].{fname}", value, f"text of 1–{limit} characters")
+            if not isinstance(item.required, bool):
+                raise ValidationError(f"checklist[{n}].required", item.required, "true or false")
+        for name, table in (("plausible", self.plausible), ("alerts", self.alerts), ("predose", self.predose)):
+            if not isinstance(table, dict):
+                raise ValidationError(name, None, "a table of measures is expected")
+            for key, lim in table.items():
+                for side in ("low", "high"):
+                    value = getattr(lim, side)
+                    if value is not None:
+                        _real(f"{name}.{key}.{side}", value, -1000, 1000)
+        _whole("sbp_rise_alert", self.sbp_rise_alert, 1, 200)
+        _whole("dbp_rise_alert", self.dbp_rise_alert, 1, 200)
+        _whole("clock_skew_seconds", self.clock_skew_seconds, 0, 3600)
+        for fname in ("first_phase_minutes", "first_phase_interval", "iv_infusion_interval", "later_interval"):
+            _whole(f"schedule.{fname}", getattr(self.schedule, fname), 1, 240)
+        d = self.discharge
+        for fname, low, high in (("min_observation_minutes", 0, 1440), ("max_vitals_deviation_pct", 1, 100),
+                                 ("min_spo2", 50, 100), ("required_moaas", 0, 5), ("max_dissociation", 0, 10),
+                                 ("min_score", 0, 10)):
+            _whole(f"discharge.{fname}", getattr(d, fname), low, high)
+        if not isinstance(d.scores, tuple) or not all(isinstance(x, str) for x in d.scores):
+            raise ValidationError("discharge.scores", d.scores, "a list of score names")
+
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)
+
+
+def _whole(name: str, value: object, low: int, high: int) -> int:
+    """A whole number setting inside [low, high]; the message names the setting."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = value if not isinstance(value, str) or len(value) < 40 else "long text"
+        raise ValidationError(name, shown, f"a whole number is expected ({low}–{high})")
+    if not low <= value <= high:
+        raise ValidationError(name, "a very large number" if abs(value) > 10**9 else value, f"allowed {low}–{high}")
+    return value
+
+
+def _real(name: str, value: object, low: float, high: float) -> float:
+    """A finite number setting inside [low, high]; the message names the setting."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = value if not isinstance(value, str) or len(value) < 40 else "long text"
+        raise ValidationError(name, shown, "a number is expected")
+    if isinstance(value, int) and not low <= value <= high:
+        raise ValidationError(name, "a very large number" if abs(value) > 10**9 else value, f"allowed {low:g}–{high:g}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValidationError(name, value, f"a finite number, allowed {low:g}–{high:g}")
+    return float(value)
+
+
+def _first_bad_section(data: dict[str, Any]) -> str:
+    return ", ".join(sorted(str(k) for k in data)[:6])

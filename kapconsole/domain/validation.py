@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,42 @@ def text(field: str, value: object, *, limit: int = SHORT_TEXT, required: bool =
     return cleaned
 
 
+def optional_time(value: object, field: str) -> datetime | None:
+    """A filter time: None, or a datetime (a naive one is taken as local time) as aware UTC."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise ValidationError(field, str(value)[:40], "a date and time is expected")
+    return to_utc(value, field)
+
+
+def search_text(field: str, value: object) -> str | None:
+    """A search or filter text: None or text of at most 200 characters, storable and comparable everywhere."""
+    if value is None:
+        return None
+    return text(field, value, limit=SHORT_TEXT) or None
+
+
+def count(field: str, value: object, *, low: int, high: int) -> int:
+    """A whole number inside [low, high] (limits and offsets of lists)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(field, value if isinstance(value, int) and abs(value) < 10**15 else "(out of range)",
+                              f"a whole number {low}–{high}")
+    return value
+
+
+def request_key(value: object) -> str | None:
+    """A client's request key: None, or a UUID (returned in its canonical lower-case form)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValidationError("request key", "(not shown)", "a UUID made when the form was opened")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValidationError("request key", "(not shown)", "a UUID made when the form was opened") from None
+
+
 def number(field: str, value: object, *, low: float | None, high: float | None, unit: str = "",
            decimals: int = 0, required: bool = True, key: str | None = None) -> float | int | None:
     """Validate a number inside [low, high]; returns an int when ``decimals`` is 0. ``key`` names the input."""
@@ -61,6 +98,9 @@ def number(field: str, value: object, *, low: float | None, high: float | None, 
             value = float(value.strip().replace(",", "."))
         except ValueError:
             raise ValidationError(field, value, "a number is expected", key=key) from None
+    if isinstance(value, int) and abs(value) > 10**15:
+        raise ValidationError(field, "a very large number", f"allowed range {_range_text(low, high, unit)}",
+                              key=key)
     if not isinstance(value, int | float) or not math.isfinite(value):
         raise ValidationError(field, value, "a finite number is expected", key=key)
     rng = _range_text(low, high, unit)

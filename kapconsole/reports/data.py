@@ -357,6 +357,13 @@ class ReportData:
     amendments_after_signoff: int = 0
     title: str = "Integration summary"
     subject: str = field(default="")
+    #: What verification found wrong with the record ("" when it verified): printed as a banner on every page,
+    #: and the signature block is left out.
+    integrity_failure: str = ""
+    #: The signed chain head, as one line of text (also in the PDF's keywords): checked by ``verify --against``.
+    anchor: str = ""
+    #: The fingerprint of the clinic root key the signatures lead back to.
+    root_fingerprint: str = ""
 
     @property
     def draft(self) -> bool:

@@ -45,10 +45,21 @@ class PageDecorations:
         self.left = f"{h.clinic_name} · {data.title}"
         self.right = f"Client {h.client_identifier} · session {h.session_date.isoformat()}"
         self.draft = data.draft
+        self.integrity_failure = data.integrity_failure
 
     def __call__(self, canv: Canvas, _doc: object) -> None:
         width, height = st.PAGE
         canv.saveState()
+        if self.integrity_failure:
+            # Unmissable on every page: the record failed verification.
+            canv.setFillColor(st.ALERT)
+            canv.rect(st.MARGIN_X, height - st.MARGIN_TOP + 16, width - 2 * st.MARGIN_X, 14, stroke=0, fill=1)
+            canv.setFillColor(st.FILL)
+            canv.setFont(st.SANS_BOLD, 8.5)
+            canv.drawString(st.MARGIN_X + 4, height - st.MARGIN_TOP + 20,
+                            _fit(canv, "INTEGRITY FAILURE — " + self.integrity_failure, width - 2 * st.MARGIN_X - 8,
+                                 8.5))
+            canv.setFillColor(st.MUTED)
         if self.draft:
             self._watermark(canv, width, height)
         top = height - st.MARGIN_TOP + 9

@@ -32,7 +32,8 @@ class SummaryDocument(BaseDocTemplate):
             target, pagesize=st.PAGE, leftMargin=st.MARGIN_X, rightMargin=st.MARGIN_X, topMargin=st.MARGIN_TOP,
             bottomMargin=st.MARGIN_BOTTOM, title=f"{data.title}: {data.header.client_name}",
             author=data.header.clinic_name, subject=data.subject, creator=CREATOR,
-            keywords=["integration summary", "ketamine-assisted psychotherapy"],
+            keywords=["integration summary", "ketamine-assisted psychotherapy",
+                      *([data.anchor] if data.anchor else [])],
         )
         self._created = pdf_date(data.header.generated_at)
         decorate = PageDecorations(data)

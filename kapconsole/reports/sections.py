@@ -338,6 +338,9 @@ def discharge(data: ReportData) -> list[Flowable]:
 def signature(data: ReportData) -> list[Flowable]:
     heading = _p("Signature", S.h1)
     sig = data.signature
+    if data.integrity_failure:
+        return [heading, _p(f'<font color="#{_ALERT}"><b>INTEGRITY FAILURE.</b></font> The record failed '
+                            f"verification ({u(data.integrity_failure)}); no signature is shown.", S.body)]
     if sig is None:
         return [heading, _p(f'<font color="#{_ALERT}"><b>Not signed.</b></font> This summary is a DRAFT: the session '
                          f"is {u(data.header.state.lower())} and its record may still change.", S.body)]
@@ -354,6 +357,8 @@ def signature(data: ReportData) -> list[Flowable]:
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
     # The heading never stands alone at the foot of a page: it goes with the signature block.
     out: list[Flowable] = [KeepTogether([heading, table]), Spacer(1, 4)]
+    if data.anchor:
+        out.append(_p(u(f"{data.anchor} · clinic key {data.root_fingerprint or 'not recorded'}"), S.hash))
     if data.amendments_after_signoff:
         n = data.amendments_after_signoff
         out.append(_p(f'<font color="#{_ALERT}">{n} amendment{"s" if n != 1 else ""} made after sign-off</font>, '

@@ -19,9 +19,9 @@ from kapconsole.data.models import EntryRow, SessionRow, StaffRow
 from kapconsole.domain.board import BoardRow, board_row
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.record import SessionRecord
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Entry
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import ServiceBase, authorize
 
 __all__ = ["ACTIVE_STATES", "BoardRow", "BoardService"]
 
@@ -31,8 +31,8 @@ ACTIVE_STATES = tuple(s.value for s in SessionState if s.is_active)
 class BoardService(ServiceBase):
     def rows(self, actor: Actor) -> list[BoardRow]:
         """Every active session (checklist, monitoring, awaiting discharge), by room."""
-        require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            authorize(s, actor, Action.VIEW_RECORD)
             # Staff lists and authors' roles are not shown on the board: loading them would cost more queries.
             sessions = s.scalars(
                 select(SessionRow).options(noload(SessionRow.staff))

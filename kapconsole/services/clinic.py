@@ -12,11 +12,11 @@ from kapconsole.data.models import ClientRow, CourseRow, SessionRow, SessionStaf
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
-from kapconsole.domain.integrity import GENESIS
+from kapconsole.domain.integrity import GENESIS, canonical_payload, header_hash
 from kapconsole.domain.protocol import ProtocolSettings
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
-from kapconsole.services.base import ServiceBase
+from kapconsole.services.base import ServiceBase, authorize, valid_id
 
 PROTOCOL_KEY = "protocol"
 
@@ -29,20 +29,20 @@ class ClinicService(ServiceBase):
 
     def update_protocol(self, actor: Actor, settings: ProtocolSettings) -> None:
         """Administrators edit the clinic protocol; sessions already planned keep the one they started with."""
-        require(actor.roles, Action.EDIT_PROTOCOL, actor.name)
         settings.validate()
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.EDIT_PROTOCOL)
             repo.set_setting(s, PROTOCOL_KEY, settings.to_json(), at=self.now(), by=actor.staff_id)
             repo.add_audit(s, at=self.now(), action="protocol_updated", actor=actor)
 
     # ----- clients and courses -------------------------------------------------------------------------
     def add_client(self, actor: Actor, *, identifier: str, name: str, date_of_birth: date | None = None,
                    sex: str = "", allergies: str = "", screening_notes: str = "") -> Client:
-        require(actor.roles, Action.MANAGE_CLIENTS, actor.name)
         ident = v.text("client identifier", identifier, limit=64, required=True)
         if date_of_birth is not None and not (date(1900, 1, 1) <= date_of_birth <= self.now().date()):
             raise ValidationError("date of birth", date_of_birth.isoformat(), "between 1900-01-01 and today")
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.MANAGE_CLIENTS)
             if s.scalar(select(ClientRow.id).where(ClientRow.identifier == ident)) is not None:
                 raise ValidationError("client identifier", ident, "this identifier is already in use")
             row = ClientRow(
@@ -57,10 +57,10 @@ class ClinicService(ServiceBase):
 
     def add_course(self, actor: Actor, client_id: int, *, title: str, planned_sessions: int,
                    started_on: date | None = None) -> Course:
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         count = v.number("planned sessions", planned_sessions, low=1, high=50)
         with self.db.write() as s:
-            if s.get(ClientRow, client_id) is None:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
+            if repo.get_by_id(s, ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             row = CourseRow(client_id=client_id, title=v.text("course title", title, required=True),
                             planned_sessions=int(count or 1), started_on=started_on)
@@ -70,6 +70,8 @@ class ClinicService(ServiceBase):
             return repo.course_value(row)
 
     def find_clients(self, text: str = "", *, limit: int = 100) -> list[Client]:
+        text = v.search_text("search", text) or ""
+        limit = v.count("limit", limit, low=1, high=10_000)
         with self.db.read() as s:
             stmt = select(ClientRow).order_by(ClientRow.name).limit(limit)
             if text:
@@ -79,12 +81,14 @@ class ClinicService(ServiceBase):
 
     def client(self, client_id: int) -> Client:
         with self.db.read() as s:
-            row = s.get(ClientRow, client_id)
+            row = repo.get_by_id(s, ClientRow, client_id)
             if row is None:
                 raise NotFound(f"there is no client {client_id}")
             return repo.client_value(row)
 
     def courses(self, client_id: int) -> list[Course]:
+        if not valid_id(client_id):
+            return []
         with self.db.read() as s:
             rows = s.scalars(select(CourseRow).where(CourseRow.client_id == client_id).order_by(CourseRow.id))
             return [repo.course_value(r) for r in rows]
@@ -94,17 +98,17 @@ class ClinicService(ServiceBase):
                      scheduled_at: datetime, planned_dose: float | None = None, planned_unit: str = "mg",
                      course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = ()) -> SessionInfo:
         """Plan a session; it takes a copy of the clinic protocol in force now."""
-        require(actor.roles, Action.PLAN_SESSION, actor.name)
         route_value = v.choice("route", route, Route)
         room = v.text("room", room, limit=64, required=True)
         dose = v.number("planned dose", planned_dose, low=0, high=1000, decimals=3, required=False)
         when = v.to_utc(scheduled_at, "scheduled at")
         with self.db.write() as s:
-            if s.get(ClientRow, client_id) is None:
+            actor = authorize(s, actor, Action.PLAN_SESSION)
+            if repo.get_by_id(s, ClientRow, client_id) is None:
                 raise NotFound(f"there is no client {client_id}")
             number = None
             if course_id is not None:
-                course = s.get(CourseRow, course_id)
+                course = repo.get_by_id(s, CourseRow, course_id)
                 if course is None or course.client_id != client_id:
                     raise ValidationError("course", course_id, "a course of this client")
                 number = (s.scalar(select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course_id))
@@ -121,22 +125,29 @@ class ClinicService(ServiceBase):
             s.add(row)
             s.flush()
             for sid in sorted(set(staff_ids)):
-                if s.get(StaffRow, sid) is None:
+                if repo.get_by_id(s, StaffRow, sid) is None:
                     raise NotFound(f"there is no staff member {sid}")
                 s.add(SessionStaffRow(session_id=row.id, staff_id=sid))
             s.flush()
             s.refresh(row)
+            # The clinical header as planned starts the chain: its hash is the genesis every entry builds on.
+            row.header_json = canonical_payload(repo.header_of(row))
+            row.genesis = row.chain_head = header_hash(row.header_json)
+            repo.clinic_event(s, at=self.now(), kind="planned", session_id=row.id, detail={"header": row.genesis})
             repo.add_audit(s, at=self.now(), action="session_planned", actor=actor, session_id=row.id)
             return repo.session_value(row)
 
     def set_staff(self, actor: Actor, session_id: int, staff_ids: Iterable[int]) -> None:
         """Who is present in the room (shown on the summary)."""
-        require(actor.roles, Action.START_SESSION, actor.name)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.START_SESSION)
             row = repo.get_session_row(s, session_id, for_update=True)
             if SessionState(row.state).is_closed:
                 raise ValidationError("staff present", session_id, "a closed session's staff cannot change")
             wanted = set(staff_ids)
+            for sid in wanted:
+                if repo.get_by_id(s, StaffRow, sid) is None:
+                    raise NotFound(f"there is no staff member {sid}")
             for link in list(row.staff):
                 if link.staff_id not in wanted:
                     s.delete(link)
@@ -148,9 +159,15 @@ class ClinicService(ServiceBase):
     def list_sessions(self, *, client: str | None = None, states: list[SessionState] | None = None,
                       room: str | None = None, since: datetime | None = None, until: datetime | None = None,
                       limit: int = 200, offset: int = 0, newest_first: bool = True) -> list[SessionListItem]:
+        client = v.search_text("client", client)
+        room = v.search_text("room", room)
+        since, until = v.optional_time(since, "since"), v.optional_time(until, "until")
+        limit, offset = v.count("limit", limit, low=1, high=10_000), v.count("offset", offset, low=0, high=10**9)
+        if states is not None:
+            states = [v.choice("state", st, SessionState) for st in states]
         with self.db.read() as s:
             return repo.list_sessions(s, client=client, states=states, room=room, since=since, until=until,
-                                      limit=limit, offset=offset, newest_first=newest_first)
+                                      limit=limit, offset=offset, newest_first=bool(newest_first))
 
     def rooms(self) -> list[str]:
         with self.db.read() as s:

@@ -47,7 +47,11 @@ class Services:
         """Open the database (``--database``, the environment, or the SQLite default) and bring it to head."""
         db = Database(resolve_url(url))
         if upgrade:
-            migrate.upgrade(db)
+            try:
+                migrate.upgrade(db)
+            except BaseException:
+                db.remove_if_created_empty()
+                raise
         return cls(db, clock)
 
     def upgrade(self) -> Path | None:

@@ -10,12 +10,13 @@ from kapconsole.data import repositories as repo
 from kapconsole.domain import discharge as rules
 from kapconsole.domain import validation as v
 from kapconsole.domain.entries import Signature
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import IllegalTransition, StaleRecord
 from kapconsole.domain.record import SessionRecord, latest_assessment
-from kapconsole.domain.rules import Action, require, require_state_allows
+from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services import keys
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.staff import StaffService
 from kapconsole.services.writes import append, followed, transition
 
@@ -37,11 +38,17 @@ class DischargeService(ServiceBase):
         return rules.assess(record, now=self.now(), confirmations=confirmations, score_parts=score_parts)
 
     def assess(self, actor: Actor, session_id: int, *, confirmations: Mapping[str, bool],
-               score_parts: Mapping[str, int]) -> AssessmentResult:
+               score_parts: Mapping[str, int], request_key: str | None = None) -> AssessmentResult:
         """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge."""
-        require(actor.roles, Action.ASSESS_DISCHARGE, actor.name)
+        key = v.request_key(request_key)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
+            done = repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.DISCHARGE_ASSESSMENT,))
+            if done is not None:
+                record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
+                return AssessmentResult(done, rules.assess(record, now=done.entered_at, confirmations=confirmations,
+                                                           score_parts=score_parts))
             state = SessionState(row.state)
             require_state_allows(state, Action.ASSESS_DISCHARGE)
             now = self.now()
@@ -50,7 +57,7 @@ class DischargeService(ServiceBase):
             content = assessment.entry(
                 confirmations={k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA},
                 score_parts=dict(score_parts))
-            entry = append(s, row, actor, content, observed_at=now, entered_at=now)
+            entry = append(s, row, actor, content, observed_at=now, entered_at=now, request_key=key)
             moved = None
             if state is SessionState.MONITORING:
                 moved = transition(s, row, actor, SessionState.DISCHARGE, now=now, reason="discharge assessment")
@@ -59,17 +66,21 @@ class DischargeService(ServiceBase):
             return AssessmentResult(followed(entry, moved), assessment)
 
     def sign(self, actor: Actor, session_id: int, *, password: str, seen_chain_head: str,
-             meaning: str = rules.SIGNATURE_MEANING) -> Entry:
+             meaning: str = rules.SIGNATURE_MEANING, request_key: str | None = None) -> Entry:
         """Sign the discharge. The signature covers exactly the record the supervisor saw.
 
         ``seen_chain_head`` is the chain head of the record shown to the supervisor; when anything was added
         since, signing is refused and the supervisor must review again.
         """
-        require(actor.roles, Action.SIGN_DISCHARGE, actor.name)
         meaning = v.text("meaning", meaning, limit=v.REASON_TEXT, required=True)
-        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id)
+        key = v.request_key(request_key)
+        self.staff.reauthenticate(actor, password, "signature_reauth", session_id=session_id,
+                                  action=Action.SIGN_DISCHARGE)
         with self.db.write() as s:
+            actor = authorize(s, actor, Action.SIGN_DISCHARGE)
             row = repo.get_session_row(s, session_id, for_update=True)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (EntryKind.SIGNATURE,))) is not None:
+                return done
             state = SessionState(row.state)
             require_state_allows(state, Action.SIGN_DISCHARGE)
             if row.chain_head != seen_chain_head:
@@ -87,7 +98,12 @@ class DischargeService(ServiceBase):
             signed_head = row.chain_head
             signature = Signature.build(meaning=meaning, signer=actor.staff_id, signer_name=actor.name, signed_at=now,
                                         signed_hash=row.chain_head, signed_seq=row.entry_count)
-            entry = append(s, row, actor, signature, observed_at=now, entered_at=now)
+            # A digital signature by the supervisor's own key (opened with the password just typed) over the
+            # record's head and clinical header: recomputing hashes after an edit cannot redo it.
+            payload = keys.session_signature(s, staff_id=actor.staff_id, password=password, now=now, session=row,
+                                             purpose="discharge", fields=signature.to_payload())
+            entry = append(s, row, actor, signature, observed_at=now, entered_at=now, request_key=key,
+                           payload=payload)
             closed = transition(s, row, actor, SessionState.DISCHARGED, now=now, reason="discharge signed")
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
                            detail=f"signed hash {signed_head[:16]}…")

@@ -6,8 +6,10 @@ builds) and every change of a session's state through :func:`transition` (with i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,19 +23,26 @@ from kapconsole.domain.values import Actor, Entry
 
 
 def append(s: Session, row: SessionRow, actor: Actor, content: EntryContent, *, observed_at: datetime,
-           entered_at: datetime, amends_id: int | None = None) -> Entry:
-    """Append ``content`` as the session's next entry; the caller's unit of work commits it."""
+           entered_at: datetime, amends_id: int | None = None, request_key: str | None = None,
+           payload: Mapping[str, Any] | None = None) -> Entry:
+    """Append ``content`` as the session's next entry; the caller's unit of work commits it.
+
+    ``request_key``: the client's key of the request (retries find the entry by it). ``payload``: the content's
+    payload with a digital signature added (see ``services.keys.session_signature``).
+    """
     return repo.append_entry(s, row, kind=content.kind, observed_at=observed_at, entered_at=entered_at, actor=actor,
-                             payload=content.to_payload(), amends_id=amends_id)
+                             payload=payload if payload is not None else content.to_payload(), amends_id=amends_id,
+                             request_key=request_key)
 
 
 def transition(s: Session, row: SessionRow, actor: Actor, target: SessionState, *, now: datetime,
-               at: datetime | None = None, reason: str = "", reason_code: str = "") -> Entry:
+               at: datetime | None = None, reason: str = "", reason_code: str = "",
+               request_key: str | None = None) -> Entry:
     """Move the session to ``target``: the state entry, the session row, and the audit event."""
     current = SessionState(row.state)
     require_transition(current, target)
     entry = append(s, row, actor, StateChange.build(current.value, target.value, reason, reason_code),
-                   observed_at=at or now, entered_at=now)
+                   observed_at=at or now, entered_at=now, request_key=request_key)
     row.state = target.value
     if target is SessionState.CHECKLIST:
         row.started_at = at or now

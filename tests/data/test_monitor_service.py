@@ -189,3 +189,19 @@ def test_rejected_and_failed_messages_get_reasons(services: Services, clock: Fak
     hostile = "MSH|^~\\&|MÖN\x00|Клиника|||20261129101500||ORU^R01|Ü1|P|2.6\rOBX|1|NM|9279-1^^LN||1\x002|/min|||||F"
     result, _ = ingest.ingest(hostile.encode("utf-8"))
     assert result.ack_code == "AA" and result.stored_readings == 1
+
+
+def test_unknown_codes_and_units_are_kept_and_reported(services: Services, staff: dict[str, Actor],
+                                                        clock: FakeClock, room: int) -> None:
+    message = ("MSH|^~\\&|MON|KAP|||20261129101500+0000||ORU^R01|U1|P|2.6\r"
+               "OBX|1|NM|188736^MDC_MASS_BODY_ACTUAL^MDC||70|kg|||||F|||||||EQ-ROOM1^EUI-64\r"
+               "OBX|2|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC||0.97|ratio|||||F|||||||EQ-ROOM1^EUI-64\r"
+               "OBX|3|NM|147842^MDC_ECG_HEART_RATE^MDC||71|/min|||||F|||||||EQ-ROOM1^EUI-64")
+    result, _ = MonitorIngest(services.db, clock).ingest(message.encode())
+    assert result.ack_code == "AA" and result.stored_readings == 3 and result.unusable_readings == 2
+    assert result.problems == ("unknown observation code 188736^MDC_MASS_BODY_ACTUAL^MDC",
+                               "unknown unit 'ratio' for SpO2")
+    stream = services.monitor.stream(staff["medical"], room)
+    kept = {r.code: (r.value, r.value_text, r.unit, r.problem != "") for r in stream}
+    assert kept == {"188736": (None, "70", "kg", True), "150456": (None, "0.97", "ratio", True),
+                    "147842": (71, "71", "/min", False)}

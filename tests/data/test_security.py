@@ -46,7 +46,7 @@ def test_repeated_wrong_passwords_slow_down_and_are_audited(services: Services, 
         with pytest.raises(AuthenticationFailed, match="wrong login or password"):
             services.staff.authenticate("nina", "not-my-password", "room-2")
     # Now even the right password must wait: the throttle does not reveal whether it was right.
-    with pytest.raises(AuthenticationFailed, match=r"too many wrong passwords for nina; try again in \d+ s"):
+    with pytest.raises(AuthenticationFailed, match=r"^too many wrong passwords at this workstation; try again in \d+ s$"):
         services.staff.authenticate("nina", PASSWORD, "room-2")
     clock.advance(seconds=throttle_delay(FREE_TRIES).total_seconds() + 1)
     with pytest.raises(AuthenticationFailed, match="wrong login or password"):

@@ -68,11 +68,12 @@ def test_stream_is_charted_and_a_reading_is_confirmed_from_the_keyboard(live: Li
                                                                         qtbot: QtBot) -> None:
     live.clock.advance(minutes=10)
     send(live, 30, sbp=134)
-    # The stream reaches the chart by polling after the last reading held: 30 heart rates, dotted, unconfirmed.
+    # The stream reaches the chart by polling after the last reading held: 30 heart rates, a thin unconfirmed line.
     qtbot.waitUntil(lambda: len(view.chart.stream("hr")[0]) == 30, timeout=10000)
     view.chart.flush()
     assert len(view.chart.stream("spo2")[0]) == 30
-    assert view.chart.stream_curves["hr"].opts["pen"].style() == Qt.PenStyle.DotLine
+    pen, charted_pen = view.chart.stream_curves["hr"].opts["pen"], view.chart.curves["hr"].opts["pen"]
+    assert pen.widthF() < charted_pen.widthF() and view.chart.stream_curves["hr"].opts["symbol"] is None
     assert len(view.chart.charted("hr")[0]) == 1  # only the baseline is in the record
     device_state = view.findChild(QLabel, "deviceState")
     qtbot.waitUntil(lambda: "Bed 1 monitor: connected" in device_state.text(), timeout=10000)

@@ -106,6 +106,7 @@ class ParsedObservation:
     flags: tuple[str, ...]  # OBX-8, each repetition
     equipment_id: str  # OBX-18.1
     device_time: datetime | None  # OBX-14 (None: the message's time applies)
+    time_text: str = ""  # OBX-14 as sent
     problem: str = ""  # why the value cannot be used ("" when it can)
     suspect: str = ""  # why the value is questionable even though it can be shown
 
@@ -227,6 +228,9 @@ class IngestResult:
     session_id: int | None = None
     clock_offset: float | None = None
     message_id: int | None = None
+    #: Why stored readings cannot be shown (unknown code or unit, status, empty value …), each reason once.
+    problems: tuple[str, ...] = ()
+    unusable_readings: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -50,7 +51,9 @@ def decode(raw: bytes) -> str:
     provisional = raw.decode("latin-1")
     charset = ""
     try:
-        charset = _get(hl7.parse(_segments(provisional)).segment("MSH"), 18).strip().upper()
+        # Only the header is needed for its character set: parse the MSH segment alone.
+        header = _segments(provisional).split("\r", 1)[0]
+        charset = _get(hl7.parse(header).segment("MSH"), 18).strip().upper()
     except (ParseException, KeyError, IndexError, ValueError):
         charset = ""
     codec = CHARSETS.get(charset, "unknown")
@@ -198,9 +201,19 @@ def _observation(seg: Any, zone: tzinfo, fallback_time: str) -> ParsedObservatio
         set_id=_get(seg, 1).strip(),
         code=code, code_system=system, code_text=text, measure=measure, value_text=value_text,
         value=value if not problem else None, unit=unit, status=status, flags=flags, equipment_id=equipment,
-        device_time=device_time, problem=problem,
+        device_time=device_time, time_text=obx14, problem=problem,
         suspect=f"signal flagged {', '.join(suspect_flags)}" if suspect_flags else "",
     )
+
+
+def in_zone(message: ParsedMessage, zone: tzinfo) -> ParsedMessage:
+    """The same message with its OBX-14 times read in ``zone`` (the device's), without parsing again."""
+    changed = []
+    for obs in message.observations:
+        if obs.time_text and obs.device_time is not None:
+            obs = replace(obs, device_time=parse_hl7_time(obs.time_text, zone))
+        changed.append(obs)
+    return replace(message, observations=tuple(changed))
 
 
 def _number(text: str, value_type: str) -> float | None:

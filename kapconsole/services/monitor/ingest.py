@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hl7
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kapconsole.data import monitor_repo
@@ -37,6 +37,7 @@ from kapconsole.services.monitor.hl7_parse import (
     build_ack,
     control_id_of,
     decode,
+    in_zone,
     observation_time,
     parse_message,
     parse_oru,
@@ -92,20 +93,18 @@ class MonitorIngest(ServiceBase):
     def _store(self, message: hl7.Message, first: ParsedMessage, text: str, peer: str,
                received_at: datetime) -> IngestResult:
         with self.db.write() as s:
+            # Read for every message: a device removed or moved to another room must stop feeding at once.
             device = match_device(monitor_repo.devices(s), first)
             zone = device_zone(device.timezone) if device else device_zone("")
-            parsed = parse_oru(message, zone)
+            parsed = in_zone(first, zone)
             source_key = _c(self._source_key(device, parsed), 250)
             duplicate = s.scalar(select(MonitorMessageRow.id).where(
                 MonitorMessageRow.source_key == source_key, MonitorMessageRow.control_id == _c(parsed.control_id, 200)))
             if duplicate is not None:
                 return IngestResult("AA", "duplicate", parsed.control_id, duplicate=True,
                                     device_name=device.name if device else "", message_id=duplicate)
-            session_id, placement = self._place(s, device)
-            plausible = DEFAULT_PLAUSIBLE
-            if session_id is not None:
-                plausible = session_protocol(s.scalar(select(SessionRow.protocol_json).where(
-                    SessionRow.id == session_id)) or "").plausible
+            session_id, placement, protocol_json = self._place(s, device)
+            plausible = session_protocol(protocol_json).plausible if protocol_json else DEFAULT_PLAUSIBLE
             sent = parse_hl7_time(parsed.message_time_text, zone) if parsed.message_time_text else None
             times = [observation_time(o, parsed, zone, received_at)[0] for o in parsed.observations]
             reference = sent or (max(times) if times else None)
@@ -145,16 +144,15 @@ class MonitorIngest(ServiceBase):
             s.add_all(rows)
             msg.readings = len(rows)
             if device is not None:
-                row = s.get(MonitorDeviceRow, device.id)
-                if row is not None:
-                    row.last_message_at = received_at
-                    row.last_clock_offset = offset
-                    row.last_peer = peer[:128]
+                s.execute(update(MonitorDeviceRow).where(MonitorDeviceRow.id == device.id).values(
+                    last_message_at=received_at, last_clock_offset=offset, last_peer=_c(peer, 128)))
         # Committed: only now is the cache moved on (a rolled-back message must not count as "previous").
         self._previous.update(updates)
         return IngestResult("AA", placement, parsed.control_id, stored_readings=len(rows),
                             device_name=device.name if device else "", session_id=session_id,
-                            clock_offset=offset, message_id=msg.id)
+                            clock_offset=offset, message_id=msg.id,
+                            problems=tuple(dict.fromkeys(r.problem for r in rows if r.problem)),
+                            unusable_readings=sum(1 for r in rows if r.problem))
 
     @staticmethod
     def _source_key(device: Device | None, parsed: ParsedMessage) -> str:
@@ -164,15 +162,17 @@ class MonitorIngest(ServiceBase):
         return f"sender:{parsed.sender}|{','.join(parsed.equipment_ids)}|{parsed.bed}"[:250]
 
     @staticmethod
-    def _place(s: Any, device: Device | None) -> tuple[int | None, str]:
+    def _place(s: Any, device: Device | None) -> tuple[int | None, str, str]:
+        """(session, why unassigned, the session's protocol): read for every message, never cached."""
         if device is None:
-            return None, "unassigned: no registered device matches this sender"
-        sessions = monitor_repo.active_sessions_in_room(s, device.room)
+            return None, "unassigned: no registered device matches this sender", ""
+        sessions = s.execute(select(SessionRow.id, SessionRow.protocol_json).where(
+            SessionRow.room == device.room, SessionRow.state.in_(monitor_repo.ACTIVE_STATES)).limit(3)).all()
         if not sessions:
-            return None, f"unassigned: no session under way in {device.room}"
+            return None, f"unassigned: no session under way in {device.room}", ""
         if len(sessions) > 1:
-            return None, f"unassigned: more than one session under way in {device.room}"
-        return sessions[0], ""
+            return None, f"unassigned: more than one session under way in {device.room}", ""
+        return sessions[0][0], "", sessions[0][1]
 
     @staticmethod
     def _existing(s: Any, source_key: str, times: list[datetime]) -> set[tuple[str, str, datetime, str]]:

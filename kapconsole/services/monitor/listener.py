@@ -80,13 +80,15 @@ class Connection:
     clock_offset: float | None = None
     last_at: datetime | None = None
     garbage: int = 0
+    unusable: int = 0
+    reported: set[str] = field(default_factory=set)
 
     def status(self, now: datetime) -> str:
         age = f"{(now - self.last_at).total_seconds():.0f}s ago" if self.last_at else "none yet"
         offset = "?" if self.clock_offset is None else f"{self.clock_offset:+.0f}s"
         return (f"{self.peer} {self.device or '(unregistered)'} {self.room_session}: {self.messages} messages, "
-                f"{self.readings} readings, {self.duplicates} duplicates, {self.rejected} rejected, "
-                f"last {age}, clock {offset}")
+                f"{self.readings} readings ({self.unusable} kept but not usable), {self.duplicates} duplicates, "
+                f"{self.rejected} rejected, last {age}, clock {offset}")
 
 
 @dataclass
@@ -215,6 +217,12 @@ class MonitorListener:
         if result.duplicate:
             conn.duplicates += 1
         conn.readings += result.stored_readings
+        conn.unusable += result.unusable_readings
+        for problem in result.problems:
+            if problem not in conn.reported and len(conn.reported) < 100:
+                # Each distinct reason once per connection: unknown codes and units are reported, never guessed.
+                conn.reported.add(problem)
+                log.warning("%s: kept, not usable: %s", conn.peer, problem)
         conn.clock_offset = result.clock_offset
         conn.device = result.device_name
         conn.room_session = f"session {result.session_id}" if result.session_id else "unassigned"

@@ -38,9 +38,9 @@ from kapconsole.domain.monitor.values import (
     IdentityKind,
     device_zone,
 )
-from kapconsole.domain.rules import Action, require
+from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Entry, VerifyProblem
-from kapconsole.services.base import Clock, ServiceBase, system_clock
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
 from kapconsole.services.record import RecordService
 
 #: A device counts as connected while its last message is younger than this.
@@ -79,7 +79,7 @@ class MonitorService(ServiceBase):
 
     # ----- the device table ---------------------------------------------------------------------------
     def _require(self, s: Session, actor: Actor, action: Action) -> None:
-        require(monitor_repo.roles_of(s, actor.staff_id), action, actor.name)
+        authorize(s, actor, action)
 
     def add_device(self, actor: Actor, *, name: str, room: str, identity_kind: IdentityKind | str, identity: str,
                    timezone: str = "", clock_offset_threshold: int = 60) -> Device:
@@ -152,9 +152,9 @@ class MonitorService(ServiceBase):
     def stream(self, actor: Actor | None, session_id: int, *, after_id: int = 0,
                limit: int = 20000) -> list[DeviceReading]:
         """The session's device readings newer than ``after_id``, oldest first: one indexed query, cheap to poll."""
-        if actor is not None:
-            require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            if actor is not None:
+                authorize(s, actor, Action.VIEW_RECORD)
             rows = s.execute(
                 select(MonitorReadingRow, MonitorDeviceRow.name)
                 .outerjoin(MonitorDeviceRow, MonitorDeviceRow.id == MonitorReadingRow.device_id)
@@ -164,8 +164,8 @@ class MonitorService(ServiceBase):
 
     def offer(self, actor: Actor, session_id: int) -> DeviceOffer | None:
         """The latest unreviewed device values for the session's vitals row (Ctrl+Shift+V)."""
-        require(actor.roles, Action.VIEW_RECORD, actor.name)
         with self.db.read() as s:
+            authorize(s, actor, Action.VIEW_RECORD)
             return self._offer(s, session_id)
 
     def _offer(self, s: Session, session_id: int) -> DeviceOffer | None:

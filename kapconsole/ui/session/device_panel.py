@@ -1,6 +1,6 @@
 """The session screen's bedside monitor: the live stream on the chart, the room's device state, stream alerts.
 
-``DeviceStreamBinder`` connects a :class:`DeviceFeed` to the chart (a dotted, unconfirmed stream), the vitals
+``DeviceStreamBinder`` connects a :class:`DeviceFeed` to the chart (a thin, unconfirmed stream), the vitals
 row (the offer Ctrl+Shift+V fills in), the device state in the header, and a line of alerts the unconfirmed
 values raise — shown at once, and saying they are unconfirmed.
 """

@@ -29,6 +29,7 @@ from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.actions import Act, keys, tip
+from kapconsole.ui.widgets.draft_key import DraftKey
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 DRUGS = ("Ketamine", "Esketamine")
@@ -51,6 +52,7 @@ class DoseDialog(QDialog):
         super().__init__(parent, objectName="doseDialog")
         self.state = state
         self.controller = controller
+        self.draft = DraftKey()
         self.saved: Entry | None = None
         record = controller.record
         booster = bool(record and record.administrations)
@@ -279,14 +281,17 @@ class DoseDialog(QDialog):
             given_by=int(given) if given is not None else None,
         )
 
+        key = self.draft.key_for((session_id, sorted(fields.items())))
+
         def record(services: Services, actor: Any) -> Entry:
-            return services.records.record_administration(actor, session_id, **fields)
+            return services.records.record_administration(actor, session_id, **fields, request_key=key)
 
         self._busy = True
         self.record_button.setEnabled(False)
         self.controller.perform(record, self._on_saved, self._on_failed, receiver=self)
 
     def _on_saved(self, entry: Entry) -> None:
+        self.draft.saved()
         self._busy = False
         self.saved = entry
         self.accept()

@@ -36,6 +36,7 @@ from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from kapconsole.ui.widgets.actions import Act, key_text, tip
+from kapconsole.ui.widgets.draft_key import DraftKey
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -94,6 +95,7 @@ class _Entry(QGroupBox):
         self.message.setWordWrap(True)
         self.message.setMinimumWidth(120)
         self.message.hide()
+        self.draft = DraftKey()
 
     def submit(self, work: Work, on_done: Callable[[Any], None], busy: list[QWidget]) -> None:
         sid = self.controller.session_id
@@ -105,6 +107,7 @@ class _Entry(QGroupBox):
         def done(value: Any) -> None:
             for w in busy:
                 w.setEnabled(True)
+            self.draft.saved()
             on_done(value)
 
         def failed(exc: Exception) -> None:
@@ -163,8 +166,10 @@ class ObservationEntry(_Entry):
         sid = self.controller.session_id
         if sid is None:
             return
+        key = self.draft.key_for((sid, text, category, integ))
         self.submit(
-            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ),
+            lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ,
+                                                      request_key=key),
             self._on_saved, [self.save],
         )
 
@@ -263,7 +268,9 @@ class VitalsEntry(_Entry):
         if filled is not None:
             self._confirm(filled, values)
             return
-        self.submit(lambda s, a: s.records.record_vitals(a, sid, values), self._on_saved, [self.save])
+        key = self.draft.key_for((sid, values))
+        self.submit(lambda s, a: s.records.record_vitals(a, sid, values, request_key=key), self._on_saved,
+                    [self.save])
 
     def _confirm(self, filled: DeviceOffer, values: dict[str, str]) -> None:
         """Enter on a row filled from the monitor: confirm it (as edited); a suspect value needs a second Enter."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.enums import Severity, SideEffectKind
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.draft_key import DraftKey
 
 
 class SideEffectDialog(QDialog):
@@ -34,6 +35,7 @@ class SideEffectDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sideEffectDialog")
+        self.draft = DraftKey()
         self.setWindowTitle("Record side effect")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
@@ -107,13 +109,15 @@ class SideEffectDialog(QDialog):
         kind, severity = self.kind.currentData(), self._severity()
         intervention, description = self.intervention.text(), self.description.text()
         self.save_button.setEnabled(False)
+        key = self.draft.key_for((sid, kind, severity, intervention, description))
         self._controller.perform(
             lambda services, actor: services.records.record_side_effect(
-                actor, sid, kind, severity, intervention=intervention, description=description),
-            self._on_done, self._on_failed, receiver=self
+                actor, sid, kind, severity, intervention=intervention, description=description, request_key=key),
+            self._on_done, self._on_failed, receiver=self,
         )
 
     def _on_done(self, _entry: Any) -> None:
+        self.draft.saved()
         self.saved.emit(f"Recorded {SideEffectKind(self.kind.currentData()).label.lower()} ({self._severity()})")
         self.accept()
 
