@@ -99,7 +99,8 @@ class RecordService(ServiceBase):
             return repo.load_entries(s, session_id, after_seq=seq)
 
     # ----- the one write path --------------------------------------------------------------------------
-    def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, content: ContentFn, *,
+    def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, kind: EntryKind,
+                content: ContentFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
                 check: Callable[[Session, SessionRow, SessionRecord | None], None] | None = None,
                 needs_record: bool = False, audit: str = "",
@@ -110,7 +111,7 @@ class RecordService(ServiceBase):
             actor = authorize(s, actor, action)
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
             row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
-            if (done := repo.entry_by_request_key(s, session_id, key, actor, None)) is not None:
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (kind,))) is not None:
                 return done  # a retry of a request whose commit landed: the entry it made, not a duplicate
             require_state_allows(SessionState(row.state), action)
             now = self.now()
@@ -121,6 +122,8 @@ class RecordService(ServiceBase):
             if check is not None:
                 check(s, row, record)
             value = content(protocol, at)
+            if value.kind is not kind:
+                raise TypeError(f"a {kind.value} write built a {value.kind.value} entry")
             # Queued before the entry, so the entry's flush writes both rows (one round trip fewer).
             repo.add_audit(s, at=now, action=audit or f"{value.kind.value}_recorded", actor=actor,
                            session_id=session_id, detail=f"entry {row.entry_count + 1}")
@@ -191,12 +194,12 @@ class RecordService(ServiceBase):
                 raise ValidationError("checklist item", item_key, "an item of this session's protocol", key="item")
             return ChecklistConfirmation.build(item.key, item.label, answer=answer, note=note)
 
-        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, content, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, content, observed_at=observed_at)
 
     def record_intention(self, actor: Actor, session_id: int, text: str,
                          observed_at: datetime | None = None, *, request_key: str | None = None) -> Entry:
         value = intention_value(text)
-        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, lambda _p, _a: value,
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.OBSERVATION, lambda _p, _a: value,
                             observed_at=observed_at)
 
     def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str, request_key: str | None = None) -> Entry:
@@ -212,7 +215,7 @@ class RecordService(ServiceBase):
             if not missing:
                 raise IllegalTransition("nothing blocks dosing: no override is needed")
 
-        return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST,
+        return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE,
                             lambda _p, _a: ChecklistOverride.build(reason, missing), check=check, needs_record=True,
                             audit="checklist_overridden", sign=signed_by(password))
 
@@ -248,7 +251,7 @@ class RecordService(ServiceBase):
                                         at=entry.observed_at)
             return None
 
-        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
+        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, content,
                             observed_at=observed_at, check=check, needs_record=True, after=first_dose_starts_monitoring)
 
     # ----- charting ------------------------------------------------------------------------------------
@@ -260,7 +263,7 @@ class RecordService(ServiceBase):
 
         ``device`` names the monitor of a confirmed device reading; ``after`` runs in the same unit of work.
         """
-        return self._append(actor, session_id, request_key, Action.CHART,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.VITALS,
                             lambda p, _a: VitalsReading.build(values, p, source=source, confirmed_by=confirmed_by,
                                                               device=device),
                             observed_at=observed_at, after=after)
@@ -268,7 +271,7 @@ class RecordService(ServiceBase):
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
                            description: str = "", observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = SideEffect.build(kind, severity, intervention=intervention, description=description)
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SIDE_EFFECT, lambda _p, _a: value, observed_at=observed_at)
 
     def resolve_side_effect(self, actor: Actor, session_id: int, side_effect_id: int, *, note: str = "",
                             observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
@@ -281,20 +284,20 @@ class RecordService(ServiceBase):
             if side_effect_id in record.resolutions:
                 raise ValidationError("side effect", side_effect_id, "it is already marked resolved")
 
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SIDE_EFFECT_RESOLVED, lambda _p, _a: value, observed_at=observed_at,
                             check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
                            for_integration: bool = False, observed_at: datetime | None = None,
                            after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None, request_key: str | None = None) -> Entry:
         value = Observation.build(category, text, for_integration=for_integration)
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.OBSERVATION, lambda _p, _a: value, observed_at=observed_at,
                             after=after)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
                      observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = ScaleScore.build(scale, score, instrument=instrument)
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SCALE, lambda _p, _a: value, observed_at=observed_at)
 
     def acknowledge_alert(self, actor: Actor, session_id: int, vitals_entry_id: int, measures: list[str], *,
                           note: str = "", request_key: str | None = None) -> Entry:
@@ -311,7 +314,7 @@ class RecordService(ServiceBase):
                 raise ValidationError("alert", ", ".join(sorted(set(measures) - alerting)),
                                       "only measures that alerted can be acknowledged", key="measures")
 
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, check=check, needs_record=True,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.ALERT_ACK, lambda _p, _a: value, check=check, needs_record=True,
                             audit="alert_acknowledged")
 
     # ----- amendments ----------------------------------------------------------------------------------
@@ -339,7 +342,7 @@ class RecordService(ServiceBase):
             corrected = None if content is None else target.content.corrected(content, protocol, target)
             return Amendment.build(target.kind, reason, corrected)
 
-        return self._append(actor, session_id, request_key, Action.AMEND, amendment, amends_id=entry_id,
+        return self._append(actor, session_id, request_key, Action.AMEND, EntryKind.AMENDMENT, amendment, amends_id=entry_id,
                             check=check, needs_record=True, audit="entry_amended")
 
 
