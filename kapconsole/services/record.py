@@ -93,6 +93,10 @@ class RecordService(ServiceBase):
         A console holding a record up to ``seq`` applies these instead of reading the whole record again;
         every change to a session (its state too) is an entry, so nothing else can have changed.
         """
+        if not isinstance(session_id, int) or isinstance(session_id, bool) or not 0 < session_id < 2**31:
+            raise NotFound(f"there is no session {session_id}")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
+            raise ValidationError("sequence number", seq, "a whole number from 0", key="seq")
         with self.db.read() as s:
             if actor is not None:
                 authorize(s, actor, Action.VIEW_RECORD)
