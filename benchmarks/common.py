@@ -18,7 +18,7 @@ PG_ADMIN_URL = os.environ.get(
     "KAPCONSOLE_BENCH_PG",
     os.environ.get("KAPCONSOLE_TEST_PG", "postgresql+psycopg://kapconsole_test:kapconsole_test@127.0.0.1:5432/postgres"),
 )
-PASSWORD = "bench-password-1"
+PASSWORD = "Granite-Otter-Willow-7"
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,8 @@ def make_staff(services: Any, workstation: str = "bench") -> dict[str, Any]:
                                ("super", "Bench Supervisor", [Role.SUPERVISOR, Role.MEDICAL]),
                                ("ther", "Bench Therapist", [Role.THERAPIST])):
         staff.add_user(admin, login=login, name=name, roles=roles, password=PASSWORD)
+    for i in range(1, 9):  # the clinic's rooms (sessions are planned into them)
+        services.clinic.planning.add_room(admin, f"Room {i}")
     return {
         "administrator": admin,
         "medical": staff.authenticate("nurse", PASSWORD, workstation),

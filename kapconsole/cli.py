@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kapconsole import __version__
+from kapconsole import __version__, cli_frontdesk
 from kapconsole.domain.enums import Role, SessionState
 from kapconsole.domain.errors import DomainError
 from kapconsole.domain.values import Actor
@@ -105,8 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     ua = u_sub.add_parser("add", help="add a staff member", description="Add a staff member.")
     ua.add_argument("login")
     ua.add_argument("--name", required=True, help="full name as printed on records")
-    ua.add_argument("--role", action="append", required=True, choices=[r.value for r in Role],
-                    help="role (repeatable: a person may hold several)")
+    ua.add_argument("--role", action="append", required=True, type=_role, metavar="ROLE",
+                    help="role (repeatable: a person may hold several): "
+                         + ", ".join(f"{r.value} ({r.label})" for r in Role))
     up_ = u_sub.add_parser("passwd", help="set a staff member's password", description="Set a password.")
     up_.add_argument("login")
     ud = u_sub.add_parser("deactivate", help="deactivate an account (accounts are never deleted)",
@@ -118,10 +119,19 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--database", metavar="URL", help=DB_HELP, default=argparse.SUPPRESS)
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
+    cli_frontdesk.add_parsers(sub, DB_HELP)
     from kapconsole import cli_monitor
 
     cli_monitor.add_parser(sub, DB_HELP)
     return p
+
+
+def _role(text: str) -> Role:
+    """A role as stored ("medical"), as shown ("Medical staff"), or in any case with '_', '-' or spaces."""
+    try:
+        return Role.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _secret(prompt: str) -> str:
@@ -307,14 +317,39 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
 
 
+def _this_command() -> str:
+    """How to run this same program again: ``kapconsole`` when that is on PATH, else the path it was run by."""
+    import shutil
+
+    invoked = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    on_path = shutil.which("kapconsole")
+    if invoked and os.path.basename(invoked) == "kapconsole":
+        if on_path and os.path.realpath(on_path) == os.path.realpath(invoked) and os.sep not in invoked:
+            return "kapconsole"
+        return invoked if os.sep in invoked else (on_path or invoked)
+    return f"{sys.executable} -m kapconsole"
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
     if _no_display():
         print("kapconsole: no display found; run it on a desktop session, or under a virtual display: "
-              "xvfb-run -a kapconsole", file=sys.stderr)
+              f"xvfb-run -a {_this_command()}", file=sys.stderr)
         return 1
     from kapconsole.app import run_gui
 
     return run_gui(getattr(args, "database", None))
+
+
+def _cmd_frontdesk(args: argparse.Namespace) -> int:
+    services = _open(args, create=False)
+
+    def actor() -> Actor:
+        login = args.as_login
+        if not login:
+            raise CliError("name the staff member making the change with --as LOGIN")
+        return services.staff.authenticate(login, _secret(f"Password for {login}: "), CLI_WORKSTATION)
+
+    return cli_frontdesk.run(services, args, actor)
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:
@@ -323,15 +358,22 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     return cli_monitor.run(args, _open, _secret, CLI_WORKSTATION)
 
 
-COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report, "verify": _cmd_verify,
-            "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol}
+COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report,
+            "verify": _cmd_verify, "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol,
+            "client": _cmd_frontdesk, "course": _cmd_frontdesk, "session": _cmd_frontdesk, "room": _cmd_frontdesk}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = COMMANDS.get(args.command or "", _cmd_gui)
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # inside the try: a reader that went away is noticed here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`kapconsole sessions | head`): stop quietly, as other command-line tools do.
+        _silence_stdout()
+        return 141
     except (CliError, DomainError) as exc:
         print(f"kapconsole: error: {exc}", file=sys.stderr)
         return 1
@@ -342,6 +384,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kapconsole: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

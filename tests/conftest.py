@@ -19,7 +19,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.services.base import ManualClock
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 PG_ADMIN_URL = os.environ.get(
     "KAPCONSOLE_TEST_PG", "postgresql+psycopg://kapconsole_test:kapconsole_test@127.0.0.1:5432/postgres"
 )
@@ -125,4 +125,18 @@ def make_staff(services: Services, workstation: str = "room-1") -> dict[str, Act
     for key, (login, name, roles) in people.items():
         services.staff.add_user(admin, login=login, name=name, roles=roles, password=PASSWORD)
         actors[key] = services.staff.authenticate(login, PASSWORD, workstation)
+    for room in CLINIC_ROOMS:
+        services.clinic.planning.add_room(admin, room)
     return actors
+
+
+#: The rooms :func:`make_staff` sets up (sessions are planned into the clinic's rooms).
+CLINIC_ROOMS = ("Room 1", "Room 2", "Room 3", "Room 4")
+
+
+def ensure_room(services: Services, name: str) -> str:
+    """Add a room as the clinic's administrator, unless it exists."""
+    if name not in services.clinic.rooms():
+        admin = next(m for m in services.staff.list_staff() if Role.ADMINISTRATOR in m.roles)
+        services.clinic.planning.add_room(services.staff.actor_for(admin.login, "tests"), name)
+    return name

@@ -50,21 +50,29 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
-def describe_db_error(exc: BaseException) -> str:
-    """One clear line for a database failure (lost connection, disk full, read-only file, locked)."""
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    low = text.lower()
+def describe_db_error(exc: BaseException, *, writing: bool = True) -> str:
+    """One clear line for a database failure (lost connection, disk full, read-only file, locked, refused
+    sign-in). "Nothing was saved" is said only of a unit of work that was meant to save something."""
+    full = str(getattr(exc, "orig", exc)).strip()
+    text = full.splitlines()[0] if full else type(exc).__name__
+    low = full.lower()
+    unsaved = "; nothing was saved" if writing else ""
+    if "password authentication failed" in low or "authentication failed" in low or "no password supplied" in low:
+        return "the database server refused the sign-in: authentication failed (check the user and password in " \
+               f"the database URL){unsaved}"
+    if "does not exist" in low and "database" in low:
+        return f"the database server has no such database (check the database name in the URL){unsaved}"
     if "readonly" in low or "read-only" in low:
-        return "the database file is read-only; nothing was saved"
+        return f"the database file is read-only{unsaved}"
     if "disk" in low and ("full" in low or "i/o" in low):
-        return "the disk holding the database is full or failing; nothing was saved"
+        return f"the disk holding the database is full or failing{unsaved}"
     if "lock timeout" in low:
-        return ("the record is held by another workstation and did not come free in time; nothing was saved, "
+        return (f"the record is held by another workstation and did not come free in time{unsaved}, "
                 "try again")
     if "locked" in low or "busy" in low:
-        return "the database is busy at another workstation; nothing was saved, try again"
+        return f"the database is busy at another workstation{unsaved}" + ("; try again" if writing else "")
     if "connect" in low or "server closed" in low or "terminat" in low or "connection" in low:
-        return "the database server cannot be reached; nothing was saved"
+        return f"the database server cannot be reached{unsaved}"
     return f"database error: {text}"
 
 
@@ -146,28 +154,28 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work that changes data: committed durably on exit, rolled back whole on error."""
-        with self._guard(), self._writes.begin() as session:
+        with self._guard(writing=True), self._writes.begin() as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._guard(), self._reads.begin() as session:
+        with self._guard(writing=False), self._reads.begin() as session:
             yield session
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _guard(self, *, writing: bool) -> Iterator[None]:
         try:
             yield
         except (OperationalError, DBAPIError) as exc:
             if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not exc.connection_invalidated:
                 raise
-            raise DatabaseUnavailable(describe_db_error(exc)) from exc
+            raise DatabaseUnavailable(describe_db_error(exc, writing=writing)) from exc
 
     def table_names(self) -> list[str]:
         try:
             return inspect(self.engine).get_table_names()
         except (OperationalError, DBAPIError) as exc:
-            raise DatabaseUnavailable(describe_db_error(exc)) from exc
+            raise DatabaseUnavailable(describe_db_error(exc, writing=False)) from exc
 
     def backup_sqlite(self, label: str) -> Path | None:
         """Copy the SQLite file (consistent online backup) beside itself before a schema upgrade."""

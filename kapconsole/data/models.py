@@ -95,6 +95,48 @@ class ClientRow(Base):
     allergies: Mapped[str] = mapped_column(Text, default="")
     screening_notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pronouns: Mapped[str] = mapped_column(String(32), default="")
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    weight_on: Mapped[date | None] = mapped_column(Date)
+    #: Structured allergies as JSON: [{"substance", "reaction", "severity"}, …].
+    allergy_list: Mapped[str] = mapped_column(Text, default="[]")
+    medications: Mapped[str] = mapped_column(Text, default="")
+    emergency_contact: Mapped[str] = mapped_column(String(200), default="")
+    emergency_phone: Mapped[str] = mapped_column(String(40), default="")
+    escort_name: Mapped[str] = mapped_column(String(200), default="")
+    escort_phone: Mapped[str] = mapped_column(String(40), default="")
+    #: Name and identifier folded (case and accents removed) in Python, so search is the same on every database.
+    search_key: Mapped[str] = mapped_column(String(600), default="", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClientVersionRow(Base):
+    """One change of a client's details; ``changes`` keeps each field's previous and new value (JSON)."""
+
+    __tablename__ = "client_versions"
+    __table_args__ = (UniqueConstraint("client_id", "version", name="uq_client_versions_client_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    workstation: Mapped[str] = mapped_column(String(128), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[str] = mapped_column(Text)
+
+
+class RoomRow(Base):
+    """A room of the clinic, kept by the administrator; sessions are planned into active rooms."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CourseRow(Base):
@@ -105,6 +147,17 @@ class CourseRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     planned_sessions: Mapped[int] = mapped_column(Integer)
     started_on: Mapped[date | None] = mapped_column(Date)
+    indication: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(32), default="preparation")
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    consent_on: Mapped[date | None] = mapped_column(Date)
+    consent_version: Mapped[str] = mapped_column(String(64), default="")
+    #: A staff id. Not a database foreign key: adding one would rebuild the courses table on SQLite while the
+    #: sessions point at it; the planning service checks the witness is an active staff member.
+    consent_witness_id: Mapped[int | None] = mapped_column(Integer)
+
+    consent_witness: Mapped[StaffRow | None] = relationship(
+        primaryjoin="foreign(CourseRow.consent_witness_id) == StaffRow.id", lazy="joined", viewonly=True)
 
 
 class SessionRow(Base):
@@ -136,8 +189,16 @@ class SessionRow(Base):
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every append: lets a client tell cheaply whether the record changed since it looked.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The entry time of the latest entry: a workstation clock behind it is refused (it would stamp out of order).
+    last_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ended early after a dose and not yet attested by a physician: the session stays on the supervisor board.
+    needs_attestation: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Planned start + the protocol's session time: the room is booked until then.
+    expected_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dose_per_kg: Mapped[float | None] = mapped_column(Float)
+    weight_used_kg: Mapped[float | None] = mapped_column(Float)
     # The clinical header as planned (canonical JSON) and the chain's genesis, its hash. Sessions made before
     # the header was hashed keep the all-zero genesis; their header was recorded when the database was upgraded.
     header_json: Mapped[str | None] = mapped_column(Text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kapconsole.data.models import MonitorDeviceRow, MonitorReadingRow, SessionRow, StaffRoleRow, StaffRow
-from kapconsole.domain.enums import Role, SessionState
+from kapconsole.data.models import MonitorDeviceRow, MonitorReadingRow
+from kapconsole.domain.enums import SessionState
 from kapconsole.domain.monitor.codes import DeviceMeasure
 from kapconsole.domain.monitor.values import Device, DeviceReading, IdentityKind
 
@@ -37,17 +37,3 @@ def devices(s: Session, *, include_inactive: bool = False) -> list[Device]:
     if not include_inactive:
         stmt = stmt.where(MonitorDeviceRow.active.is_(True))
     return [device_value(r) for r in s.scalars(stmt)]
-
-
-def active_sessions_in_room(s: Session, room: str) -> list[int]:
-    """The sessions under way in ``room`` (more than one means the stream cannot be placed)."""
-    stmt = select(SessionRow.id).where(SessionRow.room == room, SessionRow.state.in_(ACTIVE_STATES))
-    return list(s.scalars(stmt.limit(3)))
-
-
-def roles_of(s: Session, staff_id: int) -> frozenset[Role]:
-    """The roles an account holds now (an active account only): services check these, not a cached copy."""
-    active = s.scalar(select(StaffRow.active).where(StaffRow.id == staff_id))
-    if not active:
-        return frozenset()
-    return frozenset(Role(r) for r in s.scalars(select(StaffRoleRow.role).where(StaffRoleRow.staff_id == staff_id)))

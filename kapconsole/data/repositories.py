@@ -24,8 +24,10 @@ from kapconsole.data.models import (
     StaffRoleRow,
     StaffRow,
 )
+from kapconsole.domain.allergies import fold
 from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
-from kapconsole.domain.errors import NotFound, ValidationError
+from kapconsole.domain.errors import ClockBehind, NotFound, ValidationError
+from kapconsole.domain.frontdesk import CoursePhase, CourseStatus, decode_allergies
 from kapconsole.domain.integrity import (
     GENESIS,
     canonical_payload,
@@ -54,11 +56,23 @@ def staff_value(row: StaffRow) -> StaffMember:
 
 
 def client_value(row: ClientRow) -> Client:
-    return Client(row.id, row.identifier, row.name, row.date_of_birth, row.sex, row.allergies, row.screening_notes)
+    return Client(
+        row.id, row.identifier, row.name, row.date_of_birth, row.sex, row.allergies, row.screening_notes,
+        allergy_list=decode_allergies(json.loads(row.allergy_list or "[]")), pronouns=row.pronouns or "",
+        weight_kg=row.weight_kg, weight_on=row.weight_on, medications=row.medications or "",
+        emergency_contact=row.emergency_contact or "", emergency_phone=row.emergency_phone or "",
+        escort_name=row.escort_name or "", escort_phone=row.escort_phone or "", version=row.version or 1,
+    )
 
 
 def course_value(row: CourseRow) -> Course:
-    return Course(row.id, row.client_id, row.title, row.planned_sessions, row.started_on)
+    witness = row.consent_witness
+    return Course(
+        row.id, row.client_id, row.title, row.planned_sessions, row.started_on, indication=row.indication or "",
+        phase=CoursePhase(row.phase or "preparation"), status=CourseStatus(row.status or "active"),
+        consent_on=row.consent_on, consent_version=row.consent_version or "",
+        consent_witness_id=row.consent_witness_id, consent_witness_name=witness.name if witness else "",
+    )
 
 
 def session_value(row: SessionRow) -> SessionInfo:
@@ -86,6 +100,10 @@ def session_value(row: SessionRow) -> SessionInfo:
         chain_head=row.chain_head,
         entry_count=row.entry_count,
         version=row.version,
+        needs_attestation=bool(row.needs_attestation),
+        expected_end_at=row.expected_end_at,
+        dose_per_kg=row.dose_per_kg,
+        weight_used_kg=row.weight_used_kg,
     )
 
 
@@ -215,9 +233,9 @@ def list_sessions(s: Session, *, client: str | None = None, states: list[Session
                   limit: int = 200, offset: int = 0, newest_first: bool = True) -> list[SessionListItem]:
     stmt = select(SessionRow).join(SessionRow.client)
     if client:
-        pattern = f"%{client.lower()}%"
         stmt = stmt.where(
-            (func.lower(ClientRow.identifier) == client.lower()) | (func.lower(ClientRow.name).like(pattern))
+            (func.lower(ClientRow.identifier) == client.lower())
+            | ClientRow.search_key.contains(fold(client), autoescape=True)
         )
     if states:
         stmt = stmt.where(SessionRow.state.in_([st.value for st in states]))
@@ -261,7 +279,14 @@ def append_entry(s: Session, session: SessionRow, *, kind: EntryKind, observed_a
     ``request_key`` is the client's key for the request (a fresh one is made when the caller has none).
     References to other entries are also written by sequence number, inside the hashed payload: swapping
     row ids behind the application's back cannot re-point an amendment or a resolution unnoticed.
+
+    Refuses (:class:`ClockBehind`) an entry time before the session's latest entry: a workstation clock that
+    went backwards would stamp entries out of order (a reading before the dose it follows).
     """
+    last = session.last_entered_at
+    if last is not None and entered_at < last:
+        raise ClockBehind(clock=entered_at, latest=last)
+    session.last_entered_at = entered_at
     payload = with_sequence_references(s, session.id, payload, amends_id)
     text = canonical_payload(payload)
     seq = session.entry_count + 1

@@ -42,6 +42,14 @@ class BoardRow:
     assessment_ready: bool | None
     #: False when something was charted after the latest assessment (it must be assessed again).
     assessment_current: bool
+    #: When the longest-waiting unacknowledged alert episode began (None: nothing waits).
+    oldest_unacknowledged_at: datetime | None = None
+    #: Minutes after which an unacknowledged alert escalates to this board (protocol setting).
+    escalation_minutes: int = 10
+    #: Ended early after a dose, waiting for a physician's attestation.
+    needs_attestation: bool = False
+    #: Required measures overdue on the schedule, with when each was due.
+    measures_due: tuple[tuple[str, datetime], ...] = ()
 
     # ----- derived at ``as_of`` ---------------------------------------------------------------------------
     def aged(self, now: datetime) -> BoardRow:
@@ -54,6 +62,24 @@ class BoardRow:
     @property
     def vitals_age(self) -> timedelta | None:
         return None if self.last_vitals_at is None else self.as_of - self.last_vitals_at
+
+    @property
+    def alert_age(self) -> timedelta | None:
+        return None if self.oldest_unacknowledged_at is None else self.as_of - self.oldest_unacknowledged_at
+
+    @property
+    def escalated(self) -> bool:
+        """An alert has waited for an acknowledgement longer than the protocol allows."""
+        age = self.alert_age
+        return age is not None and age > timedelta(minutes=self.escalation_minutes)
+
+    @property
+    def escalated_since(self) -> datetime | None:
+        return self.oldest_unacknowledged_at if self.escalated else None
+
+    @property
+    def overdue_measures(self) -> list[str]:
+        return [m for m, due in self.measures_due if due < self.as_of]
 
     @property
     def vitals_overdue(self) -> bool:
@@ -81,6 +107,7 @@ def board_row(record: SessionRecord, now: datetime) -> BoardRow:
     latest = record.latest_vitals
     assessment = latest_assessment(record)
     workstation = info.workstation or (record.entries[-1].workstation if record.entries else "")
+    pending = record.unacknowledged_episodes()
     return BoardRow(
         session_id=info.id,
         room=info.room,
@@ -95,10 +122,14 @@ def board_row(record: SessionRecord, now: datetime) -> BoardRow:
         last_vitals=tuple((k, latest.payload[k]) for k in BOARD_MEASURES
                           if latest is not None and latest.payload.get(k) is not None),
         next_vitals_due=record.next_vitals_due(),
-        unacknowledged_alerts=len(record.unacknowledged_alerts()),
+        unacknowledged_alerts=len(pending),
         observation_done_at=record.earliest_discharge_at,
         assessed_at=assessment.entry.at if assessment else None,
         assessed_by=assessment.entry.entry.author_name if assessment else "",
         assessment_ready=assessment.ready if assessment else None,
         assessment_current=assessment is not None and assessment.current,
+        oldest_unacknowledged_at=min((e.started_at for e in pending), default=None),
+        escalation_minutes=record.protocol.alert_escalation_minutes,
+        needs_attestation=info.needs_attestation,
+        measures_due=tuple(sorted(record.vitals_due_by_measure().items())),
     )

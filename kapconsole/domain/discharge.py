@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from kapconsole.domain.alerts import session_alerts
 from kapconsole.domain.entries import Criterion, DischargeAssessment
 from kapconsole.domain.enums import Scale, Severity, SideEffectKind
 from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
 
 SIGNATURE_MEANING = "I reviewed this session record and approve the client's discharge"
@@ -43,10 +45,12 @@ class Assessment:
     def failing(self) -> list[Criterion]:
         return [c for c in self.criteria if not c.passed]
 
-    def entry(self, *, confirmations: Mapping[str, bool], score_parts: Mapping[str, int]) -> DischargeAssessment:
-        """The entry that records this assessment, with the person's confirmations and score parts."""
+    def entry(self, *, confirmations: Mapping[str, bool], score_parts: Mapping[str, int],
+              checked_at: Mapping[str, str] | None = None) -> DischargeAssessment:
+        """The entry that records this assessment, with the person's confirmations and score parts, and when
+        each bedside item was checked."""
         return DischargeAssessment(self.criteria, {k: dict(v) for k, v in self.scores.items()}, self.ready,
-                                   self.chain_head, dict(confirmations), dict(score_parts))
+                                   self.chain_head, dict(confirmations), dict(score_parts), dict(checked_at or {}))
 
 
 def _deviation_pct(value: float, base: float) -> float:
@@ -76,7 +80,12 @@ def assess(record: SessionRecord, *, now: datetime, confirmations: Mapping[str, 
     crit: list[Criterion] = []
     last_dose = record.last_dose_at
     allowed_at = record.earliest_discharge_at
-    if last_dose is None or allowed_at is None:
+    running = record.running_infusions
+    if running:
+        crit.append(Criterion("observation_time", "Minimum observation time since last dose", False,
+                              f"IV infusion still running since {running[0].at.astimezone():%H:%M}: record its end",
+                              "record"))
+    elif last_dose is None or allowed_at is None:
         crit.append(Criterion("observation_time", "Minimum observation time", False, "no dose recorded", "record"))
     else:
         left = allowed_at - now
@@ -86,35 +95,28 @@ def assess(record: SessionRecord, *, now: datetime, confirmations: Mapping[str, 
         crit.append(Criterion("observation_time", "Minimum observation time since last dose", left <= timedelta(0),
                               detail, "record"))
 
-    latest = record.latest_vitals
     baseline = record.baseline_vitals
-    if latest is None or (last_dose is not None and latest.at <= last_dose):
-        crit.append(Criterion("vitals_baseline", "Latest vitals near baseline", False,
-                              "no vitals after the last dose", "record"))
-    else:
-        dev = _max_deviation(latest.payload, baseline)
-        if dev is None:
-            crit.append(Criterion("vitals_baseline", "Latest vitals near baseline", False,
-                                  "no baseline or latest BP/HR to compare", "record"))
-        else:
-            crit.append(Criterion("vitals_baseline", f"Latest BP and HR within {rules.max_vitals_deviation_pct}% of baseline",
-                                  dev <= rules.max_vitals_deviation_pct,
-                                  f"largest deviation {dev:.0f}% at {latest.at.astimezone():%H:%M}", "record"))
-    spo2 = latest.payload.get("spo2") if latest else None
-    crit.append(Criterion("spo2", f"SpO2 at least {rules.min_spo2}%", spo2 is not None and spo2 >= rules.min_spo2,
-                          "no SpO2 recorded" if spo2 is None else f"latest SpO2 {spo2}%", "record"))
+    latest_values = _latest_after(record, last_dose)
+    crit += _vitals_criteria(record, latest_values, baseline, now)
+    pending = record.unacknowledged_episodes()
+    crit.append(Criterion("alerts_acknowledged", "No unacknowledged alert", not pending,
+                          "; ".join(f"{e.worst_message} (since {e.started_at.astimezone():%H:%M}, "
+                                    f"{e.readings} reading{'s' if e.readings != 1 else ''})" for e in pending)
+                          + (" — acknowledge each with a note" if pending else "") or "none", "record"))
+    latest_payload = {k: v for k, (v, _at) in latest_values.items()}
     severe = [s for s in record.unresolved_side_effects() if s.payload["severity"] == Severity.SEVERE.value]
     crit.append(Criterion("no_severe_side_effect", "No unresolved severe side effect", not severe,
                           ", ".join(SideEffectKind(s.payload["effect"]).label for s in severe) or "none", "record"))
-    moaas = record.latest_scale(Scale.MOAAS)
+    moaas = _scale_after(record, Scale.MOAAS, last_dose)
     crit.append(Criterion("sedation_resolved", f"Sedation resolved (MOAA/S {rules.required_moaas})",
                           moaas is not None and moaas.payload["score"] >= rules.required_moaas,
-                          "no MOAA/S recorded" if moaas is None else f"latest MOAA/S {moaas.payload['score']}", "record"))
-    diss = record.latest_scale(Scale.DISSOCIATION)
+                          "no MOAA/S recorded after the last dose" if moaas is None
+                          else f"latest MOAA/S {moaas.payload['score']} at {moaas.at.astimezone():%H:%M}", "record"))
+    diss = _scale_after(record, Scale.DISSOCIATION, last_dose)
     crit.append(Criterion("dissociation_resolved", f"Dissociation resolved (≤ {rules.max_dissociation})",
                           diss is not None and diss.payload["score"] <= rules.max_dissociation,
-                          "no dissociation score recorded" if diss is None else f"latest {diss.payload['score']}/10",
-                          "record"))
+                          "no dissociation score recorded after the last dose" if diss is None
+                          else f"latest {diss.payload['score']}/10 at {diss.at.astimezone():%H:%M}", "record"))
     nausea_open = [s for s in record.unresolved_side_effects()
                    if s.payload["effect"] in (SideEffectKind.NAUSEA.value, SideEffectKind.VOMITING.value)]
     for key, label in PERSON_CRITERIA.items():
@@ -126,7 +128,7 @@ def assess(record: SessionRecord, *, now: datetime, confirmations: Mapping[str, 
                 confirmed, detail = False, f"unresolved {worst.payload['severity']} {worst.payload['effect']}"
         crit.append(Criterion(key, label, confirmed, detail, "person"))
 
-    scores = _scores(record, latest.payload if latest else None, baseline, score_parts, nausea_open)
+    scores = _scores(record, latest_payload or None, baseline, score_parts, nausea_open, last_dose)
     for name in rules.scores:
         total = sum(scores[name].values())
         crit.append(Criterion(f"{name}_score", f"{'Modified Aldrete' if name == 'aldrete' else 'PADSS'} score ≥ {rules.min_score}",
@@ -143,9 +145,9 @@ def _band(dev: float | None, bands: tuple[float, float]) -> int:
 
 
 def _scores(record: SessionRecord, latest: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None,
-            parts: Mapping[str, int], nausea_open: list[Any]) -> dict[str, dict[str, int]]:
+            parts: Mapping[str, int], nausea_open: list[Any], last_dose: datetime | None) -> dict[str, dict[str, int]]:
     dev = _max_deviation(latest, baseline) if latest else None
-    moaas = record.latest_scale(Scale.MOAAS)
+    moaas = _scale_after(record, Scale.MOAAS, last_dose)
     m = moaas.payload["score"] if moaas else 0
     spo2 = latest.get("spo2") if latest else None
     aldrete = {
@@ -164,3 +166,80 @@ def _scores(record: SessionRecord, latest: Mapping[str, Any] | None, baseline: M
         "bleeding": 2,  # not relevant to a medicine session: scored as minimal
     }
     return {"aldrete": aldrete, "padss": padss}
+
+
+def _scale_after(record: SessionRecord, scale: Scale, last_dose: datetime | None) -> Any:
+    """The latest score of ``scale`` taken after the last dose (a score from before the dose says nothing)."""
+    latest = record.latest_scale(scale)
+    if latest is None or last_dose is None or latest.at <= last_dose:
+        return None
+    return latest
+
+
+def _latest_after(record: SessionRecord, last_dose: datetime | None) -> dict[str, tuple[float, datetime]]:
+    """Each measure's latest value taken after the last dose."""
+    if last_dose is None:
+        return {}
+    return {k: (value, at) for k, (value, at) in record.latest_values().items() if at > last_dose}
+
+
+def _age(now: datetime, at: datetime) -> str:
+    minutes = max(0, int((now - at).total_seconds() // 60))
+    return f"{minutes} min ago"
+
+
+def _vitals_criteria(record: SessionRecord, latest: Mapping[str, tuple[float, datetime]],
+                     baseline: Mapping[str, Any] | None, now: datetime) -> list[Criterion]:
+    """Each measure judged on its own latest value after the last dose, with its age."""
+    rules = record.protocol.discharge
+    max_age = timedelta(minutes=rules.max_vitals_age_minutes)
+    out = []
+
+    def fresh(key: str) -> str | None:
+        """Why the measure cannot be judged (missing or too old), or None."""
+        if key not in latest:
+            return f"no {MEASURES[key][0]} after the last dose — take a reading"
+        _value, at = latest[key]
+        if now - at > max_age:
+            return (f"{MEASURES[key][0]} taken {_age(now, at)} (older than {rules.max_vitals_age_minutes} min) — "
+                    "take a new reading")
+        return None
+
+    # BP and HR within the protocol's deviation of baseline (PADSS), each on its own latest value.
+    parts, problems, worst = [], [], 0.0
+    for key in ("sbp", "dbp", "hr"):
+        why = fresh(key)
+        if why:
+            problems.append(why)
+            continue
+        value, at = latest[key]
+        if not baseline or key not in baseline:
+            problems.append(f"no baseline {MEASURES[key][0]} to compare")
+            continue
+        dev = _deviation_pct(value, baseline[key])
+        worst = max(worst, dev)
+        parts.append(f"{MEASURES[key][0]} {value:g} ({dev:.0f}%, {_age(now, at)})")
+    passed = not problems and worst <= rules.max_vitals_deviation_pct
+    out.append(Criterion("vitals_baseline", f"BP and HR each within {rules.max_vitals_deviation_pct}% of baseline",
+                         passed, "; ".join(problems + parts), "record"))
+    # Oxygenation and breathing: respiratory depression is a discharge criterion (Spravato REMS).
+    why = fresh("spo2")
+    spo2 = latest.get("spo2")
+    out.append(Criterion("spo2", f"SpO2 at least {rules.min_spo2}%", why is None and spo2 is not None
+                         and spo2[0] >= rules.min_spo2,
+                         why or f"latest SpO2 {spo2[0]:g}% ({_age(now, spo2[1])})" if spo2 else why or "", "record"))
+    rr_lim = record.protocol.alerts.get("rr")
+    why = fresh("rr")
+    rr = latest.get("rr")
+    rr_ok = (why is None and rr is not None and rr_lim is not None
+             and (rr_lim.low is None or rr[0] >= rr_lim.low) and (rr_lim.high is None or rr[0] <= rr_lim.high))
+    out.append(Criterion("respiration", "No respiratory depression (respiratory rate within the alert lines)",
+                         rr_ok, why or (f"latest RR {rr[0]:g}/min ({_age(now, rr[1])})" if rr else "")
+                         + ("" if rr_ok or why else " — observe and recheck"), "record"))
+    # Every latest value, whatever the measure, is inside the alert lines (temperature included).
+    values = {k: v for k, (v, _at) in latest.items()}
+    alerting = [f"{a.message} ({_age(now, latest[a.measure][1])})"
+                for a in session_alerts(values, baseline, record.protocol)]
+    out.append(Criterion("latest_in_range", "Latest value of each measure inside the alert lines", not alerting,
+                         "; ".join(alerting) or "none alerting", "record"))
+    return out

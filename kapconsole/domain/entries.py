@@ -10,11 +10,12 @@ one kind; they are kept for scripts and tests that build payloads directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kapconsole.domain import outcomes
 from kapconsole.domain import validation as v
 from kapconsole.domain.entry_base import (
     REGISTRY,
@@ -102,17 +103,29 @@ class ChecklistOverride(EntryContent):
     kind = EntryKind.OVERRIDE
     reason: str
     missing: tuple[str, ...] = ()
+    #: The blockers this override covers, each as ``Blocker.to_dict()`` (key, label, values, ways). An override
+    #: covers only these: a blocker that appears later needs its own.
+    covers: tuple[Mapping[str, Any], ...] = ()
+    #: The dose the override was given for (drug, route, dose, unit), when it covers a dose's own blockers.
+    dose: Mapping[str, Any] | None = None
 
     @classmethod
-    def build(cls, reason: str, missing: list[str] | tuple[str, ...]) -> ChecklistOverride:
-        return cls(v.text("reason", reason, limit=v.REASON_TEXT, required=True), tuple(str(m) for m in missing))
+    def build(cls, reason: str, missing: list[str] | tuple[str, ...], *,
+              covers: tuple[Mapping[str, Any], ...] = (), dose: Mapping[str, Any] | None = None) -> ChecklistOverride:
+        return cls(v.text("reason", reason, limit=v.REASON_TEXT, required=True), tuple(str(m) for m in missing),
+                   tuple(dict(c) for c in covers), dict(dose) if dose is not None else None)
 
     def to_payload(self) -> dict[str, Any]:
-        return {"reason": self.reason, "missing": list(self.missing)}
+        payload: dict[str, Any] = {"reason": self.reason, "missing": list(self.missing)}
+        if self.covers:
+            payload["covers"] = [dict(c) for c in self.covers]
+        if self.dose is not None:
+            payload["dose"] = dict(self.dose)
+        return payload
 
     @classmethod
     def from_payload(cls, p: Mapping[str, Any]) -> ChecklistOverride:
-        return cls(str(p.get("reason", "")), tuple(p.get("missing", ())))
+        return cls(str(p.get("reason", "")), tuple(p.get("missing", ())), tuple(p.get("covers", ())), p.get("dose"))
 
     def describe(self, record: EntryLookup | None = None) -> str:
         return f"Checklist override: {self.reason}"
@@ -136,7 +149,9 @@ class Administration(EntryContent):
     given_by: int
     given_by_name: str
     device_lot: str | None = None  # stored only for intranasal doses
-    ended_at: datetime | None = None  # stored only for IV infusions
+    ended_at: datetime | None = None  # stored only for IV infusions; None while an infusion runs
+    #: Blocker keys the giver confirmed (e.g. the dose above the plan, by its amount); stored only when set.
+    confirmed: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, *, drug: str, route: str, dose: object, unit: str, lot: str = "", device_lot: str = "",
@@ -156,13 +171,12 @@ class Administration(EntryContent):
         if route_value is Route.INTRANASAL:
             device = v.text("device lot", device_lot, required=True)
         end: datetime | None = None
-        if route_value is Route.IV:
-            if ended_at is None:
-                raise ValidationError("infusion end", None, "an IV infusion needs its planned or actual end time")
+        if route_value is Route.IV and ended_at is not None:
+            # Without an end the infusion is running; its end is recorded when it stops.
             end = v.to_utc(ended_at, "infusion end")
             if end <= started_at:
                 raise ValidationError("infusion end", timestamp(end), "must be after the infusion start")
-        elif ended_at is not None:
+        elif route_value is not Route.IV and ended_at is not None:
             raise ValidationError("infusion end", timestamp(v.to_utc(ended_at, "infusion end")),
                                   "only IV infusions have an end time")
         return cls(clean_drug, route_value.value, amount, clean_unit, clean_lot, ordered_by, ordered_by_name,
@@ -178,6 +192,8 @@ class Administration(EntryContent):
             payload["device_lot"] = self.device_lot
         if self.ended_at is not None:
             payload["ended_at"] = timestamp(self.ended_at)
+        if self.confirmed:
+            payload["confirmed"] = list(self.confirmed)
         return payload
 
     @classmethod
@@ -185,7 +201,8 @@ class Administration(EntryContent):
         end = p.get("ended_at")
         return cls(str(p["drug"]), str(p["route"]), p["dose"], str(p["unit"]), str(p.get("lot", "")),
                    p.get("ordered_by", 0), str(p.get("ordered_by_name", "")), p.get("given_by", 0),
-                   str(p.get("given_by_name", "")), p.get("device_lot"), _parse_ts(end) if end else None)
+                   str(p.get("given_by_name", "")), p.get("device_lot"), _parse_ts(end) if end else None,
+                   tuple(p.get("confirmed", ())))
 
     @property
     def route_label(self) -> str:
@@ -299,19 +316,26 @@ class AlertAcknowledgement(EntryContent):
     vitals: int
     measures: tuple[str, ...]
     note: str = ""
+    #: The worst value of each measure's alert episode the person saw (a worse one later raises it again).
+    values: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, vitals_entry_id: int, measures: list[str] | tuple[str, ...], note: str = "") -> AlertAcknowledgement:
+    def build(cls, vitals_entry_id: int, measures: list[str] | tuple[str, ...], note: str = "",
+              values: Mapping[str, float] | None = None) -> AlertAcknowledgement:
         if not measures:
             raise ValidationError("alert", None, "name the alerting measures that are acknowledged", key="measures")
-        return cls(int(vitals_entry_id), tuple(sorted(measures)), v.text("note", note, limit=v.REASON_TEXT))
+        return cls(int(vitals_entry_id), tuple(sorted(measures)), v.text("note", note, limit=v.REASON_TEXT),
+                   dict(values or {}))
 
     def to_payload(self) -> dict[str, Any]:
-        return {"vitals": self.vitals, "measures": list(self.measures), "note": self.note}
+        payload: dict[str, Any] = {"vitals": self.vitals, "measures": list(self.measures), "note": self.note}
+        if self.values:
+            payload["values"] = dict(self.values)
+        return payload
 
     @classmethod
     def from_payload(cls, p: Mapping[str, Any]) -> AlertAcknowledgement:
-        return cls(int(p["vitals"]), tuple(p.get("measures", ())), str(p.get("note", "")))
+        return cls(int(p["vitals"]), tuple(p.get("measures", ())), str(p.get("note", "")), dict(p.get("values", {})))
 
     @property
     def measure_labels(self) -> str:
@@ -477,6 +501,72 @@ class ScaleScore(EntryContent):
         return ScaleScore.build(m["scale"], m["score"], instrument=m["instrument"])
 
 
+@register
+@dataclass(frozen=True)
+class ClosingNote(EntryContent):
+    """The therapist's note at the end of the session: the client's state and words at departure, themes,
+    suggestions for integration. Printed on page 1 of the summary."""
+
+    kind = EntryKind.CLOSING_NOTE
+    amendable = True
+    state: str
+    words: str = ""
+    themes: str = ""
+    suggestions: str = ""
+
+    @classmethod
+    def build(cls, *, state: str, words: str = "", themes: str = "", suggestions: str = "") -> ClosingNote:
+        return cls(v.text("client's state at departure", state, limit=v.LONG_TEXT, required=True),
+                   v.text("client's words", words, limit=v.LONG_TEXT),
+                   v.text("themes", themes, limit=v.LONG_TEXT),
+                   v.text("suggestions for integration", suggestions, limit=v.LONG_TEXT))
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"state": self.state, "words": self.words, "themes": self.themes, "suggestions": self.suggestions}
+
+    @classmethod
+    def from_payload(cls, p: Mapping[str, Any]) -> ClosingNote:
+        return cls(str(p["state"]), str(p.get("words", "")), str(p.get("themes", "")), str(p.get("suggestions", "")))
+
+    def describe(self, record: EntryLookup | None = None) -> str:
+        return "Closing note: " + " · ".join(t for t in (self.state, self.words, self.themes, self.suggestions) if t)
+
+    def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
+        m = {**self.to_payload(), **changes}
+        return ClosingNote.build(state=m["state"], words=m["words"], themes=m["themes"], suggestions=m["suggestions"])
+
+
+@register
+@dataclass(frozen=True)
+class OutcomeMeasure(EntryContent):
+    """PHQ-9, GAD-7 or PCL-5 answers at check-in, with the total and band as scored when recorded."""
+
+    kind = EntryKind.OUTCOME_MEASURE
+    amendable = True
+    instrument: str
+    items: tuple[int, ...]
+    total: int
+    band: str
+
+    @classmethod
+    def build(cls, instrument: str, items: Sequence[object]) -> OutcomeMeasure:
+        scored = outcomes.score(instrument, items)
+        return cls(scored.instrument.value, scored.items, scored.total, scored.band)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"instrument": self.instrument, "items": list(self.items), "total": self.total, "band": self.band}
+
+    @classmethod
+    def from_payload(cls, p: Mapping[str, Any]) -> OutcomeMeasure:
+        return cls(str(p["instrument"]), tuple(int(i) for i in p["items"]), int(p["total"]), str(p.get("band", "")))
+
+    def describe(self, record: EntryLookup | None = None) -> str:
+        return f"{label_of(outcomes.Instrument, self.instrument)} {self.total} ({self.band})"
+
+    def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
+        return OutcomeMeasure.build(self.instrument, list(changes.get("items", self.items)))
+
+
 # ----- state, discharge, signature, amendment ------------------------------------------------------------------
 @register
 @dataclass(frozen=True)
@@ -486,10 +576,12 @@ class StateChange(EntryContent):
     to_state: str
     reason: str = ""
     reason_code: str = ""  # stored only when set (ended early)
+    disposition: str = ""  # stored only when set (ended early after a dose: where the client went)
 
     @classmethod
-    def build(cls, from_state: str, to_state: str, reason: str = "", reason_code: str = "") -> StateChange:
-        return cls(from_state, to_state, v.text("reason", reason, limit=v.REASON_TEXT), reason_code)
+    def build(cls, from_state: str, to_state: str, reason: str = "", reason_code: str = "",
+              disposition: str = "") -> StateChange:
+        return cls(from_state, to_state, v.text("reason", reason, limit=v.REASON_TEXT), reason_code, disposition)
 
     @property
     def target(self) -> SessionState:
@@ -499,11 +591,14 @@ class StateChange(EntryContent):
         payload = {"from": self.from_state, "to": self.to_state, "reason": self.reason}
         if self.reason_code:
             payload["reason_code"] = self.reason_code
+        if self.disposition:
+            payload["disposition"] = self.disposition
         return payload
 
     @classmethod
     def from_payload(cls, p: Mapping[str, Any]) -> StateChange:
-        return cls(str(p["from"]), str(p["to"]), str(p.get("reason", "")), str(p.get("reason_code", "")))
+        return cls(str(p["from"]), str(p["to"]), str(p.get("reason", "")), str(p.get("reason_code", "")),
+                   str(p.get("disposition", "")))
 
     def describe(self, record: EntryLookup | None = None) -> str:
         text = f"{label_of(SessionState, self.from_state)} → {label_of(SessionState, self.to_state)}"
@@ -531,6 +626,8 @@ class DischargeAssessment(EntryContent):
     chain_head: str
     confirmations: Mapping[str, bool] = field(default_factory=dict)
     score_parts: Mapping[str, int] = field(default_factory=dict)
+    #: When each bedside item was checked (UTC ISO 8601), stored when given.
+    checked_at: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failing(self) -> list[Criterion]:
@@ -544,13 +641,14 @@ class DischargeAssessment(EntryContent):
             "chain_head": self.chain_head,
             "confirmations": dict(self.confirmations),
             "score_parts": dict(self.score_parts),
+            **({"checked_at": dict(self.checked_at)} if self.checked_at else {}),
         }
 
     @classmethod
     def from_payload(cls, p: Mapping[str, Any]) -> DischargeAssessment:
         return cls(tuple(Criterion(**c) for c in p.get("criteria", ())), dict(p.get("scores", {})),
                    bool(p.get("ready")), str(p.get("chain_head", "")), dict(p.get("confirmations", {})),
-                   dict(p.get("score_parts", {})))
+                   dict(p.get("score_parts", {})), dict(p.get("checked_at", {})))
 
     def describe(self, record: EntryLookup | None = None) -> str:
         return "Discharge assessment: " + ("ready" if self.ready else "not ready")
@@ -568,21 +666,32 @@ class Signature(EntryContent):
     signed_at: str  # ISO 8601, as stored
     signed_hash: str
     signed_seq: int
+    #: A physician's attestation of a session ended early after a dose: the end reason, the disposition and a
+    #: note (stored only for attestations).
+    end_reason: str = ""
+    disposition: str = ""
+    note: str = ""
 
     @classmethod
     def build(cls, *, meaning: str, signer: int, signer_name: str, signed_at: datetime, signed_hash: str,
-              signed_seq: int) -> Signature:
+              signed_seq: int, end_reason: str = "", disposition: str = "", note: str = "") -> Signature:
         return cls(v.text("meaning", meaning, limit=v.REASON_TEXT, required=True), signer, signer_name,
-                   signed_at.isoformat(), signed_hash, signed_seq)
+                   signed_at.isoformat(), signed_hash, signed_seq, end_reason, disposition,
+                   v.text("note", note, limit=v.REASON_TEXT))
 
     def to_payload(self) -> dict[str, Any]:
-        return {"meaning": self.meaning, "signer": self.signer, "signer_name": self.signer_name,
-                "signed_at": self.signed_at, "signed_hash": self.signed_hash, "signed_seq": self.signed_seq}
+        payload: dict[str, Any] = {
+            "meaning": self.meaning, "signer": self.signer, "signer_name": self.signer_name,
+            "signed_at": self.signed_at, "signed_hash": self.signed_hash, "signed_seq": self.signed_seq}
+        if self.disposition:
+            payload.update(end_reason=self.end_reason, disposition=self.disposition, note=self.note)
+        return payload
 
     @classmethod
     def from_payload(cls, p: Mapping[str, Any]) -> Signature:
         return cls(str(p.get("meaning", "")), p.get("signer", 0), str(p.get("signer_name", "")),
-                   str(p.get("signed_at", "")), str(p.get("signed_hash", "")), int(p.get("signed_seq", 0)))
+                   str(p.get("signed_at", "")), str(p.get("signed_hash", "")), int(p.get("signed_seq", 0)),
+                   str(p.get("end_reason", "")), str(p.get("disposition", "")), str(p.get("note", "")))
 
     def describe(self, record: EntryLookup | None = None) -> str:
         return f"Signed: {self.meaning}".rstrip(": ")
@@ -615,6 +724,9 @@ class Amendment(EntryContent):
     def describe(self, record: EntryLookup | None = None) -> str:
         return "entered in error" if self.content is None else self.content.describe(record)
 
+
+# Registers the rescue and adjunct medication entry (its own module: it needs the formulary and allergies).
+from kapconsole.domain import rescue as _rescue  # noqa: E402, F401
 
 AMENDABLE = frozenset(kind for kind, cls in REGISTRY.items() if cls.amendable)
 
@@ -674,3 +786,11 @@ def state_change(from_state: str, to_state: str, reason: str = "", reason_code: 
 def amendment(original_kind: EntryKind, reason: str, content: Mapping[str, Any] | None) -> dict[str, Any]:
     typed = None if content is None else decode(original_kind, content)
     return Amendment.build(original_kind, reason, typed).to_payload()
+
+
+def closing_note(*, state: str, words: str = "", themes: str = "", suggestions: str = "") -> dict[str, Any]:
+    return ClosingNote.build(state=state, words=words, themes=themes, suggestions=suggestions).to_payload()
+
+
+def outcome_measure(instrument: str, items: Sequence[object]) -> dict[str, Any]:
+    return OutcomeMeasure.build(instrument, items).to_payload()

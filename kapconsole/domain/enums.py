@@ -10,6 +10,7 @@ class Role(StrEnum):
     MEDICAL = "medical"
     SUPERVISOR = "supervisor"
     ADMINISTRATOR = "administrator"
+    FRONT_DESK = "front_desk"
 
     @property
     def label(self) -> str:
@@ -18,7 +19,20 @@ class Role(StrEnum):
             "medical": "Medical staff",
             "supervisor": "Medical supervisor",
             "administrator": "Administrator",
+            "front_desk": "Front desk",
         }[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """A role from its stored value or its label, in any case, with spaces, '-' or '_' ("Medical staff",
+        "medical_staff", "MEDICAL", "front desk"). Raises ``ValueError`` naming the roles otherwise."""
+        wanted = "".join(c for c in str(text).casefold() if c.isalnum())
+        for role in cls:
+            names = {role.value, role.label}
+            if wanted and wanted in {"".join(c for c in n.casefold() if c.isalnum()) for n in names}:
+                return role
+        allowed = ", ".join(f"{r.value} ({r.label})" for r in cls)
+        raise ValueError(f"unknown role {text!r}; roles: {allowed}")
 
 
 class SessionState(StrEnum):
@@ -28,10 +42,13 @@ class SessionState(StrEnum):
     DISCHARGE = "discharge"
     DISCHARGED = "discharged"
     ENDED_EARLY = "ended_early"
+    #: Planned, then called off before it began (with a reason); it never held the room.
+    CANCELLED = "cancelled"
 
     @property
     def label(self) -> str:
         return {
+            "cancelled": "Cancelled",
             "planned": "Planned",
             "checklist": "Pre-session checklist",
             "monitoring": "Dosing / monitoring",
@@ -46,7 +63,7 @@ class SessionState(StrEnum):
 
     @property
     def is_closed(self) -> bool:
-        return self in (SessionState.DISCHARGED, SessionState.ENDED_EARLY)
+        return self in (SessionState.DISCHARGED, SessionState.ENDED_EARLY, SessionState.CANCELLED)
 
 
 class EntryKind(StrEnum):
@@ -63,6 +80,9 @@ class EntryKind(StrEnum):
     DISCHARGE_ASSESSMENT = "discharge_assessment"
     SIGNATURE = "signature"
     AMENDMENT = "amendment"
+    RESCUE_MEDICATION = "rescue_medication"  # a rescue or adjunct (PRN) medication given
+    CLOSING_NOTE = "closing_note"  # the therapist's note at the end of the session
+    OUTCOME_MEASURE = "outcome_measure"  # PHQ-9, GAD-7, PCL-5 at check-in
 
     @property
     def label(self) -> str:
@@ -101,6 +121,7 @@ class SideEffectKind(StrEnum):
     PERCEPTUAL = "perceptual"
     SEDATION = "sedation"
     ELEVATED_BP = "elevated_bp"
+    RESPIRATORY_DEPRESSION = "respiratory_depression"
     OTHER = "other"
 
     @property
@@ -115,6 +136,7 @@ class SideEffectKind(StrEnum):
             "perceptual": "Perceptual changes",
             "sedation": "Sedation",
             "elevated_bp": "Elevated blood pressure",
+            "respiratory_depression": "Respiratory depression",
             "other": "Other",
         }[self.value]
 
@@ -163,3 +185,19 @@ class EndReason(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class Disposition(StrEnum):
+    """Where the client went when a session ended early after a dose."""
+
+    HOME_WITH_ESCORT = "home_with_escort"
+    TRANSFERRED = "transferred"
+    LEFT_AGAINST_ADVICE = "left_against_advice"
+
+    @property
+    def label(self) -> str:
+        return {
+            "home_with_escort": "Home with escort",
+            "transferred": "Transferred",
+            "left_against_advice": "Left against medical advice",
+        }[self.value]

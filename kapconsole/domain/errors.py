@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """Base class of every rule violation the application reports to a user."""
@@ -23,6 +25,16 @@ class ValidationError(DomainError):
         super().__init__(f"{field}: {shown} is not accepted; {allowed}")
 
 
+class ValidationErrors(ValidationError):
+    """Several fields refused at once (a vitals row with two wrong measures): every one is named."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        first = errors[0]
+        super().__init__(first.field, first.value, first.allowed, key=first.key)
+        self.errors = tuple(errors)
+        self.args = ("; ".join(str(e) for e in errors),)
+
+
 class PermissionDenied(DomainError):
     """The signed-in person's roles do not allow the action."""
 
@@ -41,6 +53,17 @@ class NotFound(DomainError):
 
 class StaleRecord(DomainError):
     """The record changed after it was shown; the user must review it again."""
+
+
+class ClockBehind(DomainError):
+    """The workstation's clock is behind the session's latest entry: nothing is stamped before it."""
+
+    def __init__(self, *, clock: datetime, latest: datetime) -> None:
+        self.clock = clock
+        self.latest = latest
+        super().__init__(
+            f"this workstation's clock ({clock.astimezone():%H:%M:%S}) is behind the session's latest entry "
+            f"({latest.astimezone():%H:%M:%S}); nothing was saved. Check the workstation's date and time")
 
 
 class DatabaseUnavailable(DomainError):

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.formulary import FormularyDrug, default_formulary, validate_formulary
 
 #: The vital-sign measures, in charting order: key → (label, unit, decimals allowed).
 MEASURES: dict[str, tuple[str, str, int]] = {
@@ -21,8 +22,14 @@ MEASURES: dict[str, tuple[str, str, int]] = {
     "hr": ("Heart rate", "/min", 0),
     "spo2": ("SpO2", "%", 0),
     "rr": ("Respiratory rate", "/min", 0),
-    "temp": ("Temperature", "°C", 1),
+    # Two decimals: 38.05 °C is kept as typed (rounded to 38.0 it would not alert at > 38.0).
+    "temp": ("Temperature", "°C", 2),
 }
+
+#: Who may confirm a checklist item when the item does not say: medical staff and supervisors.
+CLINICAL_ROLES: tuple[str, ...] = ("medical", "supervisor")
+#: Items every member of the team, therapists included, may confirm.
+TEAM_ROLES: tuple[str, ...] = ("therapist", "medical", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,10 @@ class ChecklistItem:
     label: str
     required: bool = True
     group: str = "Preparation"
+    #: Roles that may confirm this item (role values). Therapists confirm only what the protocol gives them.
+    roles: tuple[str, ...] = CLINICAL_ROLES
+    #: Whether "not applicable" is an acceptable answer (e.g. "Not pregnant" for a client who cannot be).
+    allow_na: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,31 +54,37 @@ class Limits:
 
 def _default_checklist() -> tuple[ChecklistItem, ...]:
     # Source: clinical reference, "Pre-session checklist (default protocol; clinics edit the list)".
+    # Roles (clinic setting): therapists confirm the preparation items and the escort/driving agreement they
+    # discuss with the client; medical screening, medications, fasting, vitals and equipment need medical staff.
+    # "Not applicable" is allowed only for pregnancy (a client who cannot be pregnant) and the optional
+    # lamotrigine question.
     prep, med, conc, day = "Preparation", "Medical screening", "Concomitant medications", "Day of session"
+    t, c = TEAM_ROLES, CLINICAL_ROLES
     return (
-        ChecklistItem("identity", "Identity confirmed", True, prep),
-        ChecklistItem("consent", "Consent for this course on file", True, prep),
-        ChecklistItem("preparation", "Preparation session done", True, prep),
-        ChecklistItem("intention", "Intention recorded", True, prep),
-        ChecklistItem("screening", "Medical screening reviewed; no unresolved contraindication", True, med),
-        ChecklistItem("ci_psychosis", "No psychotic disorder or mania history", True, med),
-        ChecklistItem("ci_sud", "No active substance use disorder", True, med),
-        ChecklistItem("ci_cardiac", "No uncontrolled hypertension or cardiac disease", True, med),
-        ChecklistItem("ci_vascular", "No aneurysmal vascular disease, AV malformation or intracerebral haemorrhage", True, med),
-        ChecklistItem("ci_pregnancy", "Not pregnant", True, med),
-        ChecklistItem("ci_icp", "No raised intracranial pressure", True, med),
+        ChecklistItem("identity", "Identity confirmed", True, prep, t),
+        ChecklistItem("consent", "Consent for this course on file", True, prep, t),
+        ChecklistItem("preparation", "Preparation session done", True, prep, t),
+        ChecklistItem("intention", "Intention recorded", True, prep, t),
+        ChecklistItem("screening", "Medical screening reviewed; no unresolved contraindication", True, med, c),
+        ChecklistItem("ci_psychosis", "No psychotic disorder or mania history", True, med, c),
+        ChecklistItem("ci_sud", "No active substance use disorder", True, med, c),
+        ChecklistItem("ci_cardiac", "No uncontrolled hypertension or cardiac disease", True, med, c),
+        ChecklistItem("ci_vascular", "No aneurysmal vascular disease, AV malformation or intracerebral haemorrhage",
+                      True, med, c),
+        ChecklistItem("ci_pregnancy", "Not pregnant", True, med, c, allow_na=True),
+        ChecklistItem("ci_icp", "No raised intracranial pressure", True, med, c),
         # Spravato REMS form questions, plus lamotrigine (blunts ketamine).
-        ChecklistItem("med_benzo", "Benzodiazepines reviewed", True, conc),
-        ChecklistItem("med_hypnotics", "Non-benzodiazepine sedative-hypnotics reviewed", True, conc),
-        ChecklistItem("med_stimulants", "Psychostimulants reviewed", True, conc),
-        ChecklistItem("med_maoi", "MAOIs reviewed", True, conc),
-        ChecklistItem("med_lamotrigine", "Lamotrigine reviewed", False, conc),
-        ChecklistItem("fasting", "Fasting as instructed (no food 4 h, clear fluids until 2 h)", True, day),
-        ChecklistItem("escort", "Escort / transport home arranged", True, day),
-        ChecklistItem("no_driving", "Client agrees not to drive until the next day", True, day),
-        ChecklistItem("baseline_vitals", "Baseline vitals taken and within the pre-dose range", True, day),
-        ChecklistItem("equipment", "Emergency equipment and pulse oximeter checked", True, day),
-        ChecklistItem("prescriber", "Prescriber reachable on site", True, day),
+        ChecklistItem("med_benzo", "Benzodiazepines reviewed", True, conc, c),
+        ChecklistItem("med_hypnotics", "Non-benzodiazepine sedative-hypnotics reviewed", True, conc, c),
+        ChecklistItem("med_stimulants", "Psychostimulants reviewed", True, conc, c),
+        ChecklistItem("med_maoi", "MAOIs reviewed", True, conc, c),
+        ChecklistItem("med_lamotrigine", "Lamotrigine reviewed", False, conc, c, allow_na=True),
+        ChecklistItem("fasting", "Fasting as instructed (no food 4 h, clear fluids until 2 h)", True, day, c),
+        ChecklistItem("escort", "Escort / transport home arranged", True, day, t),
+        ChecklistItem("no_driving", "Client agrees not to drive until the next day", True, day, t),
+        ChecklistItem("baseline_vitals", "Baseline vitals taken and within the pre-dose range", True, day, c),
+        ChecklistItem("equipment", "Emergency equipment and pulse oximeter checked", True, day, c),
+        ChecklistItem("prescriber", "Prescriber reachable on site", True, day, c),
     )
 
 
@@ -113,6 +130,10 @@ class VitalsSchedule:
     first_phase_interval: int = 15
     iv_infusion_interval: int = 5
     later_interval: int = 30
+    #: Each of these measures is due on the schedule on its own: a partial reading (SpO2 only) does not reset
+    #: the others. Source: ASA moderate sedation (BP and HR, continuous pulse oximetry) and the reference's
+    #: baseline set (BP, HR, SpO2, RR); diastolic BP is taken with systolic.
+    required_measures: tuple[str, ...] = ("sbp", "hr", "spo2", "rr")
 
 
 @dataclass(frozen=True)
@@ -129,6 +150,54 @@ class DischargeRules:
     # Optional scores offered by the protocol: "aldrete" (≥ 9), "padss" (≥ 9 and escort).
     scores: tuple[str, ...] = ("aldrete", "padss")
     min_score: int = 9
+    #: Each measure's latest value must be at most this old to count at discharge (the later charting interval,
+    #: 30 min, from the reference's default schedule).
+    max_vitals_age_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class RouteLimits:
+    """Dose limits of one route. ``None`` means no limit of that kind. Above a limit needs a supervisor's override."""
+
+    max_dose_mg: float | None = None
+    max_dose_mg_per_kg: float | None = None
+    max_session_mg: float | None = None
+    max_session_mg_per_kg: float | None = None
+    #: Doses must be whole multiples of this (esketamine: one 28 mg device).
+    multiple_of_mg: float | None = None
+
+
+def _default_route_limits() -> dict[str, RouteLimits]:
+    return {
+        # Sublingual lozenge / rapid-dissolve tablet: usual 100–400 mg (clinical reference, "Routes and typical
+        # doses"); 400 mg per dose and per session.
+        "sublingual": RouteLimits(max_dose_mg=400, max_session_mg=400),
+        # IM: the reference gives no KAP range; the sub-anaesthetic IV range (0.1–0.75 mg/kg) is used, with the
+        # reference's ceiling of 2 mg/kg ("some clinics up to 2 mg/kg") for the whole session.
+        "im": RouteLimits(max_dose_mg_per_kg=0.75, max_session_mg_per_kg=2.0),
+        # IV infusion: 0.5 mg/kg over 40 min, range 0.1–0.75 mg/kg; some clinics up to 2 mg/kg (reference).
+        "iv": RouteLimits(max_dose_mg_per_kg=0.75, max_session_mg_per_kg=2.0),
+        # Esketamine nasal spray: 56 or 84 mg a session, 28 mg per device (Spravato label).
+        "intranasal": RouteLimits(max_dose_mg=84, max_session_mg=84, multiple_of_mg=28),
+    }
+
+
+@dataclass(frozen=True)
+class DosingRules:
+    """Dose sense checks and who may order, give and override. Each default's source is beside it."""
+
+    route_limits: dict[str, RouteLimits] = field(default_factory=_default_route_limits)
+    #: Boosters after the first dose (clinical reference: "a session may have more than one administration";
+    #: the number is a clinic setting, one by default). More needs a supervisor's override.
+    max_boosters: int = 1
+    #: Roles that may order a dose (clinic setting: the medical supervisor is the prescriber on site, per the
+    #: reference's "prescriber reachable on site").
+    prescriber_roles: tuple[str, ...] = ("supervisor",)
+    #: Roles that may give a dose: medical staff (a medical supervisor is medical staff too).
+    giver_roles: tuple[str, ...] = ("medical", "supervisor")
+    #: When true, the supervisor who overrides a dose's blockers may not also give that dose (four-eyes rule;
+    #: ASA: the monitoring person is not the one doing the procedure). Clinic setting, off by default.
+    separate_override_and_giver: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +213,22 @@ class ProtocolSettings:
     discharge: DischargeRules = field(default_factory=DischargeRules)
     # Observed-at may not lie further ahead of the clock than this (workstation clock skew).
     clock_skew_seconds: int = 120
+    # The clinic's rescue and adjunct (PRN) medications; sources in kapconsole/domain/formulary.py.
+    formulary: tuple[FormularyDrug, ...] = field(default_factory=default_formulary)
+    # An entry charted this many minutes or more after its clinical time is shown as a late entry. Clinic
+    # setting; documentation standards ask that an entry made after the time of care be identified as late
+    # (AHIMA, "Amendments in the Electronic Health Record", late entries).
+    late_entry_minutes: int = 15
+    # The "≈40 min" blood pressure: the reading nearest +40 min within this window (minutes after the first
+    # dose). Source: clinical reference, Spravato REMS "BP at about 40 min after dosing", when the rise peaks.
+    bp_check_window: tuple[int, int] = (35, 50)
+    dosing: DosingRules = field(default_factory=DosingRules)
+    #: An alert episode unacknowledged for longer than this escalates to the supervisor board (clinic setting;
+    #: two of the IV infusion's 5-minute charting intervals, clinical reference "Monitoring during the session").
+    alert_escalation_minutes: int = 10
+    # How long a room is booked for one session (checklist, dosing, the minimum observation, discharge): the
+    # front desk cannot plan two sessions into one room within this time.
+    session_minutes: int = 180
 
     # ----- serialisation -------------------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -172,7 +257,7 @@ class ProtocolSettings:
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> ProtocolSettings:
         base = cls()
-        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds"):
+        for key in ("sbp_rise_alert", "dbp_rise_alert", "clock_skew_seconds", "late_entry_minutes"):
             if key in data:
                 _whole(key, data[key], 0, 10**6)
 
@@ -185,19 +270,32 @@ class ProtocolSettings:
 
         settings = replace(
             base,
-            checklist=tuple(ChecklistItem(**i) for i in data["checklist"]) if "checklist" in data else base.checklist,
+            checklist=(tuple(_checklist_item_from(i) for i in data["checklist"]) if "checklist" in data
+                       else base.checklist),
             plausible=limits(data.get("plausible"), base.plausible),
             alerts=limits(data.get("alerts"), base.alerts),
             predose=limits(data.get("predose"), base.predose),
             sbp_rise_alert=int(data.get("sbp_rise_alert", base.sbp_rise_alert)),
             dbp_rise_alert=int(data.get("dbp_rise_alert", base.dbp_rise_alert)),
-            schedule=VitalsSchedule(**data["schedule"]) if "schedule" in data else base.schedule,
+            schedule=(VitalsSchedule(**{**data["schedule"], **(
+                {"required_measures": tuple(data["schedule"]["required_measures"])}
+                if "required_measures" in data["schedule"] else {})}) if "schedule" in data else base.schedule),
             discharge=(
                 DischargeRules(**{**data["discharge"], "scores": tuple(data["discharge"].get("scores", ()))})
                 if "discharge" in data
                 else base.discharge
             ),
             clock_skew_seconds=int(data.get("clock_skew_seconds", base.clock_skew_seconds)),
+            formulary=(tuple(FormularyDrug.from_dict(d) for d in data["formulary"]) if "formulary" in data
+                       else base.formulary),
+            late_entry_minutes=int(data.get("late_entry_minutes", base.late_entry_minutes)),
+            bp_check_window=(
+                (int(data["bp_check_window"][0]), int(data["bp_check_window"][1]))
+                if "bp_check_window" in data else base.bp_check_window
+            ),
+            dosing=_dosing_from(data["dosing"]) if "dosing" in data else base.dosing,
+            alert_escalation_minutes=int(data.get("alert_escalation_minutes", base.alert_escalation_minutes)),
+            session_minutes=int(data.get("session_minutes", base.session_minutes)),
         )
         settings.validate()
         return settings
@@ -229,9 +327,39 @@ class ProtocolSettings:
             raise ValidationError(
                 "discharge.min_observation_minutes", self.discharge.min_observation_minutes, "allowed 0–1440"
             )
+        low, high = self.bp_check_window
+        if not 0 <= low < high <= 240:
+            raise ValidationError("bp_check_window", f"{low}–{high}", "minutes after the dose, 0 ≤ from < to ≤ 240")
+        if not 30 <= self.session_minutes <= 12 * 60:
+            raise ValidationError("session_minutes", self.session_minutes, "allowed 30–720 minutes")
         unknown = set(self.discharge.scores) - {"aldrete", "padss"}
         if unknown:
             raise ValidationError("discharge.scores", ",".join(sorted(unknown)), "allowed: aldrete, padss")
+        validate_formulary(self.formulary)
+        if not 1 <= self.late_entry_minutes <= 24 * 60:
+            raise ValidationError("late_entry_minutes", self.late_entry_minutes, "allowed 1–1440 minutes")
+        for key in s.required_measures:
+            if key not in MEASURES:
+                raise ValidationError("schedule.required_measures", key, f"measures are {', '.join(MEASURES)}")
+        roles = {"therapist", "medical", "supervisor", "administrator"}
+        for item in self.checklist:
+            if not item.roles or set(item.roles) - roles:
+                raise ValidationError(f"checklist.{item.key}.roles", ",".join(item.roles), "allowed: "
+                                      + ", ".join(sorted(roles)))
+        d = self.dosing
+        for name, value in (("prescriber_roles", d.prescriber_roles), ("giver_roles", d.giver_roles)):
+            if not value or set(value) - roles:
+                raise ValidationError(f"dosing.{name}", ",".join(value), "allowed: " + ", ".join(sorted(roles)))
+        if not 0 <= d.max_boosters <= 10:
+            raise ValidationError("dosing.max_boosters", d.max_boosters, "allowed 0–10")
+        for route, rlim in d.route_limits.items():
+            for fname in ("max_dose_mg", "max_dose_mg_per_kg", "max_session_mg", "max_session_mg_per_kg",
+                          "multiple_of_mg"):
+                value = getattr(rlim, fname)
+                if value is not None and not value > 0:
+                    raise ValidationError(f"dosing.route_limits.{route}.{fname}", value, "must be more than 0")
+        if not 1 <= self.alert_escalation_minutes <= 240:
+            raise ValidationError("alert_escalation_minutes", self.alert_escalation_minutes, "allowed 1–240")
 
     def _validate_values(self) -> None:
         for n, item in enumerate(self.checklist):
@@ -266,6 +394,30 @@ class ProtocolSettings:
 
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)
+
+    def formulary_drug(self, key: str) -> FormularyDrug | None:
+        return next((d for d in self.formulary if d.key == key), None)
+
+
+def _checklist_item_from(raw: dict[str, Any]) -> ChecklistItem:
+    data = dict(raw)
+    # A protocol saved before items had roles and "not applicable": the default item of the same key says.
+    default = next((i for i in _default_checklist() if i.key == data.get("key")), None)
+    data["roles"] = tuple(data["roles"]) if "roles" in data else (default.roles if default else CLINICAL_ROLES)
+    data.setdefault("allow_na", default.allow_na if default else False)
+    return ChecklistItem(**data)
+
+
+def _dosing_from(raw: dict[str, Any]) -> DosingRules:
+    base = DosingRules()
+    limits = raw.get("route_limits")
+    return DosingRules(
+        route_limits=({k: RouteLimits(**v) for k, v in limits.items()} if limits is not None else base.route_limits),
+        max_boosters=int(raw.get("max_boosters", base.max_boosters)),
+        prescriber_roles=tuple(raw.get("prescriber_roles", base.prescriber_roles)),
+        giver_roles=tuple(raw.get("giver_roles", base.giver_roles)),
+        separate_override_and_giver=bool(raw.get("separate_override_and_giver", base.separate_override_and_giver)),
+    )
 
 
 def _whole(name: str, value: object, low: int, high: int) -> int:

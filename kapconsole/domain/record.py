@@ -6,16 +6,18 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from kapconsole.domain import alerts as alert_rules
-from kapconsole.domain import schedule
+from kapconsole.domain import gates, schedule
 from kapconsole.domain.entries import decode
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
+from kapconsole.domain.episodes import AlertEpisode, build_episodes
+from kapconsole.domain.outcomes import SELF_HARM_FLAG, Instrument, OutcomeScore
 from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.rescue import RescueMedication
 from kapconsole.domain.values import Entry, SessionInfo
 
 
@@ -43,26 +45,6 @@ class Current:
     def content(self) -> EntryContent:
         """The typed value of the content as it stands."""
         return self.entry.content if not self.amended else decode(self.entry.kind, self.payload)
-
-
-class BlockerKind(StrEnum):
-    CHECKLIST = "checklist"  # a required checklist item not confirmed
-    BASELINE_MISSING = "baseline_missing"  # no baseline vitals, or a measure the pre-dose limits need is missing
-    PREDOSE_HOLD = "predose_hold"  # a baseline value outside the pre-dose limits
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """One thing that blocks dosing: what kind, which checklist item or measure, and one line for a person."""
-
-    kind: BlockerKind
-    message: str
-    item: str = ""  # the checklist item's key (checklist blockers)
-    label: str = ""  # the checklist item's label as shown (checklist blockers)
-    measure: str = ""  # the measure (baseline blockers about one measure)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -96,9 +78,9 @@ def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
 _DERIVED_BY_KIND: dict[EntryKind, tuple[str, ...]] = {
     EntryKind.CHECKLIST: ("checklist_confirmed",),
     EntryKind.OVERRIDE: ("override",),
-    EntryKind.ADMINISTRATION: ("administrations", "baseline_vitals"),
-    EntryKind.VITALS: ("vitals", "baseline_vitals"),
-    EntryKind.ALERT_ACK: ("acknowledged",),
+    EntryKind.ADMINISTRATION: ("administrations", "baseline_vitals", "alert_episodes"),
+    EntryKind.VITALS: ("vitals", "baseline_vitals", "alert_episodes"),
+    EntryKind.ALERT_ACK: ("acknowledged", "alert_episodes"),
     EntryKind.SIDE_EFFECT_RESOLVED: ("resolutions",),
 }
 
@@ -163,12 +145,13 @@ class SessionRecord:
             kind = target_entry.kind
             if "_current_by_kind" in cache:
                 cache["_current_by_kind"][kind] = self._current_of(kind)
-            for name in (*_DERIVED_BY_KIND.get(kind, ()), "vitals", "baseline_vitals"):
+            for name in (*_DERIVED_BY_KIND.get(kind, ()), "vitals", "baseline_vitals", "alert_episodes"):
                 cache.pop(name, None)
             return
         if "_current_by_kind" in cache:
             cache["_current_by_kind"].setdefault(kind, []).append(Current(e, e.payload, False))
         if kind is EntryKind.VITALS and "vitals" in cache:
+            cache.pop("alert_episodes", None)
             readings: list[Current] = cache["vitals"]
             current = Current(e, e.payload, False)
             if not readings or (readings[-1].at, readings[-1].entry.seq) <= (e.observed_at, e.seq):
@@ -239,7 +222,10 @@ class SessionRecord:
 
     def after_signoff(self, entry: Entry) -> bool:
         sig = self.signature
-        return sig is not None and entry.seq > sig.seq
+        if sig is None or entry.seq <= sig.seq:
+            return False
+        # The move to "discharged" is part of signing, not something entered after the sign-off.
+        return not (entry.kind is EntryKind.STATE and entry.payload.get("to") == SessionState.DISCHARGED.value)
 
     @property
     def locked(self) -> bool:
@@ -251,26 +237,46 @@ class SessionRecord:
         return {c.payload["item"]: c for c in self.current(EntryKind.CHECKLIST)}
 
     def checklist_missing(self) -> list[str]:
-        """Labels of required items not yet confirmed."""
-        done = self.checklist_confirmed
-        return [i.label for i in self.protocol.checklist if i.required and i.key not in done]
+        """Labels of required items not yet answered with their safe answer (or allowed "not applicable")."""
+        open_keys = {b.key for b in gates.checklist_blockers(self.protocol, self.checklist_answers)}
+        return [i.label for i in self.protocol.checklist if f"checklist.{i.key}" in open_keys]
+
+    @property
+    def checklist_answers(self) -> dict[str, str]:
+        return {k: str(c.payload.get("answer", "confirmed")) for k, c in self.checklist_confirmed.items()}
 
     @cached_property
     def override(self) -> Current | None:
         items = self.current(EntryKind.OVERRIDE)
         return items[-1] if items else None
 
-    def dosing_blockers(self) -> list[Blocker]:
-        """What blocks dosing; empty when dosing is allowed (or a supervisor overrode the gate)."""
-        if self.administrations or self.override is not None:
-            return []
-        done = self.checklist_confirmed
-        blockers = [Blocker(BlockerKind.CHECKLIST, f"not confirmed: {i.label}", item=i.key, label=i.label)
-                    for i in self.protocol.checklist if i.required and i.key not in done]
-        blockers += [Blocker(BlockerKind.PREDOSE_HOLD if hold else BlockerKind.BASELINE_MISSING, message,
-                             measure=measure)
-                     for measure, hold, message in alert_rules.predose_hold_items(self.baseline_vitals, self.protocol)]
+    def overrides_since_last_dose(self) -> list[Current]:
+        """Overrides that apply to the next dose: those recorded after the latest administration entry."""
+        last_seq = max((d.entry.seq for d in self.administrations), default=0)
+        return [o for o in self.current(EntryKind.OVERRIDE) if o.entry.seq > last_seq]
+
+    def gate_blockers(self) -> list[gates.Blocker]:
+        """Everything that blocks the next dose before its amount is known, overrides not yet applied.
+
+        Before the first dose: the checklist (safe answers only) and the pre-dose holds on the baseline.
+        Before a booster: the pre-dose holds on each measure's latest value, and every unacknowledged alert.
+        """
+        if not self.administrations:
+            return (gates.checklist_blockers(self.protocol, self.checklist_answers)
+                    + gates.predose_blockers(self.latest_values(baseline=True), self.protocol))
+        blockers = gates.predose_blockers(self.latest_values(), self.protocol, booster=True)
+        for episode in self.unacknowledged_episodes():
+            blockers.append(gates.Blocker(
+                f"alert.{episode.key}", f"unacknowledged alert: {episode.worst_message}",
+                ((episode.measure, f"{episode.worst:g}"),), (gates.WayForward.ACKNOWLEDGE,), gates.BlockerKind.ALERT,
+                episode.measure))
         return blockers
+
+    def dosing_blockers(self) -> list[gates.Blocker]:
+        """What blocks the next dose after the overrides recorded for it; empty when it may go ahead."""
+        remaining, _covered = gates.covered(self.gate_blockers(),
+                                            (o.payload for o in self.overrides_since_last_dose()))
+        return remaining
 
     # ----- dosing ---------------------------------------------------------------------------------------
     @cached_property
@@ -284,9 +290,22 @@ class SessionRecord:
 
     @property
     def last_dose_at(self) -> datetime | None:
-        """When the last dose ended (infusion end) or was given."""
+        """When the last dose ended (infusion end) or was given; None while an infusion is still running."""
+        if self.running_infusions:
+            return None
         ends = [parse_ts(d.payload["ended_at"]) if "ended_at" in d.payload else d.at for d in self.administrations]
         return max(ends) if ends else None
+
+    @property
+    def running_infusions(self) -> list[Current]:
+        """IV infusions whose end has not been recorded yet."""
+        return [d for d in self.administrations if d.payload["route"] == Route.IV.value and "ended_at" not in d.payload]
+
+    @property
+    def dose_spans(self) -> list[tuple[datetime, datetime | None]]:
+        """Each dose as (start, end): end is the start for a bolus, None while an infusion runs."""
+        return [(d.at, parse_ts(d.payload["ended_at"]) if "ended_at" in d.payload
+                 else None if d.payload["route"] == Route.IV.value else d.at) for d in self.administrations]
 
     @property
     def earliest_discharge_at(self) -> datetime | None:
@@ -301,6 +320,12 @@ class SessionRecord:
             for d in self.administrations
             if d.payload["route"] == Route.IV.value and "ended_at" in d.payload
         ]
+
+    @property
+    def infusion_spans(self) -> list[tuple[datetime, datetime | None]]:
+        """IV infusions as (start, end), end None while running."""
+        return [(start, end) for (start, end), d in zip(self.dose_spans, self.administrations, strict=True)
+                if d.payload["route"] == Route.IV.value]
 
     # ----- vitals ---------------------------------------------------------------------------------------
     @cached_property
@@ -323,6 +348,18 @@ class SessionRecord:
     def latest_vitals(self) -> Current | None:
         return self.vitals[-1] if self.vitals else None
 
+    def latest_values(self, *, baseline: bool = False) -> dict[str, tuple[float, datetime]]:
+        """Each measure's latest value with its clinical time. ``baseline``: only readings up to the first dose."""
+        cutoff = self.first_dose_at if baseline else None
+        result: dict[str, tuple[float, datetime]] = {}
+        for c in self.vitals:
+            if cutoff is not None and c.at > cutoff:
+                break
+            for key, value in c.payload.items():
+                if key not in ("source", "confirmed_by") and value is not None:
+                    result[key] = (value, c.at)
+        return result
+
     def alerts_for(self, reading: Current) -> list[alert_rules.Alert]:
         first = self.first_dose_at
         baseline = self.baseline_vitals if first is not None and reading.at > first else None
@@ -342,23 +379,39 @@ class SessionRecord:
             result.setdefault(int(c.payload["vitals"]), set()).update(c.payload["measures"])
         return result
 
+    @cached_property
+    def alert_episodes(self) -> list[AlertEpisode]:
+        """Alerts grouped by persistent condition (one episode per measure and direction while it lasts)."""
+        acks = [(c.payload, c.entry.author_name) for c in self.current(EntryKind.ALERT_ACK)]
+        lows = {k: lim.low for k, lim in self.protocol.alerts.items()}
+        return build_episodes(self.vitals, self.alerts_for, lows, acks)
+
+    def unacknowledged_episodes(self) -> list[AlertEpisode]:
+        return [e for e in self.alert_episodes if not e.acknowledged]
+
     def unacknowledged_alerts(self) -> list[tuple[Current, alert_rules.Alert]]:
+        """One (latest reading, alert) per unacknowledged episode."""
+        by_id = {c.id: c for c in self.vitals}
         pending = []
-        for reading in self.vitals:
-            done = self.acknowledged.get(reading.id, set())
-            pending += [(reading, a) for a in self.alerts_for(reading) if a.measure not in done]
+        for episode in self.unacknowledged_episodes():
+            reading = by_id[episode.latest_reading_id]
+            alert = next((a for a in self.alerts_for(reading) if a.measure == episode.measure), None)
+            pending.append((reading, alert or alert_rules.Alert(episode.measure, episode.worst,
+                                                                 episode.worst_message)))
         return pending
 
-    def next_vitals_due(self) -> datetime | None:
+    def last_taken(self) -> dict[str, datetime]:
+        return {k: at for k, (_v, at) in self.latest_values().items()}
+
+    def vitals_due_by_measure(self) -> dict[str, datetime]:
         if self.info.state.is_closed or self.info.state is SessionState.PLANNED:
-            return None
-        last = self.latest_vitals
-        return schedule.next_due(
-            first_dose_at=self.first_dose_at,
-            last_vitals_at=last.at if last else None,
-            infusions=self.infusions,
-            schedule=self.protocol.schedule,
-        )
+            return {}
+        return schedule.due_by_measure(doses=self.dose_spans, infusions=self.infusion_spans,
+                                       last_taken=self.last_taken(), schedule=self.protocol.schedule)
+
+    def next_vitals_due(self) -> datetime | None:
+        dues = self.vitals_due_by_measure()
+        return min(dues.values()) if dues else None
 
     # ----- side effects, scales, observations -----------------------------------------------------------
     @cached_property
@@ -390,5 +443,57 @@ class SessionRecord:
         return items[-1].payload["text"] if items else ""
 
     @property
+    def closing_note(self) -> Current | None:
+        """The therapist's closing note, as it stands."""
+        notes = self.current(EntryKind.CLOSING_NOTE)
+        return notes[-1] if notes else None
+
+    @property
+    def outcome_scores(self) -> dict[str, OutcomeScore]:
+        """The latest score of each outcome measure recorded at this session's check-in, by instrument."""
+        scores: dict[str, OutcomeScore] = {}
+        for c in sorted(self.current(EntryKind.OUTCOME_MEASURE), key=lambda c: (c.at, c.entry.seq)):
+            scores[c.payload["instrument"]] = OutcomeScore(Instrument(c.payload["instrument"]),
+                                                           tuple(int(i) for i in c.payload["items"]))
+        return scores
+
+    @property
+    def safety_flags(self) -> list[str]:
+        """What a clinician must see before dosing (today: a PHQ-9 item-9 answer above 0)."""
+        phq = self.outcome_scores.get(Instrument.PHQ9.value)
+        if phq is not None and phq.needs_risk_assessment:
+            return [SELF_HARM_FLAG.format(answer=phq.self_harm_answer)]
+        return []
+
+    @property
     def discharge_assessments(self) -> list[Current]:
         return self.current(EntryKind.DISCHARGE_ASSESSMENT)
+
+    # ----- rescue and adjunct medications ---------------------------------------------------------------
+    @property
+    def rescue_medications(self) -> list[Current]:
+        """Rescue and adjunct medications given, in clinical-time order."""
+        return sorted(self.current(EntryKind.RESCUE_MEDICATION), key=lambda c: (c.at, c.entry.seq))
+
+    def rescue_values(self) -> list[RescueMedication]:
+        return [RescueMedication.from_payload(c.payload) for c in self.rescue_medications]
+
+    def treatments_of(self, side_effect_id: int) -> list[Current]:
+        """The rescue medications given for one side effect."""
+        return [c for c in self.rescue_medications if c.payload.get("side_effect") == side_effect_id]
+
+    # ----- late entries ---------------------------------------------------------------------------------
+    def late_by(self, entry: Entry) -> timedelta | None:
+        """How long after its clinical time an entry was charted, when that makes it a late entry."""
+        return late_by(entry, self.protocol)
+
+
+def late_by(entry: Entry, protocol: ProtocolSettings) -> timedelta | None:
+    """``entered_at − observed_at`` when it reaches the protocol's late-entry time, else None.
+
+    An amendment is never late: its clinical time is the moment of the correction.
+    """
+    delay = entry.entered_at - entry.observed_at
+    if entry.kind is EntryKind.AMENDMENT or delay < timedelta(minutes=protocol.late_entry_minutes):
+        return None
+    return delay

@@ -26,6 +26,11 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     ADMINISTER_USERS = "administer_users"
     EDIT_PROTOCOL = "edit_protocol"
+    ORDER_MEDICATION = "order_medication"  # a prescriber orders a rescue or adjunct medication
+    GIVE_MEDICATION = "give_medication"  # medical staff give it and chart it
+    WRITE_CLOSING_NOTE = "write_closing_note"  # the therapist's note at the end of the session
+    RECORD_OUTCOME = "record_outcome"  # PHQ-9, GAD-7, PCL-5 at check-in, before dosing
+    MANAGE_ROOMS = "manage_rooms"
     MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
     VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
@@ -35,12 +40,14 @@ class Action(StrEnum):
 
 
 _T, _M, _S, _A = Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR, Role.ADMINISTRATOR
+_F = Role.FRONT_DESK
 
 #: The permission matrix. Administrators run the clinic's accounts and settings; they do not chart
-#: or read clinical records (minimum necessary access).
+#: or read clinical records (minimum necessary access). The front desk registers clients, plans courses and
+#: sessions, and keeps the room calendar; it does not chart or read session records either.
 PERMISSIONS: dict[Action, frozenset[Role]] = {
-    Action.PLAN_SESSION: frozenset({_T, _M, _S, _A}),
-    Action.MANAGE_CLIENTS: frozenset({_T, _M, _S, _A}),
+    Action.PLAN_SESSION: frozenset({_T, _M, _S, _A, _F}),
+    Action.MANAGE_CLIENTS: frozenset({_T, _M, _S, _A, _F}),
     Action.VIEW_RECORD: frozenset({_T, _M, _S}),
     Action.START_SESSION: frozenset({_T, _M, _S}),
     Action.CONFIRM_CHECKLIST: frozenset({_T, _M, _S}),
@@ -55,6 +62,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({_S, _A}),
     Action.ADMINISTER_USERS: frozenset({_A}),
     Action.EDIT_PROTOCOL: frozenset({_A}),
+    Action.ORDER_MEDICATION: frozenset({_S}),
+    Action.GIVE_MEDICATION: frozenset({_M, _S}),
+    Action.WRITE_CLOSING_NOTE: frozenset({_T}),
+    Action.RECORD_OUTCOME: frozenset({_T, _M, _S}),
+    Action.MANAGE_ROOMS: frozenset({_A}),
     Action.MANAGE_DEVICES: frozenset({_A}),
     Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }
@@ -78,22 +90,29 @@ STATE_ALLOWS: dict[SessionState, frozenset[Action]] = {
     SessionState.PLANNED: frozenset({Action.START_SESSION, Action.END_EARLY}),
     SessionState.CHECKLIST: frozenset(
         {Action.CONFIRM_CHECKLIST, Action.OVERRIDE_CHECKLIST, Action.RECORD_DOSE, Action.CHART, Action.AMEND,
-         Action.END_EARLY}
+         Action.END_EARLY, Action.RECORD_OUTCOME}
     ),
+    # A booster's blockers (a limit, an allergy, a pre-dose hold) may need a supervisor's override too.
     SessionState.MONITORING: frozenset(
-        {Action.RECORD_DOSE, Action.CHART, Action.AMEND, Action.END_EARLY, Action.ASSESS_DISCHARGE}
+        {Action.RECORD_DOSE, Action.OVERRIDE_CHECKLIST, Action.CHART, Action.AMEND, Action.END_EARLY,
+         Action.ASSESS_DISCHARGE, Action.WRITE_CLOSING_NOTE}
     ),
     SessionState.DISCHARGE: frozenset(
-        {Action.RECORD_DOSE, Action.CHART, Action.AMEND, Action.END_EARLY, Action.ASSESS_DISCHARGE,
-         Action.SIGN_DISCHARGE}
+        {Action.RECORD_DOSE, Action.OVERRIDE_CHECKLIST, Action.CHART, Action.AMEND, Action.END_EARLY,
+         Action.ASSESS_DISCHARGE, Action.SIGN_DISCHARGE, Action.WRITE_CLOSING_NOTE}
     ),
     SessionState.DISCHARGED: frozenset({Action.AMEND}),
     SessionState.ENDED_EARLY: frozenset({Action.AMEND}),
+    SessionState.CANCELLED: frozenset(),
 }
+# Rescue and adjunct medications may be given whenever the client is at the bedside: before the dose
+# (premedication), during monitoring and while discharge is assessed.
+for _state in (SessionState.CHECKLIST, SessionState.MONITORING, SessionState.DISCHARGE):
+    STATE_ALLOWS[_state] = STATE_ALLOWS[_state] | {Action.GIVE_MEDICATION}
 
 #: The session state machine: the legal moves.
 TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
-    SessionState.PLANNED: frozenset({SessionState.CHECKLIST, SessionState.ENDED_EARLY}),
+    SessionState.PLANNED: frozenset({SessionState.CHECKLIST, SessionState.ENDED_EARLY, SessionState.CANCELLED}),
     SessionState.CHECKLIST: frozenset({SessionState.MONITORING, SessionState.ENDED_EARLY}),
     SessionState.MONITORING: frozenset({SessionState.DISCHARGE, SessionState.ENDED_EARLY}),
     SessionState.DISCHARGE: frozenset(
@@ -101,6 +120,7 @@ TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     ),
     SessionState.DISCHARGED: frozenset(),
     SessionState.ENDED_EARLY: frozenset(),
+    SessionState.CANCELLED: frozenset(),
 }
 
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.errors import ValidationError, ValidationErrors
 from kapconsole.domain.protocol import MEASURES, ProtocolSettings
 
 SHORT_TEXT = 200
@@ -93,24 +93,41 @@ def number(field: str, value: object, *, low: float | None, high: float | None, 
         return None
     if isinstance(value, bool):
         raise ValidationError(field, value, "a number is expected", key=key)
+    # Errors show the number as the person typed it ("400", not "400.0").
+    shown: object = value
     if isinstance(value, str):
+        typed = value.strip()
         try:
-            value = float(value.strip().replace(",", "."))
+            value = float(typed.replace(",", "."))
         except ValueError:
             raise ValidationError(field, value, "a number is expected", key=key) from None
+        shown = _as_typed(typed, value)
     if isinstance(value, int) and abs(value) > 10**15:
         raise ValidationError(field, "a very large number", f"allowed range {_range_text(low, high, unit)}",
                               key=key)
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(field, value, "a finite number is expected", key=key)
+        raise ValidationError(field, shown, "a finite number is expected", key=key)
     rng = _range_text(low, high, unit)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValidationError(field, value, f"allowed range {rng}", key=key)
+        raise ValidationError(field, shown, f"allowed range {rng}", key=key)
     if decimals == 0:
         if float(value) != int(value):
-            raise ValidationError(field, value, "a whole number is expected", key=key)
+            raise ValidationError(field, shown, "a whole number is expected", key=key)
         return int(value)
     return round(float(value), decimals)
+
+
+class _Typed(str):
+    """A number as typed: shown without quotes in a message."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _as_typed(typed: str, value: float) -> object:
+    if not math.isfinite(value):
+        return typed
+    return _Typed(typed)
 
 
 def _range_text(low: float | None, high: float | None, unit: str) -> str:
@@ -135,12 +152,21 @@ def vitals(values: dict[str, Any], protocol: ProtocolSettings) -> dict[str, floa
         raise ValidationError("vitals", ", ".join(sorted(unknown)), f"measures are {', '.join(MEASURES)}",
                               key="vitals")
     clean: dict[str, float | int] = {}
+    errors: list[ValidationError] = []
     for key, (label, unit, decimals) in MEASURES.items():
         lim = protocol.plausible[key]
-        v = number(label, values.get(key), low=lim.low, high=lim.high, unit=unit, decimals=decimals,
-                   required=False, key=key)
+        try:
+            v = number(label, values.get(key), low=lim.low, high=lim.high, unit=unit, decimals=decimals,
+                       required=False, key=key)
+        except ValidationError as exc:
+            errors.append(exc)
+            continue
         if v is not None:
             clean[key] = v
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ValidationErrors(errors)
     if not clean:
         raise ValidationError("vitals", None, "enter at least one measure")
     if ("sbp" in clean) != ("dbp" in clean):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kapconsole.domain.allergies import Allergy
 from kapconsole.domain.enums import EntryKind, Role, Route, SessionState
+from kapconsole.domain.frontdesk import ClientDetails, CoursePhase, CourseStatus
 
 if TYPE_CHECKING:
     from kapconsole.domain.entry_base import EntryContent
@@ -53,10 +54,31 @@ class Client:
     screening_notes: str
     #: Structured allergies (substance, reaction, severity); ``allergies`` is the free-text note beside them.
     allergy_list: tuple[Allergy, ...] = ()
+    pronouns: str = ""
+    weight_kg: float | None = None
+    weight_on: date | None = None
+    medications: str = ""
+    emergency_contact: str = ""
+    emergency_phone: str = ""
+    escort_name: str = ""
+    escort_phone: str = ""
+    #: Bumped by every edit; an edit names the version it was made from (two desks editing at once).
+    version: int = 1
 
     @property
     def initials(self) -> str:
         return "".join(p[0] for p in self.name.split() if p)[:3].upper()
+
+    @property
+    def details(self) -> ClientDetails:
+        """The editable details, as an edit form starts from them."""
+        return ClientDetails(
+            identifier=self.identifier, name=self.name, date_of_birth=self.date_of_birth, sex=self.sex,
+            pronouns=self.pronouns, weight_kg=self.weight_kg, weight_on=self.weight_on, allergies=self.allergies,
+            allergy_list=self.allergy_list, medications=self.medications, screening_notes=self.screening_notes,
+            emergency_contact=self.emergency_contact, emergency_phone=self.emergency_phone,
+            escort_name=self.escort_name, escort_phone=self.escort_phone,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,6 +88,13 @@ class Course:
     title: str
     planned_sessions: int
     started_on: date | None
+    indication: str = ""
+    phase: CoursePhase = CoursePhase.PREPARATION
+    status: CourseStatus = CourseStatus.ACTIVE
+    consent_on: date | None = None
+    consent_version: str = ""
+    consent_witness_id: int | None = None
+    consent_witness_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,13 @@ class SessionInfo:
     chain_head: str
     entry_count: int
     version: int
+    #: Ended early after a dose and not yet attested by a physician (stays on the supervisor board).
+    needs_attestation: bool = False
+    #: When the room is expected to be free again (planned start + the protocol's session time).
+    expected_end_at: datetime | None = None
+    #: A dose planned per kilogram, and the weight (kg) it was worked out with.
+    dose_per_kg: float | None = None
+    weight_used_kg: float | None = None
 
     @property
     def course_label(self) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 
+from kapconsole.domain.enums import EntryKind
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord, parse_ts
 from kapconsole.reports import data as d
@@ -36,6 +38,8 @@ def chart(record: SessionRecord) -> d.Chart | None:
         doses.append(d.DoseMark(minute(dose.at), f"dose {i}: {dose.payload['dose']:g} {dose.payload['unit']}",
                                 minute(end) if end else None))
         xs += [minute(dose.at)] + ([minute(end)] if end else [])
+    marks = events(record, minute)
+    xs += [e.minute for e in marks]
     step = _nice_step(max(xs) - min(0.0, *xs))
     x_min = math.floor(min(0.0, *xs) / 15) * 15
     x_max = max(x_min + 60, math.ceil(max(xs) / 15) * 15)
@@ -76,4 +80,23 @@ def chart(record: SessionRecord) -> d.Chart | None:
                      lines(("rr", "low", "RR < {v:g}"), ("rr", "high", "RR > {v:g}"))),
     )
     label = "minutes since first dose" if first is not None else "minutes since first reading"
-    return d.Chart(x_min, x_max, ticks, panels, tuple(doses), label)
+    return d.Chart(x_min, x_max, ticks, panels, tuple(doses), label, marks)
+
+
+def events(record: SessionRecord, minute: Callable[[datetime], float]) -> tuple[d.ChartEvent, ...]:
+    """The event row: doses, rescue medications, side effects, scale scores and discharge, by time."""
+    out = []
+    doses = record.administrations
+    main = doses[0].payload["drug"].casefold() if doses else ""
+    n = 0
+    for dose in doses:
+        if dose.payload["drug"].casefold() == main:
+            n += 1
+            out.append(d.ChartEvent(minute(dose.at), "dose", f"D{n}"))
+        else:
+            out.append(d.ChartEvent(minute(dose.at), "rescue", "Rx"))
+    out += [d.ChartEvent(minute(c.at), "side effect", "SE") for c in record.side_effects]
+    out += [d.ChartEvent(minute(c.at), "scale", "S") for c in record.current(EntryKind.SCALE)]
+    if record.signature is not None:
+        out.append(d.ChartEvent(minute(record.signature.observed_at), "discharge", "DC"))
+    return tuple(sorted(out, key=lambda e: e.minute))

@@ -101,6 +101,17 @@ class BloodPressure:
 
 
 @dataclass(frozen=True)
+class StaffPresence:
+    """Someone who charted, ordered, assessed or signed in this session, and when."""
+
+    name: str
+    roles: str  # "Medical supervisor, Medical staff"; empty when unknown
+    did: tuple[str, ...]  # "charted", "ordered a dose", "assessed discharge", "signed" …
+    first: Moment
+    last: Moment
+
+
+@dataclass(frozen=True)
 class Header:
     clinic_name: str
     client_name: str
@@ -117,6 +128,15 @@ class Header:
     end_reason: str
     generated_at: datetime
     draft: bool
+    sex: str = ""
+    allergies: tuple[str, ...] = ()  # structured allergies, described ("Penicillin — rash — moderate")
+    allergy_note: str = ""  # the free-text allergy note beside them
+    conditions: str = ""  # screening notes
+    weight: str = ""  # "72 kg (2026-01-01)" when the record has one
+    medications: str = ""  # current medications when the record has them
+    printed_by: str = ""
+    time_zone: str = ""  # "UTC+01:00 (CET)": every time in the document is in this zone
+    staff_present: tuple[StaffPresence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,11 +177,27 @@ class SideEffect:
     resolved_by: str
     resolution_note: str
     corrections: Corrections = NO_CORRECTIONS
+    #: Still open when the session closed: accepted by the person who signed the discharge (or ended it).
+    open_at_close: bool = False
+    accepted_by: str = ""
+    related: str = ""  # readings that go with it: "lowest SpO2 89%, RR 8/min while open"
+    ended_early: bool = False  # the session was ended early, not discharged
+
+    @property
+    def status(self) -> str:
+        if self.resolved:
+            return f"resolved {self.resolved.label}"
+        if self.open_at_close and self.ended_early:
+            return "still open when the session was ended early" + (
+                f" by {self.accepted_by}" if self.accepted_by else "")
+        if self.open_at_close:
+            return "still open at discharge" + (f", accepted by {self.accepted_by}" if self.accepted_by else "")
+        return "not resolved yet"
 
     @property
     def summary(self) -> str:
-        resolved = f", resolved {self.resolved.label}" if self.resolved else ", not resolved"
-        return f"{self.effect} ({self.severity}) at {self.moment.label}{resolved}"
+        related = f"; {self.related}" if self.related else ""
+        return f"{self.effect} ({self.severity}) at {self.moment.label}{related}, {self.status}"
 
 
 @dataclass(frozen=True)
@@ -180,6 +216,41 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class ScaleCourse:
+    """Sedation or dissociation over the session: whether it occurred, its worst score and when it resolved."""
+
+    name: str  # "Sedation (MOAA/S)"
+    occurred: bool
+    worst: str  # "MOAA/S 3"
+    worst_at: Moment | None
+    resolved_at: Moment | None  # the first score at the resolved level after the worst one
+    latest: str  # "MOAA/S 5"
+    scored: bool = True
+
+    @property
+    def text(self) -> str:
+        if not self.scored:
+            return "not scored"
+        if not self.occurred:
+            return f"none (worst {self.worst}" + (f" at {self.worst_at.label})" if self.worst_at else ")")
+        when = f" at {self.worst_at.label}" if self.worst_at else ""
+        resolved = (f"resolved {self.resolved_at.label}" if self.resolved_at
+                    else f"not resolved (latest {self.latest})")
+        return f"worst {self.worst}{when}; {resolved}"
+
+
+@dataclass(frozen=True)
+class VitalsLine:
+    """Page 1's vitals line: the baseline, ≈40 min and discharge readings, and the alerts."""
+
+    baseline: str
+    forty: str  # "152/90 mmHg, HR 85 at 10:40 (+40 min)" or "no reading at 40 min"
+    discharge: str
+    alerts: int
+    acknowledged: int
+
+
+@dataclass(frozen=True)
 class ClinicalSummary:
     doses: tuple[Dose, ...]
     peak_bp: BloodPressure | None
@@ -190,6 +261,45 @@ class ClinicalSummary:
     monitoring: Monitoring | None
     discharged_at: Moment | None
     signed_by: str
+    #: Adverse events and transfers: the first thing page 1 says.
+    events: tuple[str, ...] = ()
+    sedation: ScaleCourse | None = None
+    dissociation: ScaleCourse | None = None
+    vitals: VitalsLine | None = None
+    rescue: tuple[str, ...] = ()  # rescue medications and interventions, with their time
+    lowest_rr: Value | None = None
+
+
+@dataclass(frozen=True)
+class ClosingNote:
+    """The therapist's note at the end of the session."""
+
+    moment: Moment
+    author: str
+    state: str
+    words: str
+    themes: str
+    suggestions: str
+    amended: bool = False
+
+
+@dataclass(frozen=True)
+class OutcomeTrend:
+    """One outcome measure across the course, up to this session."""
+
+    instrument: str  # "PHQ-9"
+    totals: tuple[tuple[date, int], ...]  # (session date, total), oldest first
+    band: str  # of the latest total
+    here: int | None  # this session's total; None when not recorded at this session
+    flag: str = ""  # e.g. the PHQ-9 item-9 flag of this session
+
+    @property
+    def text(self) -> str:
+        values = [t for _d, t in self.totals]
+        if len(values) == 1:
+            return f"{self.instrument} {values[0]} ({self.band}), first measurement"
+        return (f"{self.instrument} {values[0]} → {values[-1]} over {len(values)} sessions "
+                f"(now {self.band})")
 
 
 # ----- the full record ----------------------------------------------------------------------------------------
@@ -273,6 +383,15 @@ class DoseMark:
 
 
 @dataclass(frozen=True)
+class ChartEvent:
+    """A mark on the chart's event row: "dose", "rescue", "side effect", "scale" or "discharge"."""
+
+    minute: float
+    kind: str
+    label: str  # short: "D1", "Rx", "SE", "S", "DC"
+
+
+@dataclass(frozen=True)
 class Chart:
     x_min: float
     x_max: float
@@ -280,6 +399,7 @@ class Chart:
     panels: tuple[ChartPanel, ...]
     doses: tuple[DoseMark, ...]
     x_label: str = "minutes since first dose"
+    events: tuple[ChartEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -334,6 +454,7 @@ class Signature:
     meaning: str
     record_hash: str
     entries_signed: int
+    credentials: str = ""  # the signer's roles, as the staff directory holds them
 
 
 @dataclass(frozen=True)
@@ -357,6 +478,9 @@ class ReportData:
     amendments_after_signoff: int = 0
     title: str = "Integration summary"
     subject: str = field(default="")
+    closing_note: ClosingNote | None = None
+    outcomes: tuple[OutcomeTrend, ...] = ()
+    safety_flags: tuple[str, ...] = ()
     #: What verification found wrong with the record ("" when it verified): printed as a banner on every page,
     #: and the signature block is left out.
     integrity_failure: str = ""
@@ -364,10 +488,24 @@ class ReportData:
     anchor: str = ""
     #: The fingerprint of the clinic root key the signatures lead back to.
     root_fingerprint: str = ""
+    #: Rescue and adjunct medications given (the medication record).
+    medications: tuple[MedicationRow, ...] = ()
 
     @property
     def draft(self) -> bool:
         return self.header.draft
+
+
+@dataclass(frozen=True)
+class MedicationRow:
+    """A rescue or adjunct medication in the summary's medication record."""
+
+    moment: Moment
+    medication: str  # "Ondansetron 4 mg ODT"
+    reason: str  # why, the side effect it treated, and any written reason to proceed
+    ordered_by: str
+    given_by: str
+    corrections: Corrections = NO_CORRECTIONS
 
 
 @dataclass(frozen=True)
@@ -381,6 +519,7 @@ class CourseSessionLine:
     state: str
     summary: ClinicalSummary
     integration: tuple[IntegrationItem, ...]
+    outcomes: tuple[tuple[str, int, str], ...] = ()  # (instrument, total, band) recorded at this session
 
     @property
     def dose_text(self) -> str:

@@ -13,6 +13,13 @@ from kapconsole.reports.data import ReportData
 from kapconsole.reports.pages import NumberedCanvas, PageDecorations
 
 CREATOR = "KAP Console"
+LANGUAGE = "en"
+
+
+def document_title(data: ReportData) -> str:
+    """The PDF's title: what a reader's window and tab show, so the client's identifier, never their name."""
+    h = data.header
+    return f"{data.title}: client {h.client_identifier}, {h.session_date.isoformat()}, {h.course_label}"
 
 
 def pdf_date(moment: datetime) -> str:
@@ -30,10 +37,11 @@ class SummaryDocument(BaseDocTemplate):
     def __init__(self, target: io.BytesIO, data: ReportData) -> None:
         super().__init__(
             target, pagesize=st.PAGE, leftMargin=st.MARGIN_X, rightMargin=st.MARGIN_X, topMargin=st.MARGIN_TOP,
-            bottomMargin=st.MARGIN_BOTTOM, title=f"{data.title}: {data.header.client_name}",
+            bottomMargin=st.MARGIN_BOTTOM, title=document_title(data),
             author=data.header.clinic_name, subject=data.subject, creator=CREATOR,
             keywords=["integration summary", "ketamine-assisted psychotherapy",
                       *([data.anchor] if data.anchor else [])],
+            lang=LANGUAGE, displayDocTitle=1, initialFontName=st.SANS, initialFontSize=9,
         )
         self._created = pdf_date(data.header.generated_at)
         decorate = PageDecorations(data)
@@ -58,12 +66,13 @@ def story(data: ReportData) -> list[Flowable]:
         *sections.first_page(data),
         *sections.checklist(data),
         *sections.administrations(data),
+        *sections.medication_record(data),
         *sections.vitals(data),
         *sections.scales(data),
         *sections.side_effects(data),
-        *sections.timeline(data),
         *sections.discharge(data),
         *sections.signature(data),
+        *sections.timeline(data),
         *sections.appendix(data),
     ]
 

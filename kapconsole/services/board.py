@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import defaultload, noload
 
 from kapconsole.data import repositories as repo
@@ -26,6 +26,8 @@ from kapconsole.services.base import ServiceBase, authorize
 __all__ = ["ACTIVE_STATES", "BoardRow", "BoardService"]
 
 ACTIVE_STATES = tuple(s.value for s in SessionState if s.is_active)
+#: Active sessions, and sessions ended early after a dose until a physician attests them.
+_ON_BOARD = or_(SessionRow.state.in_(ACTIVE_STATES), SessionRow.needs_attestation.is_(True))
 
 
 class BoardService(ServiceBase):
@@ -36,7 +38,7 @@ class BoardService(ServiceBase):
             # Staff lists and authors' roles are not shown on the board: loading them would cost more queries.
             sessions = s.scalars(
                 select(SessionRow).options(noload(SessionRow.staff))
-                .where(SessionRow.state.in_(ACTIVE_STATES)).order_by(SessionRow.room, SessionRow.id)
+                .where(_ON_BOARD).order_by(SessionRow.room, SessionRow.id)
             ).unique().all()
             if not sessions:
                 return []
@@ -50,7 +52,9 @@ class BoardService(ServiceBase):
                 by_session[row.session_id].append(repo.entry_value(row))
             records = [SessionRecord(repo.session_value(r), tuple(by_session[r.id])) for r in sessions]
         now = self.now()
-        return [board_row(record, now) for record in records]
+        rows = [board_row(record, now) for record in records]
+        # Escalated alerts first, the longest-waiting at the top; then by room.
+        return sorted(rows, key=lambda r: (r.escalated_since is None, r.escalated_since or now))
 
     def changed_since(self, token: str | None) -> tuple[bool, str]:
         """Whether any active session changed (or one opened or closed) since ``token``; and the new token.
@@ -60,7 +64,7 @@ class BoardService(ServiceBase):
         with self.db.read() as s:
             pairs = s.execute(
                 select(SessionRow.id, SessionRow.version)
-                .where(SessionRow.state.in_(ACTIVE_STATES)).order_by(SessionRow.id)
+                .where(_ON_BOARD).order_by(SessionRow.id)
             ).all()
         text = ";".join(f"{sid}:{version}" for sid, version in pairs)
         new = hashlib.blake2b(text.encode("ascii"), digest_size=12).hexdigest()

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from kapconsole.data import repositories as repo
-from kapconsole.data.models import ClientRow, CourseRow, SessionRow, SessionStaffRow, StaffRow
+from kapconsole.data.db import Database
+from kapconsole.data.models import CourseRow, SessionStaffRow, StaffRow
 from kapconsole.domain import validation as v
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
-from kapconsole.domain.integrity import GENESIS, canonical_payload, header_hash
+from kapconsole.domain.frontdesk import ClientDetails, CourseDetails
 from kapconsole.domain.protocol import ProtocolSettings
 from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
-from kapconsole.services.base import ServiceBase, authorize, valid_id
+from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock, valid_id
+from kapconsole.services.clients import ClientService
+from kapconsole.services.planning import PlanningService
 
 PROTOCOL_KEY = "protocol"
 
 
 class ClinicService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        super().__init__(db, clock)
+        self.clients = ClientService(db, clock)
+        self.planning = PlanningService(db, clock)
+
     # ----- protocol settings ---------------------------------------------------------------------------
     def protocol(self) -> ProtocolSettings:
         with self.db.read() as s:
@@ -35,56 +44,23 @@ class ClinicService(ServiceBase):
             repo.set_setting(s, PROTOCOL_KEY, settings.to_json(), at=self.now(), by=actor.staff_id)
             repo.add_audit(s, at=self.now(), action="protocol_updated", actor=actor)
 
-    # ----- clients and courses -------------------------------------------------------------------------
+    # ----- clients, courses and planning (the front desk's services; these keep the older signatures) ---------
     def add_client(self, actor: Actor, *, identifier: str, name: str, date_of_birth: date | None = None,
-                   sex: str = "", allergies: str = "", screening_notes: str = "") -> Client:
-        ident = v.text("client identifier", identifier, limit=64, required=True)
-        if date_of_birth is not None and not (date(1900, 1, 1) <= date_of_birth <= self.now().date()):
-            raise ValidationError("date of birth", date_of_birth.isoformat(), "between 1900-01-01 and today")
-        with self.db.write() as s:
-            actor = authorize(s, actor, Action.MANAGE_CLIENTS)
-            if s.scalar(select(ClientRow.id).where(ClientRow.identifier == ident)) is not None:
-                raise ValidationError("client identifier", ident, "this identifier is already in use")
-            row = ClientRow(
-                identifier=ident, name=v.text("client name", name, required=True), date_of_birth=date_of_birth,
-                sex=v.text("sex", sex, limit=32), allergies=v.text("allergies", allergies, limit=v.REASON_TEXT),
-                screening_notes=v.text("screening notes", screening_notes, limit=v.LONG_TEXT), created_at=self.now(),
-            )
-            s.add(row)
-            s.flush()
-            repo.add_audit(s, at=self.now(), action="client_added", actor=actor, detail=f"client {row.id}")
-            return repo.client_value(row)
+                   sex: str = "", allergies: str = "", screening_notes: str = "", **more: Any) -> Client:
+        details = ClientDetails(identifier=identifier, name=name, date_of_birth=date_of_birth, sex=sex,
+                                allergies=allergies, screening_notes=screening_notes, **more)
+        return self.clients.add(actor, details)
 
     def add_course(self, actor: Actor, client_id: int, *, title: str, planned_sessions: int,
-                   started_on: date | None = None) -> Course:
-        count = v.number("planned sessions", planned_sessions, low=1, high=50)
-        with self.db.write() as s:
-            actor = authorize(s, actor, Action.PLAN_SESSION)
-            if repo.get_by_id(s, ClientRow, client_id) is None:
-                raise NotFound(f"there is no client {client_id}")
-            row = CourseRow(client_id=client_id, title=v.text("course title", title, required=True),
-                            planned_sessions=int(count or 1), started_on=started_on)
-            s.add(row)
-            s.flush()
-            repo.add_audit(s, at=self.now(), action="course_added", actor=actor, detail=f"course {row.id}")
-            return repo.course_value(row)
+                   started_on: date | None = None, **more: Any) -> Course:
+        details = CourseDetails(title=title, planned_sessions=planned_sessions, started_on=started_on, **more)
+        return self.planning.add_course(actor, client_id, details)
 
     def find_clients(self, text: str = "", *, limit: int = 100) -> list[Client]:
-        text = v.search_text("search", text) or ""
-        limit = v.count("limit", limit, low=1, high=10_000)
-        with self.db.read() as s:
-            stmt = select(ClientRow).order_by(ClientRow.name).limit(limit)
-            if text:
-                pat = f"%{text.lower()}%"
-                stmt = stmt.where(or_(func.lower(ClientRow.name).like(pat), func.lower(ClientRow.identifier).like(pat)))
-            return [repo.client_value(r) for r in s.scalars(stmt)]
+        return self.clients.search(text, limit=limit)
 
     def client(self, client_id: int) -> Client:
-        with self.db.read() as s:
-            row = repo.get_by_id(s, ClientRow, client_id)
-            if row is None:
-                raise NotFound(f"there is no client {client_id}")
-            return repo.client_value(row)
+        return self.clients.get(client_id)
 
     def courses(self, client_id: int) -> list[Course]:
         if not valid_id(client_id):
@@ -96,46 +72,13 @@ class ClinicService(ServiceBase):
     # ----- sessions ------------------------------------------------------------------------------------
     def plan_session(self, actor: Actor, *, client_id: int, room: str, route: Route | str, planned_drug: str,
                      scheduled_at: datetime, planned_dose: float | None = None, planned_unit: str = "mg",
-                     course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = ()) -> SessionInfo:
-        """Plan a session; it takes a copy of the clinic protocol in force now."""
-        route_value = v.choice("route", route, Route)
-        room = v.text("room", room, limit=64, required=True)
-        dose = v.number("planned dose", planned_dose, low=0, high=1000, decimals=3, required=False)
-        when = v.to_utc(scheduled_at, "scheduled at")
-        with self.db.write() as s:
-            actor = authorize(s, actor, Action.PLAN_SESSION)
-            if repo.get_by_id(s, ClientRow, client_id) is None:
-                raise NotFound(f"there is no client {client_id}")
-            number = None
-            if course_id is not None:
-                course = repo.get_by_id(s, CourseRow, course_id)
-                if course is None or course.client_id != client_id:
-                    raise ValidationError("course", course_id, "a course of this client")
-                number = (s.scalar(select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course_id))
-                          or 0) + 1
-            protocol = ProtocolSettings.from_json(repo.get_setting(s, PROTOCOL_KEY))
-            row = SessionRow(
-                client_id=client_id, course_id=course_id, number_in_course=number, room=room,
-                workstation=v.text("workstation", workstation, limit=128), route=route_value.value,
-                planned_drug=v.text("planned drug", planned_drug, required=True), planned_dose=dose,
-                planned_unit=v.text("unit", planned_unit, limit=16, required=True), scheduled_at=when,
-                state=SessionState.PLANNED.value, protocol_json=protocol.to_json(), chain_head=GENESIS,
-                entry_count=0, version=0, created_by=actor.staff_id, created_at=self.now(), end_reason="",
-            )
-            s.add(row)
-            s.flush()
-            for sid in sorted(set(staff_ids)):
-                if repo.get_by_id(s, StaffRow, sid) is None:
-                    raise NotFound(f"there is no staff member {sid}")
-                s.add(SessionStaffRow(session_id=row.id, staff_id=sid))
-            s.flush()
-            s.refresh(row)
-            # The clinical header as planned starts the chain: its hash is the genesis every entry builds on.
-            row.header_json = canonical_payload(repo.header_of(row))
-            row.genesis = row.chain_head = header_hash(row.header_json)
-            repo.clinic_event(s, at=self.now(), kind="planned", session_id=row.id, detail={"header": row.genesis})
-            repo.add_audit(s, at=self.now(), action="session_planned", actor=actor, session_id=row.id)
-            return repo.session_value(row)
+                     course_id: int | None = None, workstation: str = "", staff_ids: Iterable[int] = (),
+                     dose_per_kg: float | None = None, weight_used_kg: float | None = None) -> SessionInfo:
+        """Plan a session into a free room (see :meth:`PlanningService.plan_session`)."""
+        return self.planning.plan_session(
+            actor, client_id=client_id, room=room, route=route, planned_drug=planned_drug, scheduled_at=scheduled_at,
+            planned_dose=planned_dose, planned_unit=planned_unit, course_id=course_id, workstation=workstation,
+            staff_ids=staff_ids, dose_per_kg=dose_per_kg, weight_used_kg=weight_used_kg)
 
     def set_staff(self, actor: Actor, session_id: int, staff_ids: Iterable[int]) -> None:
         """Who is present in the room (shown on the summary)."""
@@ -170,8 +113,8 @@ class ClinicService(ServiceBase):
                                       limit=limit, offset=offset, newest_first=bool(newest_first))
 
     def rooms(self) -> list[str]:
-        with self.db.read() as s:
-            return list(s.scalars(select(SessionRow.room).distinct().order_by(SessionRow.room)))
+        """The names of the clinic's rooms in use."""
+        return [r.name for r in self.planning.rooms()]
 
     def session(self, session_id: int) -> SessionInfo:
         with self.db.read() as s:

@@ -8,13 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from kapconsole.domain.enums import EndReason, Role, Route
+from kapconsole.domain.allergies import Allergy, AllergySeverity
+from kapconsole.domain.enums import Disposition, EndReason, Role, Route
 from kapconsole.domain.errors import DomainError
+from kapconsole.domain.frontdesk import ClientDetails
 from kapconsole.domain.values import Actor, Client, Course
 from kapconsole.services.base import ManualClock
 from kapconsole.services.container import Services
 
-DEMO_PASSWORD = "kapdemo1"
+DEMO_PASSWORD = "quiet-lantern-ferry"
 DEMO_MONITOR_ROOM = "Room 2"
 DEMO_MONITOR_NAME = "Room 2 monitor"
 DEMO_STAFF: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
@@ -24,7 +26,9 @@ DEMO_STAFF: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("nurse.osei", "Ama Osei, RN", (Role.MEDICAL,)),
     ("therapist.lee", "Sam Lee, LMFT", (Role.THERAPIST,)),
     ("therapist.novak", "Ida Novak, PsyD", (Role.THERAPIST,)),
+    ("desk.rosa", "Rosa Díaz", (Role.FRONT_DESK,)),
 )
+DEMO_ROOMS = ("Room 1", "Room 2", "Room 3", "Room 4")
 PERSON_OK = {"oriented": True, "walks_steadily": True, "nausea_controlled": True, "escort_present": True,
              "no_driving": True}
 PARTS_OK = {"aldrete_activity": 2, "aldrete_respiration": 2, "padss_activity": 2, "padss_pain": 2}
@@ -67,35 +71,52 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     for login, name, roles in DEMO_STAFF[1:]:
         svc.staff.add_user(admin, login=login, name=name, roles=roles, password=DEMO_PASSWORD)
 
+    for room in DEMO_ROOMS:
+        svc.clinic.planning.add_room(admin, room)
+    desk = svc.staff.actor_for("desk.rosa", "front-desk")
+
     def who(login: str, room: str) -> Actor:
         return svc.staff.actor_for(login, room.lower().replace(" ", "-"))
 
     sup_desk = who("dr.reyes", "supervisor desk")
     clients = [
-        svc.clinic.add_client(admin, identifier=f"KAP-{1040 + i}", name=name, date_of_birth=dob, sex=sex,
-                              allergies=allergy, screening_notes=notes)
-        for i, (name, dob, sex, allergy, notes) in enumerate((
-            ("Maya Thompson", date(1986, 4, 12), "F", "Penicillin", "TRD; 3 SSRIs tried. No contraindication."),
-            ("Daniel Okafor", date(1979, 9, 3), "M", "", "PTSD; controlled hypertension on amlodipine."),
-            ("Priya Raman", date(1992, 1, 27), "F", "Latex", "MDD with anxious distress."),
-            ("Lucas Fischer", date(1968, 11, 5), "M", "", "TRD; lamotrigine tapered off per psychiatrist."),
-            ("Grace Liu", date(1990, 6, 18), "F", "", "Alcohol use disorder in sustained remission."),
-            ("Omar Haddad", date(1983, 2, 9), "M", "Sulfa drugs", "Chronic PTSD."),
+        svc.clinic.clients.add(desk, ClientDetails(
+            identifier=f"KAP-{1040 + i}", name=name, date_of_birth=dob, sex=sex, pronouns=pronouns,
+            weight_kg=weight, weight_on=(real_now - timedelta(days=31)).date(), allergies=note,
+            allergy_list=allergies, medications=meds, screening_notes=notes, emergency_contact=contact,
+            emergency_phone=f"+1 555 0{140 + i}", escort_name=contact, escort_phone=f"+1 555 0{140 + i}"))
+        for i, (name, dob, sex, pronouns, weight, note, allergies, meds, notes, contact) in enumerate((
+            ("Maya Thompson", date(1986, 4, 12), "F", "she/her", 64.0, "Penicillin",
+             (Allergy("Penicillin", "Rash", AllergySeverity.MODERATE),), "Sertraline 100 mg daily",
+             "TRD; 3 SSRIs tried. No contraindication.", "Tom Thompson"),
+            ("Daniel Okafor", date(1979, 9, 3), "M", "he/him", 88.5, "", (), "Amlodipine 5 mg daily",
+             "PTSD; controlled hypertension on amlodipine.", "Ngozi Okafor"),
+            ("Priya Raman", date(1992, 1, 27), "F", "she/her", 57.2, "Latex",
+             (Allergy("Latex", "Contact urticaria", AllergySeverity.MILD),), "Bupropion 150 mg daily",
+             "MDD with anxious distress.", "Arjun Raman"),
+            ("Lucas Fischer", date(1968, 11, 5), "M", "he/him", 79.0, "", (), "",
+             "TRD; lamotrigine tapered off per psychiatrist.", "Eva Fischer"),
+            ("Grace Liu", date(1990, 6, 18), "F", "they/them", 61.4, "", (), "Naltrexone 50 mg daily",
+             "Alcohol use disorder in sustained remission.", "Wei Liu"),
+            ("Omar Haddad", date(1983, 2, 9), "M", "he/him", 92.3, "Sulfa drugs",
+             (Allergy("Sulfonamides", "Hives", AllergySeverity.SEVERE),), "Prazosin 2 mg at night",
+             "Chronic PTSD.", "Leila Haddad"),
         ))
     ]
-    courses = {c.id: svc.clinic.add_course(admin, c.id, title="KAP course", planned_sessions=6,
+    courses = {c.id: svc.clinic.add_course(desk, c.id, title="KAP course", planned_sessions=6,
                                            started_on=(real_now - timedelta(days=30)).date()) for c in clients}
     maya = clients[0]
     signed_id = 0
     count = 0
     # Maya: three sessions of her course, a week apart; the third (this morning) is the ~3 h signed session.
-    for weeks_ago, hours in ((14, 2.5), (7, 2.6)):
+    for n, (weeks_ago, hours) in enumerate(((14, 2.5), (7, 2.6))):
         start = real_now - timedelta(days=weeks_ago, hours=2)
-        _full_session(svc, clock, rng, maya, courses[maya.id], "Room 1", start, hours, who, sup_desk)
+        _full_session(svc, clock, rng, maya, courses[maya.id], "Room 1", start, hours, who, sup_desk,
+                      outcomes=MAYA_OUTCOMES[n])
         count += 1
     start = real_now - timedelta(hours=5)
     signed_id = _full_session(svc, clock, rng, maya, courses[maya.id], "Room 1", start, 3.0, who, sup_desk,
-                              side_effects=True)
+                              side_effects=True, outcomes=MAYA_OUTCOMES[2])
     count += 1
     # Yesterday: a session ended early after an adverse event.
     _ended_early(svc, clock, rng, clients[5], courses[clients[5].id], "Room 3", real_now - timedelta(days=1, hours=3),
@@ -129,8 +150,23 @@ def _vitals(rng: random.Random, minutes: float, base: Mapping[str, float], peak:
     }
 
 
+#: PHQ-9 and GAD-7 answers at check-in for Maya's three sessions: improving over the course.
+MAYA_OUTCOMES = (
+    {"phq9": [3, 3, 2, 3, 2, 3, 2, 3, 1], "gad7": [3, 2, 3, 2, 2, 2, 2]},
+    {"phq9": [2, 2, 2, 2, 2, 2, 2, 2, 1], "gad7": [2, 2, 2, 2, 1, 2, 1]},
+    {"phq9": [2, 2, 1, 2, 1, 2, 2, 2, 0], "gad7": [2, 1, 2, 1, 1, 1, 1]},
+)
+CLOSING_NOTE = (
+    "Calm and oriented, walking steadily; tired, smiling when her partner arrived.",
+    "\"I want to remember that the house felt safe.\"",
+    "Childhood home as a safe place; grief for her mother held in the chest; room around sadness.",
+    "Revisit the image of the house; body scan around the chest; the call to her sister.",
+)
+
+
 def _prepare(svc: Services, clock: ManualClock, client: Client, course: Course, room: str, start: datetime,
-             who, *, route: Route = Route.SUBLINGUAL, baseline: dict[str, float] | None = None) -> tuple[int, Actor, Actor]:
+             who, *, route: Route = Route.SUBLINGUAL, baseline: dict[str, float] | None = None,
+             outcomes: Mapping[str, list[int]] | None = None) -> tuple[int, Actor, Actor]:
     clock.at(start - timedelta(minutes=30))
     therapist, nurse = who("therapist.lee", room), who("nurse.kim", room)
     info = svc.clinic.plan_session(therapist, client_id=client.id, course_id=course.id, room=room, route=route,
@@ -143,6 +179,9 @@ def _prepare(svc: Services, clock: ManualClock, client: Client, course: Course, 
     for i, item in enumerate(svc.records.record(nurse, info.id).protocol.checklist):
         clock.at(start - timedelta(minutes=24) + timedelta(seconds=20 * i))
         svc.records.confirm_checklist_item(therapist if item.group == "Preparation" else nurse, info.id, item.key)
+    for i, (instrument, items) in enumerate((outcomes or {}).items()):
+        clock.at(start - timedelta(minutes=14) + timedelta(minutes=i))
+        svc.records.record_outcome_measure(therapist, info.id, instrument, list(items))
     clock.at(start - timedelta(minutes=10))
     svc.records.record_intention(therapist, info.id, "To meet the grief about my mother with more kindness, "
                                  "and to notice where I hold it in my body.")
@@ -184,8 +223,6 @@ def _chart(svc: Services, clock: ManualClock, rng: random.Random, sid: int, ther
         if side_effects and minute == 25:
             nausea_id = svc.records.record_side_effect(nurse, sid, "nausea", "moderate",
                                                        intervention="Ondansetron 4 mg ODT").id
-            svc.records.record_side_effect(therapist, sid, "dissociation", "mild",
-                                           intervention="Reassurance, music volume lowered")
         if side_effects and minute == 55 and nausea_id is not None:
             svc.records.resolve_side_effect(nurse, sid, nausea_id, note="Settled after ondansetron")
         minute += every if minute < 60 else 2 * every
@@ -196,8 +233,9 @@ def _chart(svc: Services, clock: ManualClock, rng: random.Random, sid: int, ther
 
 
 def _full_session(svc: Services, clock: ManualClock, rng: random.Random, client: Client, course: Course, room: str,
-                  start: datetime, hours: float, who, sup: Actor, *, side_effects: bool = False) -> int:
-    sid, therapist, nurse = _prepare(svc, clock, client, course, room, start, who)
+                  start: datetime, hours: float, who, sup: Actor, *, side_effects: bool = False,
+                  outcomes: Mapping[str, list[int]] | None = None) -> int:
+    sid, therapist, nurse = _prepare(svc, clock, client, course, room, start, who, outcomes=outcomes)
     _dose(svc, clock, sid, nurse, start)
     _chart(svc, clock, rng, sid, therapist, nurse, start, hours * 60 - 15, side_effects=side_effects)
     if side_effects:
@@ -206,6 +244,9 @@ def _full_session(svc: Services, clock: ManualClock, rng: random.Random, client:
         clock.at(clock.now + timedelta(minutes=1))
         svc.records.amend(therapist, sid, target.id, reason="Wrong detail recorded",
                           content={"text": target.payload["text"] + " (blanket and extra pillow)"})
+    clock.at(start + timedelta(hours=hours, minutes=-10))
+    state, words, themes, suggestions = CLOSING_NOTE
+    svc.records.record_closing_note(therapist, sid, state=state, words=words, themes=themes, suggestions=suggestions)
     clock.at(start + timedelta(hours=hours, minutes=-8))
     svc.discharge.assess(sup, sid, confirmations=PERSON_OK, score_parts=PARTS_OK)
     clock.at(start + timedelta(hours=hours, minutes=-6))
@@ -226,7 +267,15 @@ def _ended_early(svc: Services, clock: ManualClock, rng: random.Random, client: 
                                    "labetalol 10 mg IV per standing order")
     svc.records.record_side_effect(therapist, sid, "anxiety", "moderate", intervention="Grounding, eye mask off")
     clock.at(start + timedelta(minutes=45))
-    svc.records.end_early(nurse, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review")
+    doctor = who("dr.reyes", room)
+    for reading, alert in svc.records.record(doctor, sid).unacknowledged_alerts():
+        svc.records.acknowledge_alert(doctor, sid, reading.id, [alert.measure], note="Physician at bedside")
+    svc.records.end_early(doctor, sid, EndReason.ADVERSE_EVENT, "Hypertensive response; transferred for review",
+                          disposition=Disposition.TRANSFERRED)
+    clock.at(start + timedelta(minutes=70))
+    svc.records.attest_end_early(doctor, sid, password=DEMO_PASSWORD,
+                                 seen_chain_head=svc.records.record(doctor, sid).info.chain_head,
+                                 disposition=Disposition.TRANSFERRED, note="Handed over to the emergency team")
 
 
 def _live_sessions(svc: Services, clock: ManualClock, rng: random.Random, clients: list[Client],
@@ -256,6 +305,7 @@ def _live_sessions(svc: Services, clock: ManualClock, rng: random.Random, client
                                    scheduled_at=now + timedelta(minutes=10), workstation="room-3",
                                    staff_ids=[therapist.staff_id, nurse.staff_id])
     svc.records.start_session(nurse, info.id)
+    svc.records.record_outcome_measure(therapist, info.id, "phq9", [2, 2, 1, 2, 1, 2, 1, 1, 1])
     for item in svc.records.record(nurse, info.id).protocol.checklist[:6]:
         svc.records.confirm_checklist_item(nurse, info.id, item.key)
     # Planned for later today in Rooms 1 and 2, and next week for Maya.

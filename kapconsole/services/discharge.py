@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kapconsole.data import repositories as repo
@@ -11,7 +12,8 @@ from kapconsole.domain import discharge as rules
 from kapconsole.domain import validation as v
 from kapconsole.domain.entries import Signature
 from kapconsole.domain.enums import EntryKind, SessionState
-from kapconsole.domain.errors import IllegalTransition, StaleRecord
+from kapconsole.domain.errors import IllegalTransition, StaleRecord, ValidationError
+from kapconsole.domain.integrity import timestamp
 from kapconsole.domain.record import SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
@@ -38,8 +40,14 @@ class DischargeService(ServiceBase):
         return rules.assess(record, now=self.now(), confirmations=confirmations, score_parts=score_parts)
 
     def assess(self, actor: Actor, session_id: int, *, confirmations: Mapping[str, bool],
-               score_parts: Mapping[str, int], request_key: str | None = None) -> AssessmentResult:
-        """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge."""
+               score_parts: Mapping[str, int], checked_at: Mapping[str, datetime] | None = None,
+               request_key: str | None = None) -> AssessmentResult:
+        """Record one discharge assessment; each is kept. Moves a monitoring session to awaiting discharge.
+
+        Bedside checks are fresh: each confirmation and rating is stamped with when it was checked (now, or
+        ``checked_at[key]``), which must lie after the last dose and after the previous assessment — nothing is
+        carried over from an earlier assessment.
+        """
         key = v.request_key(request_key)
         with self.db.write() as s:
             actor = authorize(s, actor, Action.ASSESS_DISCHARGE)
@@ -54,9 +62,10 @@ class DischargeService(ServiceBase):
             now = self.now()
             record = SessionRecord(repo.session_value(row), repo.load_entries(s, session_id))
             assessment = rules.assess(record, now=now, confirmations=confirmations, score_parts=score_parts)
+            stamps = _checked_at(record, now, confirmations, score_parts, checked_at or {})
             content = assessment.entry(
                 confirmations={k: bool(confirmations.get(k, False)) for k in rules.PERSON_CRITERIA},
-                score_parts=dict(score_parts))
+                score_parts=dict(score_parts), checked_at=stamps)
             entry = append(s, row, actor, content, observed_at=now, entered_at=now, request_key=key)
             moved = None
             if state is SessionState.MONITORING:
@@ -108,6 +117,28 @@ class DischargeService(ServiceBase):
             repo.add_audit(s, at=now, action="discharge_signed", actor=actor, session_id=session_id,
                            detail=f"signed hash {signed_head[:16]}…")
             return followed(entry, closed)
+
+
+def _checked_at(record: SessionRecord, now: datetime, confirmations: Mapping[str, bool],
+                score_parts: Mapping[str, int], given: Mapping[str, datetime]) -> dict[str, str]:
+    """When each bedside item was checked; refuses a check from before the last dose or the previous assessment."""
+    keys = [k for k, value in confirmations.items() if value] + list(score_parts)
+    unknown = set(given) - set(keys)
+    if unknown:
+        raise ValidationError("checked at", ", ".join(sorted(unknown)), "only items confirmed or rated now")
+    previous = latest_assessment(record)
+    floor = max([t for t in (record.last_dose_at, previous.entry.entry.entered_at if previous else None) if t],
+                default=None)
+    stamps = {}
+    for key in keys:
+        at = v.to_utc(given[key], "checked at") if key in given else now
+        if at > now:
+            raise ValidationError("checked at", timestamp(at), "cannot be in the future")
+        if floor is not None and at < floor:
+            raise ValidationError("checked at", timestamp(at), "a bedside check must be fresh: after the last dose "
+                                  "and after the previous assessment")
+        stamps[key] = timestamp(at)
+    return stamps
 
 
 def _failing_text(count: int) -> str:

@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.models import (
     AuditRow,
     ChainHeadRow,
+    ClientVersionRow,
     ClinicEventRow,
     EntryRow,
     SessionRow,
@@ -96,6 +97,19 @@ class IntegrityService(ServiceBase):
         return VerifyResult(result.sessions_checked, result.entries_checked, tuple(problems))
 
 
+def _client_history(row: SessionRow) -> dict[str, list[Any]]:
+    """Every value each header field of the session's client has had, from the client's version history."""
+    session = object_session(row)
+    if session is None:
+        return {}
+    out: dict[str, list[Any]] = defaultdict(list)
+    for changes in session.scalars(select(ClientVersionRow.changes).where(ClientVersionRow.client_id == row.client_id)):
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            for field, pair in json.loads(changes).items():
+                out[field].extend(pair)
+    return out
+
+
 def _problem(sid: int, message: str, row: EntryRow | None = None) -> VerifyProblem:
     return VerifyProblem(sid, row.id if row else None, row.seq if row else None, message)
 
@@ -171,14 +185,23 @@ class _Checker:
         if "client" in changed:
             changed.remove("client")
             client_now, client_then = now.get("client") or {}, recorded.get("client") or {}
+            history = _client_history(row)
             changed += [f"client {k}" for k in sorted(set(client_now) | set(client_then))
-                        if client_now.get(k) != client_then.get(k)]
+                        if client_now.get(k) != client_then.get(k)
+                        # A client's details may be corrected at the front desk: a value the client's version
+                        # history shows they had is explained, not a change behind the application's back.
+                        and not (client_then.get(k) in history.get(k, ()) and client_now.get(k) in history.get(k, ()))]
         if changed:
             problems.append(_problem(sid, "changed since the session was planned: " + ", ".join(changed)))
         digest = header_hash(row.header_json)
         if not legacy and row.genesis != digest:
             problems.append(_problem(sid, "the chain does not start from the session's header"))
         first = events[0] if events else None
+        # Before it begins, a planned session may be moved or its client's details corrected: the front desk
+        # records the new header as a "replanned" event; the latest one is the header in force.
+        replanned = [e for e in events if e.kind == "replanned"]
+        if replanned:
+            first = replanned[-1]
         if first is None:
             problems.append(_problem(sid, f"session {sid} is not in the clinic chain"))
         else:
@@ -215,6 +238,11 @@ class _Checker:
         for r in rows:
             payload = _payload(r)
             purpose = SIGNED_KINDS.get(r.kind)
+            # A physician's attestation of a session ended early after a dose comes after the close; it is chained
+            # and re-authenticated but not digitally signed (yet).
+            attestation = r.kind == EntryKind.SIGNATURE.value and "disposition" in payload
+            if attestation and closed_at is not None:
+                continue
             if purpose is not None:
                 if "sig" in payload or not legacy:
                     problems += self._signature(row, r, payload, purpose, true_chain)
@@ -311,7 +339,7 @@ class _Checker:
                 if head != detail.get("head"):
                     problems.append(_problem(sid, "entries recorded at the database upgrade are missing or changed"))
                 continue
-            if ev.kind == "planned":
+            if ev.kind in ("planned", "replanned"):
                 expected_state = "planned"
                 continue
             entry = by_seq.get(detail.get("seq", -1))

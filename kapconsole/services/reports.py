@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from kapconsole.data import repositories as repo
 from kapconsole.data.db import Database
-from kapconsole.data.models import ClientRow, SessionRow
+from kapconsole.data.models import ClientRow, SessionRow, StaffRow
 from kapconsole.domain import signing
 from kapconsole.domain import validation as v
 from kapconsole.domain.errors import DomainError, IntegrityFailure, NotFound
@@ -81,6 +81,12 @@ class ReportService(ServiceBase):
                 authorize(s, actor, Action.EXPORT_REPORT)
             record = repo.load_record(s, session_id)
             clinic = (repo.get_setting(s, CLINIC_NAME_KEY) or "").strip() or DEFAULT_CLINIC_NAME
+            directory = {m.id: m for m in map(repo.staff_value, s.scalars(select(StaffRow)))}
+            course: list[SessionRecord] = []
+            if record.info.course_id is not None:
+                ids = s.scalars(select(SessionRow.id).where(SessionRow.course_id == record.info.course_id,
+                                                            SessionRow.id != session_id)).all()
+                course = [repo.load_record(s, sid) for sid in ids]
             root = keys.database_root(s)
         result = IntegrityService(self.db, self._clock).verify(session_id)
         failure = ""
@@ -88,7 +94,9 @@ class ReportService(ServiceBase):
             failure = integrity_summary(result.problems)
             if not allow_integrity_failure:
                 raise IntegrityFailure(f"session {session_id} failed verification: {failure}")
-        data = assemble.report_data(record, clinic_name=clinic, now=self.now())
+        data = assemble.report_data(record, clinic_name=clinic, now=self.now(),
+                                    printed_by=actor.name if actor is not None else "command line",
+                                    directory=directory, course=course)
         return replace(data, integrity_failure=failure, anchor=anchor_text(record),
                        root_fingerprint=signing.fingerprint(root) if root else "")
 
@@ -112,13 +120,20 @@ class ReportService(ServiceBase):
         is left behind when writing fails (a full disk, say).
         """
         target = Path(path)
+        if target.is_dir():
+            # A folder: the summary goes inside it under a name of its own.
+            target = target / f"kap-session-{session_id}-summary.pdf"
         if not force and (target.exists() or target.is_symlink()):
             raise FileExistsError(errno.EEXIST, "the file exists (use --force to replace it)", str(target))
         content = self.pdf(actor, session_id, password=password, allow_integrity_failure=allow_integrity_failure)
         flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
         # The file holds health information: owner-only from the first byte.
-        fd = os.open(temp, flags, 0o600)
+        try:
+            fd = os.open(temp, flags, 0o600)
+        except OSError as exc:
+            # Name the file the person asked for, not the temporary one beside it.
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
@@ -127,6 +142,9 @@ class ReportService(ServiceBase):
             if not force and (target.exists() or target.is_symlink()):
                 raise FileExistsError(errno.EEXIST, "the file exists (use --force to replace it)", str(target))
             os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

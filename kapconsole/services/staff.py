@@ -22,10 +22,11 @@ from kapconsole.domain.rules import Action, require
 from kapconsole.domain.values import Actor, StaffMember
 from kapconsole.services import keys
 from kapconsole.services.base import ServiceBase, authorize
+from kapconsole.services.passwords import password_weakness
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong, yet quick enough at a bedside.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-MIN_PASSWORD = 6
+MIN_PASSWORD = 8
 FREE_TRIES = 3
 MAX_DELAY_SECONDS = 300
 
@@ -37,14 +38,16 @@ def throttle_delay(failed_attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_DELAY_SECONDS, 2 ** (failed_attempts - FREE_TRIES + 1)))
 
 
-def _check_password(password: str) -> str:
+def _check_password(password: str, *, login: str = "", name: str = "") -> str:
     if isinstance(password, str) and ("\x00" in password or not _encodable(password)):
         raise ValidationError("password", "(hidden)", "valid Unicode text without NUL characters")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationError("password", "(hidden)", f"at least {MIN_PASSWORD} characters (a PIN of "
-                              f"{MIN_PASSWORD}+ digits is accepted)")
+        raise ValidationError("password", "(hidden)", f"at least {MIN_PASSWORD} characters")
     if len(password) > 256:
         raise ValidationError("password", "(hidden)", "at most 256 characters")
+    weakness = password_weakness(password, login=login, name=name)
+    if weakness:
+        raise ValidationError("password", "(hidden)", weakness)
     return password
 
 
@@ -76,7 +79,7 @@ class StaffService(ServiceBase):
             raise ValidationError("roles", None, "at least one role: " + ", ".join(r.value for r in Role))
         login = _check_login(login)
         name = v.text("name", name, required=True)
-        digest = _HASHER.hash(_check_password(password))
+        digest = _HASHER.hash(_check_password(password, login=login, name=name))
         with self.db.write() as s:
             if actor is None:
                 if self._has_admin(s):
@@ -113,7 +116,9 @@ class StaffService(ServiceBase):
         issues a new key pair (the old private key cannot be opened without the old password): what the old
         key signed stays verifiable against it.
         """
-        digest = _HASHER.hash(_check_password(password))
+        with self.db.read() as s:
+            target = self._row(s, login)
+            digest = _HASHER.hash(_check_password(password, login=target.login, name=target.name))
         with self.db.write() as s:
             actor = authorize(s, actor, None)
             row = self._row(s, login)

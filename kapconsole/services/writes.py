@@ -37,11 +37,11 @@ def append(s: Session, row: SessionRow, actor: Actor, content: EntryContent, *, 
 
 def transition(s: Session, row: SessionRow, actor: Actor, target: SessionState, *, now: datetime,
                at: datetime | None = None, reason: str = "", reason_code: str = "",
-               request_key: str | None = None) -> Entry:
+               request_key: str | None = None, disposition: str = "") -> Entry:
     """Move the session to ``target``: the state entry, the session row, and the audit event."""
     current = SessionState(row.state)
     require_transition(current, target)
-    entry = append(s, row, actor, StateChange.build(current.value, target.value, reason, reason_code),
+    entry = append(s, row, actor, StateChange.build(current.value, target.value, reason, reason_code, disposition),
                    observed_at=at or now, entered_at=now, request_key=request_key)
     row.state = target.value
     if target is SessionState.CHECKLIST:

@@ -32,6 +32,8 @@ SCREENS: dict[str, str] = {
     "discharge": "Discharge dialog (Room 4): each criterion with why it fails or passes, bedside confirmations",
     "signed": "A signed session opened read-only from the supervisor board",
     "clients": "Clients and summaries: the therapist's view of a client's course",
+    "frontdesk": "Front desk: a client found without accents, her allergies, escort, course and sessions",
+    "week": "Front desk: the rooms' week, who is where and when",
 }
 #: Shown only when the console has that screen.
 OPTIONAL = frozenset({"clients"})
@@ -193,6 +195,7 @@ class _Photographer:
                 window.back_to_board()
 
                 self._clients(mode, night)
+                self._frontdesk(mode, night)
         finally:
             window.close()
             self.state.runner.wait(10000)
@@ -227,6 +230,22 @@ class _Photographer:
         view.open_summary()
         self.settle(lambda: view.viewer.page_count > 0)
         self.save(self.window, "clients", mode)
+
+
+    def _frontdesk(self, mode: str, night: bool) -> None:
+        """The front desk: a client's file, then the rooms' week."""
+        window = self.window
+        self.sign_in("desk.rosa")
+        window.show_frontdesk()
+        self.night(night)
+        desk = window.frontdesk
+        desk.search.setText("thompson")
+        self.settle(lambda: desk.file is not None and desk.sessions_model.rowCount() > 0)
+        self.save(window, "frontdesk", mode)
+        desk.tabs.setCurrentWidget(desk.week)
+        self.settle(lambda: desk.week.table.rowCount() > 0 and bool(desk.week.slots))
+        self.save(window, "week", mode)
+        desk.tabs.setCurrentIndex(0)
 
 
 def main(argv: list[str] | None = None) -> int:

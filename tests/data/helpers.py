@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
-from tests.conftest import FakeClock
+from kapconsole.services.planning import ScheduleConflict
+from tests.conftest import FakeClock, ensure_room
 
 BASELINE = {"sbp": 124, "dbp": 78, "hr": 72, "spo2": 98, "rr": 14}
 PERSON_OK = {"oriented": True, "walks_steadily": True, "nausea_controlled": True, "escort_present": True,
@@ -13,18 +14,30 @@ PARTS_OK = {"aldrete_activity": 2, "aldrete_respiration": 2, "padss_activity": 2
 
 
 def planned(services: Services, actor: Actor, clock: FakeClock, *, identifier: str = "KAP-1", route: str = "sublingual",
-            course_sessions: int | None = 6) -> int:
+            course_sessions: int | None = 6, room: str | None = None) -> int:
+    """A planned session of the client ``identifier``, now; in ``room``, else in Room 1, or a room of the
+    client's own when Room 1 is taken (a room holds one session at a time; tests plan several at once)."""
     found = [c for c in services.clinic.find_clients(identifier) if c.identifier == identifier]
-    client = found[0] if found else services.clinic.add_client(actor, identifier=identifier, name="Jo Client")
+    client = found[0] if found else services.clinic.add_client(
+        actor, identifier=identifier, name="Jo Client", weight_kg=70, weight_on=services.clinic.now().date())
     course = None
     if course_sessions:
         courses = services.clinic.courses(client.id)
         course = courses[0] if courses else services.clinic.add_course(actor, client.id, title="KAP course",
                                                                        planned_sessions=course_sessions)
-    info = services.clinic.plan_session(actor, client_id=client.id, course_id=course.id if course else None,
-                                        room="Room 1", route=route, planned_drug="Ketamine", planned_dose=200,
-                                        scheduled_at=clock.now)
-    return info.id
+    def book(where: str) -> int:
+        return services.clinic.plan_session(
+            actor, client_id=client.id, course_id=course.id if course else None, room=ensure_room(services, where),
+            route=route, planned_drug="Ketamine", planned_dose=200, scheduled_at=clock.now).id
+
+    if room is not None:
+        return book(room)
+    try:
+        return book("Room 1")
+    except ScheduleConflict as exc:
+        if exc.field != "room":
+            raise
+        return book(f"Room {identifier}")
 
 
 def in_checklist(services: Services, staff: dict[str, Actor], clock: FakeClock, **kw: object) -> int:

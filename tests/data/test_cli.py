@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kapconsole.cli import main
+from kapconsole.services.demo import DEMO_PASSWORD
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,7 +24,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "clinic.db"
     result = run("--database", f"sqlite:///{path}", "demo")
     assert result.returncode == 0, result.stderr
-    assert "dr.reyes" in result.stdout and "kapdemo1" in result.stdout
+    assert "dr.reyes" in result.stdout and DEMO_PASSWORD in result.stdout
     return path
 
 
@@ -100,16 +101,16 @@ def test_missing_or_foreign_database(tmp_path: Path) -> None:
 def test_user_commands(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'u.db'}"
     first = run("--database", url, "user", "add", "boss", "--name", "Bo Boss", "--role", "administrator",
-                stdin="first-secret\n")
+                stdin="Amber-Falcon-Orchard\n")
     assert first.returncode == 0, first.stderr
     add = run("--database", url, "user", "add", "nia", "--name", "Nia Nurse", "--role", "medical", "--role",
-              "therapist", "--as", "boss", stdin="first-secret\nnurse-secret\n")
+              "therapist", "--as", "boss", stdin="Amber-Falcon-Orchard\nVelvet-Comet-Harbor\n")
     assert add.returncode == 0, add.stderr
     wrong = run("--database", url, "user", "passwd", "nia", "--as", "boss", stdin="nope-nope\nx\n")
     assert wrong.returncode == 1 and "wrong login or password" in wrong.stderr
     assert run("--database", url, "user", "passwd", "nia", "--as", "boss",
-               stdin="first-secret\nnew-secret-2\n").returncode == 0
-    assert run("--database", url, "user", "deactivate", "nia", "--as", "boss", stdin="first-secret\n").returncode == 0
+               stdin="Amber-Falcon-Orchard\nTidal-Maple-Lantern\n").returncode == 0
+    assert run("--database", url, "user", "deactivate", "nia", "--as", "boss", stdin="Amber-Falcon-Orchard\n").returncode == 0
     listing = run("--database", url, "user", "list", "--all").stdout
     assert "nia\tNia Nurse" in listing and "deactivated" in listing
 
@@ -142,14 +143,14 @@ def test_gui_without_display_says_how(tmp_path: Path) -> None:
 def test_protocol_show_and_load(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     assert run("--database", url, "user", "add", "boss", "--name", "Bo Boss", "--role", "administrator",
-               stdin="first-secret\n").returncode == 0
+               stdin="Amber-Falcon-Orchard\n").returncode == 0
     shown = run("--database", url, "protocol", "show")
     assert shown.returncode == 0 and '"min_observation_minutes": 120' in shown.stdout
     edited = tmp_path / "protocol.json"
     edited.write_text(shown.stdout.replace('"min_observation_minutes": 120', '"min_observation_minutes": 150'))
-    loaded = run("--database", url, "protocol", "load", str(edited), "--as", "boss", stdin="first-secret\n")
+    loaded = run("--database", url, "protocol", "load", str(edited), "--as", "boss", stdin="Amber-Falcon-Orchard\n")
     assert loaded.returncode == 0, loaded.stderr
     assert '"min_observation_minutes": 150' in run("--database", url, "protocol", "show").stdout
     edited.write_text('{"alerts": {"hr": {"low": 200, "high": 10}}}')
-    bad = run("--database", url, "protocol", "load", str(edited), "--as", "boss", stdin="first-secret\n")
+    bad = run("--database", url, "protocol", "load", str(edited), "--as", "boss", stdin="Amber-Falcon-Orchard\n")
     assert bad.returncode == 1 and "alerts.hr" in bad.stderr and "low must be below high" in bad.stderr

@@ -21,7 +21,7 @@ from kapconsole.domain.integrity import canonical_payload, entry_hash
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.services.board import BoardService
-from tests.conftest import PASSWORD, FakeClock
+from tests.conftest import PASSWORD, FakeClock, ensure_room
 from tests.data.helpers import BASELINE
 
 CONFIRMED = {key: True for key in PERSON_CRITERIA}
@@ -32,8 +32,10 @@ def dosed_session(services: Services, staff: dict[str, Actor], *, identifier: st
                   name: str = "Maria Lopez Garcia", room: str = "Room 1", workstation: str = "room-1") -> int:
     """A session through the checklist and the first dose: monitoring."""
     nurse, doctor = staff["medical"], staff["supervisor"]
-    client = services.clinic.add_client(nurse, identifier=identifier, name=name)
-    info = services.clinic.plan_session(nurse, client_id=client.id, room=room, route="im", planned_drug="ketamine",
+    client = services.clinic.add_client(nurse, identifier=identifier, name=name, weight_kg=70,
+                                        weight_on=services.clinic.now().date())
+    info = services.clinic.plan_session(nurse, client_id=client.id, room=ensure_room(services, room), route="im",
+                                        planned_drug="ketamine",
                                         scheduled_at=services.clinic.now(), planned_dose=50, workstation=workstation)
     services.records.start_session(nurse, info.id)
     services.records.record_vitals(nurse, info.id, BASELINE)
@@ -79,9 +81,9 @@ def test_criteria_fail_from_the_record_right_after_the_dose(services: Services, 
     assert not crit["observation_time"].passed
     assert "30 min since last dose (minimum 120)" in crit["observation_time"].detail
     assert "91 min to go" in crit["observation_time"].detail
-    assert crit["vitals_baseline"].detail == "no vitals after the last dose"
-    assert crit["sedation_resolved"].detail == "no MOAA/S recorded"
-    assert crit["dissociation_resolved"].detail == "no dissociation score recorded"
+    assert "no Systolic BP after the last dose" in crit["vitals_baseline"].detail
+    assert crit["sedation_resolved"].detail == "no MOAA/S recorded after the last dose"
+    assert crit["dissociation_resolved"].detail == "no dissociation score recorded after the last dose"
     for key in PERSON_CRITERIA:
         assert (crit[key].passed, crit[key].detail, crit[key].source) == (False, "not confirmed", "person")
 
@@ -101,7 +103,7 @@ def test_criteria_pass_once_recovered_and_confirmed(services: Services, staff: d
 
 
 @pytest.mark.parametrize(("vitals", "failing", "detail"), [
-    ({"sbp": 160, "dbp": 80, "hr": 76, "spo2": 97}, "vitals_baseline", "largest deviation 29%"),
+    ({"sbp": 160, "dbp": 80, "hr": 76, "spo2": 97}, "vitals_baseline", "Systolic BP 160 (29%, 0 min ago)"),
     ({"sbp": 128, "dbp": 80, "hr": 76, "spo2": 93}, "spo2", "latest SpO2 93%"),
 ])
 def test_a_criterion_fails_from_the_readings(services: Services, staff: dict[str, Actor], clock: FakeClock,
@@ -337,7 +339,7 @@ def test_board_lists_every_active_session_with_its_state(services: Services, sta
                                                          clock: FakeClock, board: BoardService) -> None:
     nurse = staff["medical"]
     planned_client = services.clinic.add_client(nurse, identifier="C-000", name="Paula Planned")
-    services.clinic.plan_session(nurse, client_id=planned_client.id, room="Room 9", route="im",
+    services.clinic.plan_session(nurse, client_id=planned_client.id, room=ensure_room(services, "Room 9"), route="im",
                                  planned_drug="ketamine", scheduled_at=clock.now)
     ready, _ = assessed(services, staff, clock, identifier="C-001", name="Maria Lopez Garcia")
     other = dosed_session(services, staff, identifier="C-002", name="john smith", room="Room 2",
@@ -347,9 +349,12 @@ def test_board_lists_every_active_session_with_its_state(services: Services, sta
     clock.advance(minutes=16)
 
     rows = board.rows(staff["therapist"])
+    # The alert unacknowledged for 16 min (beyond the protocol's 10) escalates: that room comes first.
     assert [(r.session_id, r.room, r.workstation, r.client_initials) for r in rows] == [
-        (ready, "Room 1", "room-1", "MLG"), (other, "Room 2", "room-2", "JS")]
-    first, second = rows
+        (other, "Room 2", "room-2", "JS"), (ready, "Room 1", "room-1", "MLG")]
+    second, first = rows
+    assert second.escalated and second.alert_age is not None and second.alert_age.total_seconds() == 16 * 60
+    assert not first.escalated
     assert first.state is SessionState.DISCHARGE
     assert first.assessment_ready is True and first.assessment_current and first.ready_to_sign
     assert first.min_time_reached and first.assessed_by == "Nina Nurse"
@@ -432,10 +437,12 @@ def test_board_change_token_follows_other_workstations(services: Services, staff
         assert changed and token2 != token
         assert board.changed_since(token2) == (False, token2)
         # A session opening or closing changes the set, even though no active version moved.
-        other = dosed_session(elsewhere, {**staff, "medical": nurse}, identifier="C-9", name="New Client")
+        other = dosed_session(elsewhere, {**staff, "medical": nurse}, identifier="C-9", name="New Client",
+                              room="Room 2", workstation="room-2")
         changed, token3 = board.changed_since(token2)
         assert changed
-        elsewhere.records.end_early(nurse, other, "client_request", "client asked to stop")
+        elsewhere.records.end_early(staff["supervisor"], other, "client_request", "client asked to stop",
+                                    disposition="home_with_escort")
         changed, _ = board.changed_since(token3)
         assert changed
     finally:

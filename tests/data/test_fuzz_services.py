@@ -27,7 +27,7 @@ from tests.data.helpers import dosed
 EXAMPLES = int(os.environ.get("KAPCONSOLE_FUZZ_EXAMPLES", "12"))
 #: Methods left out, and why: writing files, rendering PDFs (covered by the report tests), process plumbing.
 SKIP = {"write", "pdf", "build", "close", "upgrade", "open", "now", "preview"}
-SERVICES = ("staff", "clinic", "records", "discharge", "integrity", "audit", "board")
+SERVICES = ("staff", "clinic", "records", "discharge", "integrity", "audit", "board", "monitor")
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),

@@ -22,7 +22,7 @@ from kapconsole.domain.values import Actor
 from kapconsole.reports import render_pdf
 from kapconsole.services import Services
 
-PASSWORD = "secret123"
+PASSWORD = "Violet-Harbour-42"
 HOSTILE = "<b>&amp; 'quotes' </para> ünïcödé 日本語 العربية Ελληνικά"
 LONG_WORD = "Ω" + "W" * 2998 + "Ω"
 LONG_NOTE_END = "END-OF-THE-LONG-NOTE"
@@ -58,6 +58,8 @@ def _people(svc: Services) -> tuple[Actor, Actor]:
     svc.staff.add_user(admin, login="sup", name="Dr Sam Supervisor", roles=["supervisor", "medical"],
                        password=PASSWORD)
     svc.staff.add_user(admin, login="theo", name="Theo Therapist", roles=["therapist"], password=PASSWORD)
+    for room in ("Room 1", "Room <2>", "Room 3"):
+        svc.clinic.planning.add_room(admin, room)
     return svc.staff.authenticate("sup", PASSWORD, "room-1"), svc.staff.authenticate("theo", PASSWORD, "room-1")
 
 
@@ -118,6 +120,8 @@ def chart_session(svc: Services, clock: Clock, sup: Actor, theo: Actor, *, ident
     r.record_vitals(sup, sid, {"sbp": 130, "dbp": 82, "hr": 72, "spo2": 98, "rr": 14})
     r.record_scale(sup, sid, "moaas", 5)
     r.record_scale(sup, sid, "dissociation", 0)
+    for reading, alert in r.record(sup, sid).unacknowledged_alerts():
+        r.acknowledge_alert(sup, sid, reading.id, [alert.measure], note="Expected rise; rechecked, settled")
     assert svc.discharge.assess(sup, sid, confirmations=dict.fromkeys(CRITERIA, True),
                                 score_parts=SCORE_PARTS).assessment.ready
     if sign:
@@ -178,10 +182,14 @@ def test_signed_summary_shows_every_section_and_the_key_values(services: Service
     assert not any("DRAFT" in p for p in pages)
     for n, page in enumerate(pages, start=1):
         assert f"page {n} of {len(pages)}" in page
-        assert "Confidential" in page and "Client C-1" in page
+        assert "Confidential" in page
+        # Every page names the client (continuation pages too) and says who printed it and when.
+        assert "Jo Client · born 1984-05-17 · C-1" in page
+        assert re.search(r"Printed by Theo Therapist at \d{4}-\d\d-\d\d \d\d:\d\d", page)
     meta = PdfReader(io.BytesIO(pdf)).metadata
     assert meta is not None
-    assert meta.title == "Integration summary: Jo Client"
+    assert meta.title == f"Integration summary: client C-1, {record.info.started_at.astimezone().date()}, session 1 of 6"
+    assert "Jo Client" not in meta.title
     assert meta.author == "Riverside KAP Clinic"
     assert "session 1 of 6" in (meta.subject or "")
     assert meta.creation_date is not None
@@ -216,7 +224,9 @@ def test_unsigned_summary_is_a_draft_on_every_page(services: Services, clock: Cl
     pages = pages_text(services.reports.pdf(people[0], charted.session_id))
     assert len(pages) > 3
     assert all("DRAFT" in page for page in pages)
-    assert "Not signed" in pages[-1]
+    # The signature block follows the discharge assessment (before the long observation timeline).
+    text = "\n".join(pages)
+    assert text.index("Discharge assessment") < text.index("Not signed") < text.index("Observation timeline")
 
 
 def test_hostile_and_non_latin_text_survives(services: Services, clock: Clock,

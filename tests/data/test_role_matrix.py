@@ -52,6 +52,18 @@ def _operations(services: Services, staff: dict[str, Actor], clock: FakeClock) -
         Action.ADMINISTER_USERS: lambda a: services.staff.add_user(a, login=f"u{next(_ids)}", name="U",
                                                                    roles=["therapist"], password=PASSWORD),
         Action.EDIT_PROTOCOL: lambda a: services.clinic.update_protocol(a, ProtocolSettings()),
+        Action.WRITE_CLOSING_NOTE: lambda a: r.record_closing_note(a, fresh_dosed(), state="Calm, oriented"),
+        Action.MANAGE_DEVICES: lambda a: services.monitor.remove_device(a, "no-such-monitor"),
+        Action.VIEW_UNASSIGNED: lambda a: services.monitor.unassigned(a),
+        Action.RECORD_OUTCOME: lambda a: r.record_outcome_measure(a, fresh_checklist(), "gad7", [1] * 7),
+        Action.MANAGE_ROOMS: lambda a: services.clinic.planning.add_room(a, f"Room R{next(_ids)}"),
+        # The prescriber named on a rescue medication, and the person who gives and charts it.
+        Action.ORDER_MEDICATION: lambda a: r.record_rescue_medication(boss, fresh_dosed(), drug="ondansetron",
+                                                                      dose=4, route="odt", reason="nausea",
+                                                                      ordered_by=a.staff_id),
+        Action.GIVE_MEDICATION: lambda a: r.record_rescue_medication(a, fresh_dosed(), drug="ondansetron", dose=4,
+                                                                     route="odt", reason="nausea",
+                                                                     ordered_by=boss.staff_id),
     }
 
 

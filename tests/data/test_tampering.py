@@ -304,9 +304,16 @@ def test_a_full_honest_clinic_verifies(services: Services, staff: dict[str, Acto
     signed_session(services, staff, clock)
     sid = dosed(services, staff, clock, identifier="KAP-2")
     services.records.record_vitals(staff["medical"], sid, BASELINE)
-    services.records.end_early(staff["supervisor"], sid, "client_request", "wished to stop")
+    services.records.end_early(staff["supervisor"], sid, "client_request", "wished to stop",
+                               disposition=services_disposition())
     services.records.amend(staff["medical"], sid, services.records.record(staff["medical"], sid).vitals[-1].id,
                            reason="typo", content={**BASELINE, "hr": 74})
     result = services.integrity.verify()
     assert result.ok, result.problems
     assert isinstance(services.integrity, IntegrityService)
+
+
+def services_disposition() -> str:
+    from kapconsole.domain.enums import Disposition
+
+    return next(iter(Disposition)).value

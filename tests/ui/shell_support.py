@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -24,6 +24,7 @@ from kapconsole.services import Services
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.shell.main_window import MainWindow
 from kapconsole.ui.widgets import theme
+from tests.conftest import ensure_room
 
 WORKSTATION = "room-1"
 #: The offscreen platform cannot pass a top-level window's minimum size on and says so; real platforms can.
@@ -73,10 +74,12 @@ def sign_in(qtbot, window: MainWindow, login: str, password: str) -> None:  # ty
 
 def plan(services: Services, actor: Actor, *, when: datetime, room: str = "Room 1", name: str = "Jane Doe",
          identifier: str = "KAP-1", route: Route = Route.SUBLINGUAL, dose: float = 100) -> int:
-    client = services.clinic.add_client(actor, identifier=identifier, name=name, allergies="penicillin")
+    client = services.clinic.add_client(actor, identifier=identifier, name=name, allergies="penicillin",
+                                        weight_kg=70, weight_on=services.clinic.now().date())
     course = services.clinic.add_course(actor, client.id, title="KAP course", planned_sessions=6)
-    info = services.clinic.plan_session(actor, client_id=client.id, room=room, route=route,
-                                        planned_drug="Ketamine", planned_dose=dose, planned_unit="mg",
+    info = services.clinic.plan_session(actor, client_id=client.id, room=ensure_room(services, room), route=route,
+                                        planned_drug="Esketamine" if route is Route.INTRANASAL else "Ketamine",
+                                        planned_dose=dose, planned_unit="mg",
                                         scheduled_at=when, course_id=course.id)
     return info.id
 
@@ -100,8 +103,10 @@ def visible_texts(root: QWidget) -> list[str]:
             texts.append(w.toPlainText())
         elif isinstance(w, QAbstractItemView) and w.model() is not None:
             model = w.model()
-            for r in range(model.rowCount()):
-                for c in range(model.columnCount()):
+            root_index = QModelIndex()
+            columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount(root_index)
+            for r in range(model.rowCount(root_index)):
+                for c in range(columns):
                     texts.append(str(model.data(model.index(r, c)) or ""))
         texts.append(w.toolTip())
     return texts

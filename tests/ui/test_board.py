@@ -99,9 +99,9 @@ def test_board_shows_every_room_and_what_needs_attention(qtbot, sqlite_services:
     assert cell(board, other, BoardModel.SINCE) == "27 min"
     assert cell(board, other, BoardModel.LAST) == "BP 184/78\nHR 72 · SpO2 98%"  # two lines, to fit
     assert cell(board, other, BoardModel.LAST, Qt.ItemDataRole.AccessibleTextRole) == "BP 184/78 · HR 72 · SpO2 98%"
-    assert cell(board, other, BoardModel.VITALS) == "OVERDUE · 17 min"
+    assert cell(board, other, BoardModel.VITALS) == "OVERDUE (BP, HR, SpO2, RR) · 17 min"
     assert cell(board, other, BoardModel.VITALS, SEVERITY_ROLE) == "warning"
-    assert cell(board, other, BoardModel.ALERTS) == "1 unacknowledged"
+    assert cell(board, other, BoardModel.ALERTS) == "ESCALATED · 1 unacknowledged · oldest 17 min"
     assert cell(board, other, BoardModel.ALERTS, SEVERITY_ROLE) == "danger"
     assert cell(board, other, BoardModel.ALERTS, Qt.ItemDataRole.BackgroundRole) is not None
     assert cell(board, other, BoardModel.DISCHARGE) == "1 h 33 min to go"
@@ -145,13 +145,14 @@ def test_open_a_session_from_the_board(qtbot, sqlite_services: Services, staff: 
     qtbot.waitUntil(lambda: board.model.rowCount() == 2, timeout=10000)
     board.table.setFocus()
     qtbot.keyClick(board.table, Qt.Key.Key_Down)
+    # The room whose alert waits beyond the protocol's escalation time is at the top.
     with qtbot.waitSignal(board.open_session, timeout=2000) as opened:
         qtbot.mouseClick(board.open_button, CLICK)
-    assert opened.args == [other]
+    assert opened.args == [ready]
     with qtbot.waitSignal(board.open_session, timeout=2000) as opened:
         qtbot.keyClick(board.table, Qt.Key.Key_Up)
         qtbot.keyClick(board.table, Qt.Key.Key_Return)
-    assert opened.args == [ready]
+    assert opened.args == [other]
 
 
 @pytest.mark.usefixtures("isolated_settings")
@@ -207,7 +208,8 @@ def test_sign_a_discharge_from_the_board(qtbot, sqlite_services: Services, staff
     dialog = board.discharge_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.record is not None and dialog.sign_button.isEnabled(), timeout=10000)
-    assert dialog.heading.text() == "Discharge — Room 1 · JC"
+    assert dialog.heading.text() == "Discharge — Room 1"
+    assert dialog.client.text() == "Jo Client · born not recorded · KAP-1"  # in full, not initials
     qtbot.mouseClick(dialog.sign_button, CLICK)
     signature = dialog.signature_dialog
     assert signature is not None

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from kapconsole.domain.enums import EntryKind, Route, SessionState
 from kapconsole.services import Services
-from kapconsole.ui.checklist.checklist_view import OverrideDialog
-from kapconsole.ui.session.dose_dialog import DoseDialog, to_qdatetime
+from kapconsole.ui.checklist.checklist_view import OverrideDialog, WithdrawDialog
+from kapconsole.ui.session.dose_dialog import DoseDialog
 from kapconsole.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, make_staff
 from tests.ui.shell_support import (
@@ -60,14 +60,23 @@ def test_record_dose_stays_disabled_until_checklist_and_baseline_allow_it(qtbot,
     required = [i.key for i in record.protocol.checklist if i.required]
     optional = [i.key for i in record.protocol.checklist if not i.required]
     assert optional and "(optional)" in view._labels[optional[0]].text()
-    # Every required item, with the keyboard: focus the box, Space.
+    # The record answers these two: they cannot be ticked before the reading and the intention exist.
+    from_record = ("baseline_vitals", "intention")
+    for key in from_record:
+        assert not view._boxes[key].isEnabled() and not view._boxes[key].isChecked()
+    assert "From the record: No intention recorded yet" in view._who["intention"].text()
+    # Every other required item, with the keyboard: focus the box, Space.
     for key in required:
+        if key in from_record:
+            continue
         box = view._boxes[key]
         box.setFocus()
         qtbot.keyClick(box, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: all("Nina Nurse" in view._who[k].text() for k in required), timeout=20000)
-    assert not view._boxes["identity"].isEnabled()  # confirmed items are not unticked; corrections are amendments
-    assert "not confirmed" not in view.blockers.text()
+    others = [k for k in required if k not in from_record]
+    qtbot.waitUntil(lambda: all("Nina Nurse" in view._who[k].text() for k in others), timeout=20000)
+    # Confirmed items stay in the tab order (unticking one before dosing withdraws it, with a reason).
+    assert view._boxes["identity"].isEnabled() and view._boxes["identity"].isChecked()
+    assert "2 required checklist items not confirmed (Intention recorded; Baseline vitals" in view.blockers.text()
     assert not view.dose_button.isEnabled()
 
     _enter_baseline(qtbot, window, "150", "95", "98")
@@ -78,9 +87,12 @@ def test_record_dose_stays_disabled_until_checklist_and_baseline_allow_it(qtbot,
     assert not view.dose_button.isEnabled()
     assert view.override_button.isEnabled()
 
+    assert not view._boxes["baseline_vitals"].isEnabled()  # a reading on hold does not satisfy the item
+    assert "pre-dose hold" in view._who["baseline_vitals"].text()
+
     _enter_baseline(qtbot, window, "132", "84", "97")
-    qtbot.waitUntil(lambda: view.dose_button.isEnabled(), timeout=10000)
-    assert view.blockers.text().startswith("Ready")
+    qtbot.waitUntil(lambda: view._boxes["baseline_vitals"].isEnabled(), timeout=10000)
+    assert "From the record: Within the pre-dose range" in view._who["baseline_vitals"].text()
     assert "BP 132/84" in view.baseline_shown.text()
     # The intention, typed and saved with its shortcut.
     view.intention.setFocus()
@@ -88,6 +100,12 @@ def test_record_dose_stays_disabled_until_checklist_and_baseline_allow_it(qtbot,
     qtbot.keyClick(view.intention, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: "grief" in view.intention_shown.text(), timeout=10000)
     assert sqlite_services.records.record(None, sid).intention == "To meet my grief with kindness"
+    qtbot.waitUntil(lambda: view._boxes["intention"].isEnabled(), timeout=10000)
+    for key in from_record:
+        view._boxes[key].setFocus()
+        qtbot.keyClick(view._boxes[key], Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: view.dose_button.isEnabled(), timeout=10000)
+    assert view.blockers.text().startswith("Ready")
     close_window(qtbot, window)
 
 
@@ -118,7 +136,7 @@ def test_supervisor_override_wrong_then_right_password(qtbot, sqlite_services, c
     close_window(qtbot, window)
 
 
-def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services, clock) -> None:
+def test_dose_dialog_records_a_running_iv_infusion(qtbot, sqlite_services, clock) -> None:
     staff = make_staff(sqlite_services)
     sid = plan(sqlite_services, staff["therapist"], when=clock.now, route=Route.IV, dose=35)
     sqlite_services.records.start_session(staff["medical"], sid)
@@ -143,10 +161,13 @@ def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services,
     qtbot.mouseClick(dialog.given_now, Qt.MouseButton.LeftButton)
     assert dialog.time.isEnabled()
     start = (clock.now - timedelta(minutes=3)).replace(second=0, microsecond=0)
-    dialog.time.setDateTime(to_qdatetime(start))
+    # Typed whole, as on the walk-through (a date-time spin box "corrected" it digit by digit).
+    dialog.time.selectAll()
+    qtbot.keyClicks(dialog.time, start.astimezone().strftime("%Y-%m-%d %H:%M"))
+    assert f"Given at {start.astimezone():%Y-%m-%d %H:%M}" in dialog.summary.text()
     dialog.minutes.setValue(45)
     qtbot.keyClicks(dialog.lot, "LOT-77")
-    assert "infusion 45 min" in dialog.summary.text()
+    assert "infusion running, planned 45 min" in dialog.summary.text()
     with qtbot.waitSignal(dialog.finished, timeout=10000):
         qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
@@ -154,7 +175,8 @@ def test_dose_dialog_records_an_iv_infusion_with_its_end(qtbot, sqlite_services,
     (dose,) = record.administrations
     assert dose.payload["route"] == "iv" and dose.payload["dose"] == 35 and dose.payload["lot"] == "LOT-77"
     assert dose.at == start
-    assert record.infusions == [(start, start + timedelta(minutes=45))]
+    # Still running: its end is recorded when it stops (never a planned end in the future).
+    assert record.infusions == [] and [d.id for d in record.running_infusions] == [dose.id]
     assert dose.payload["given_by_name"] == "Nina Nurse" and dose.payload["ordered_by_name"] == "Dr Sam Supervisor"
     assert record.info.state is SessionState.MONITORING
     assert [e.kind for e in record.entries].count(EntryKind.ADMINISTRATION) == 1
@@ -185,4 +207,38 @@ def test_dose_dialog_keeps_input_and_shows_why_a_dose_is_refused(qtbot, sqlite_s
         qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     record = sqlite_services.records.record(None, sid)
     assert record.administrations[0].payload["device_lot"] == "DEV-1"
+    close_window(qtbot, window)
+
+
+def test_keyboard_goes_through_every_item_and_a_tick_is_withdrawn_with_a_reason(qtbot, sqlite_services,
+                                                                               clock) -> None:
+    window, _staff, sid = _started(qtbot, sqlite_services, clock)
+    view = window.checklist
+    keys = [k for k, b in view._boxes.items() if b.isEnabled()]
+    view._boxes[keys[0]].setFocus()
+    # Space ticks the focused item, Tab goes to the next one: every enabled item in order, none skipped.
+    for n, key in enumerate(keys):
+        qtbot.waitUntil(lambda key=key: view._boxes[key].hasFocus(), timeout=5000)
+        qtbot.keyClick(view._boxes[key], Qt.Key.Key_Space)
+        if n < len(keys) - 1:
+            qtbot.keyClick(view._boxes[key], Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: all("Nina Nurse" in view._who[k].text() for k in keys), timeout=20000)
+    assert len(sqlite_services.records.record(None, sid).checklist_confirmed) == len(keys)
+    # Withdraw "escort" before dosing: Space on a ticked item asks for the reason.
+    escort = view._boxes["escort"]
+    escort.setFocus()
+    qtbot.keyClick(escort, Qt.Key.Key_Space)
+    dialog = view.findChild(WithdrawDialog)
+    assert dialog is not None and dialog.isVisible() and escort.isChecked()
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert "Give the reason" in dialog.message.text()
+    qtbot.keyClicks(dialog.reason, "Escort cancelled & <b>no</b> taxi")
+    with qtbot.waitSignal(dialog.finished, timeout=10000):
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view._boxes["escort"].isChecked(), timeout=10000)
+    record = sqlite_services.records.record(None, sid)
+    assert "escort" not in record.checklist_confirmed
+    withdrawn = [e for e in record.entries if e.kind is EntryKind.AMENDMENT]
+    assert [e.payload["reason"] for e in withdrawn] == ["Escort cancelled & <b>no</b> taxi"]
+    assert view._boxes["escort"].isEnabled()
     close_window(qtbot, window)

@@ -242,6 +242,17 @@ def test_course_overview_shows_the_arc_side_by_side(qtbot, demo: Services) -> No
         assert line.integration and all(item.text in cell("For integration") for item in line.integration)
     assert "Nausea (moderate)" in str(model.data(model.index(rows["Side effects"], 2)))
     assert "none recorded" in str(model.data(model.index(rows["Side effects"], 0)))
+    # Outcome measures per session, and their trend across the course in a small chart.
+    assert str(model.data(model.index(rows["Outcome measures"], 0))) == "PHQ-9 22 (severe)\nGAD-7 16 (severe)"
+    assert str(model.data(model.index(rows["Outcome measures"], 2))) == "PHQ-9 14 (moderate)\nGAD-7 9 (mild)"
+    trend = view.overview.trend
+    assert trend.isVisible()
+    assert trend.series == {"PHQ-9": [(0, 22), (1, 17), (2, 14)], "GAD-7": [(0, 16), (1, 12), (2, 9)]}
+    assert trend.accessibleDescription() == "PHQ-9 22 → 17 → 14; GAD-7 16 → 12 → 9"
+    image = trend.grab().toImage()
+    dark = sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+               if image.pixelColor(x, y).lightness() < 110)
+    assert dark > 40  # lines and markers were drawn
     close_window(qtbot, window)
 
 

@@ -177,7 +177,7 @@ def test_wrong_passwords_are_throttled(qtbot, sqlite_services: Services, staff: 
         qtbot.keyClicks(signature.password, "wrong-password")
         qtbot.mouseClick(signature.sign_button, CLICK)
         qtbot.waitUntil(lambda: signature.sign_button.isEnabled(), timeout=10000)
-        expected = "Wrong password." if attempt < 3 else "Too many wrong passwords for sam; try again in"
+        expected = "Wrong password." if attempt < 3 else "Too many wrong passwords at this workstation; try again in"
         assert signature.message.text().startswith(expected)
     assert sqlite_services.clinic.session(sid).state is SessionState.DISCHARGE
     signature.reject()
@@ -191,8 +191,14 @@ def test_sign_disabled_while_the_latest_assessment_fails(qtbot, sqlite_services:
     assert not dialog.sign_button.isEnabled()
     assert dialog.sign_hint.text() == "The latest assessment is not ready: Escort present"
     assert dialog.latest.property("severity") == "warning"
+    # A "not ready" assessment is not carried over: every bedside check starts fresh.
+    assert not any(check.isChecked() for check in dialog.checks.values())
+    assert all(spin.value() == 0 for spin in dialog.spins.values())
     # The supervisor can reassess here (they are medical staff too) and then sign.
-    toggle(qtbot, dialog.checks["escort_present"])
+    for check in dialog.checks.values():
+        toggle(qtbot, check)
+    for spin in dialog.spins.values():
+        spin.setValue(2)
     qtbot.mouseClick(dialog.assess_button, CLICK)
     qtbot.waitUntil(dialog.sign_button.isEnabled, timeout=10000)
     wait_idle(qtbot, state)
@@ -233,7 +239,7 @@ def test_record_changed_underneath_refuses_and_reloads(qtbot, tmp_path: Path, sq
                     timeout=10000)
     assert "Entries were added after the latest assessment" in dialog.sign_hint.text()
     assert not dialog.sign_button.isEnabled()
-    assert "largest deviation 33%" in criteria_rows(dialog)["Latest BP and HR within 20% of baseline"][1]
+    assert "Heart rate 96 (33%" in criteria_rows(dialog)["BP and HR each within 20% of baseline"][1]
     assert sqlite_services.clinic.session(sid).state is SessionState.DISCHARGE
     wait_idle(qtbot, state)
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QWidget
 
 from kapconsole.domain.enums import EntryKind, SessionState, Severity
-from kapconsole.domain.record import BlockerKind
+from kapconsole.domain.gates import BlockerKind
 from kapconsole.services import Services
 from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.dose_dialog import DoseDialog
@@ -97,12 +97,18 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
     checklist = window.checklist
 
     # --- checklist: every required item with Space, the intention -------------------------------------------
+    # Baseline vitals and the intention are answered by the record: ticked once they exist (below).
+    from_record = ("baseline_vitals", "intention")
     required = [i.key for i in window.controller.record.protocol.checklist if i.required]
     for key in required:
+        if key in from_record:
+            assert not checklist._boxes[key].isEnabled()
+            continue
         box = checklist._boxes[key]
         box.setFocus()
         qtbot.keyClick(box, Qt.Key.Key_Space)
-    shown(qtbot, window, lambda r: not r.checklist_missing())
+    shown(qtbot, window, lambda r: set(r.checklist_missing()) <= {"Intention recorded",
+                                                                  "Baseline vitals taken and within the pre-dose range"})
     checklist.intention.setFocus()
     qtbot.keyClicks(checklist.intention, "To let go of the need to be perfect")
     qtbot.mouseClick(checklist.intention_button, Qt.MouseButton.LeftButton)
@@ -116,6 +122,10 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
     assert window.findChild(DoseDialog) is None  # Ctrl+D does nothing while dosing is blocked
     clock.advance(minutes=5)
     baseline(qtbot, window, "134", "86")
+    for key in from_record:
+        qtbot.waitUntil(checklist._boxes[key].isEnabled, timeout=10000)
+        checklist._boxes[key].setFocus()
+        qtbot.keyClick(checklist._boxes[key], Qt.Key.Key_Space)
     qtbot.waitUntil(checklist.dose_button.isEnabled, timeout=10000)
     clock.advance(minutes=2)
     qtbot.keyClick(checklist.intention, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
@@ -157,6 +167,8 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
 
     # --- an observation, then an amendment of it -------------------------------------------------------------
     text = child(view, QLineEdit, "observationText")
+    qtbot.keyClick(view, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)  # Ctrl+O: to the observation line
+    assert text.hasFocus()
     qtbot.keyClicks(text, "Resting, eyes closed, breathing slow")
     qtbot.keyClick(text, Qt.Key.Key_Return)
     shown(qtbot, window, lambda r: any("breathing slow" in o.payload["text"] for o in r.observations))
@@ -192,7 +204,25 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
     sign_in(qtbot, window, "nina", PASSWORD)
     assert window.stack.currentWidget() is view
     clock.advance(minutes=20)
+    # The latest BP (186/96) is above the pre-dose hold: the booster is refused, with the way forward shown.
     qtbot.mouseClick(child(view, QPushButton, "boosterButton"), Qt.MouseButton.LeftButton)
+    dialog = window.findChild(DoseDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.ordered_by.currentData() is not None, timeout=10000)
+    dialog.amount.clear()
+    qtbot.keyClicks(dialog.amount, "50")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(dialog.blocker_list.isVisible, timeout=10000)
+    assert "pre-dose hold: Systolic BP 186" in dialog.blocker_list.lines.text()
+    assert "take a new reading" in dialog.blocker_list.lines.text()
+    with qtbot.waitSignal(dialog.finished, timeout=10000):
+        dialog.reject()
+    type_vitals(qtbot, view, sbp=132, dbp=84, hr=80, spo2=98)
+    shown(qtbot, window, lambda r: len(r.vitals) == 4)
+    clock.advance(minutes=1)
+    qtbot.mouseClick(child(view, QPushButton, "boosterButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.findChildren(DoseDialog)) == 1 and window.findChild(DoseDialog).isVisible(),
+                    timeout=10000)
     record_dose(qtbot, window, amount="50")
     shown(qtbot, window, lambda r: len(r.administrations) == 2)
     close_window(qtbot, window)
@@ -206,7 +236,7 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
     assert set(required) <= set(confirmed)
     assert {c.entry.author_name for c in confirmed.values()} == {"Nina Nurse"}
     assert record.intention == "To let go of the need to be perfect"
-    assert [(v.payload.get("sbp"), v.payload.get("dbp")) for v in record.vitals] == [(150, 95), (134, 86), (186, 96)]
+    assert [(v.payload.get("sbp"), v.payload.get("dbp")) for v in record.vitals] == [(150, 95), (134, 86), (186, 96), (132, 84)]
     assert [a.payload["dose"] for a in record.administrations] == [100, 50]
     assert all(a.payload["lot"] == "K-2291" and a.payload["given_by_name"] == "Nina Nurse"
                for a in record.administrations)

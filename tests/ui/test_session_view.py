@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QLineEdit, QListWidget, QPushButton
 from pytestqt.qtbot import QtBot
 
-from kapconsole.domain.enums import EndReason, EntryKind, Severity, SideEffectKind
+from kapconsole.domain.enums import Disposition, EndReason, EntryKind, Severity, SideEffectKind
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
@@ -17,7 +17,7 @@ from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
 from kapconsole.ui.session.session_view import SessionView
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
-from tests.conftest import FakeClock
+from tests.conftest import PASSWORD, FakeClock
 from tests.ui.live_session import Live, open_live, wait_for_record
 
 # The offscreen platform warns that it cannot propagate size hints when a window is shown.
@@ -264,15 +264,26 @@ def test_amendment_with_a_reason_shows_beside_the_original(live: Live, view: Ses
 
 def test_end_early_locks_quick_entry_but_amendments_remain(live: Live, view: SessionView, qtbot: QtBot) -> None:
     live.services.records.record_observation(live.staff["medical"], live.session_id, "Client asks to stop")
+    # After a dose, a medical supervisor ends the session and names the disposition.
+    live.state.set_actor(live.staff["supervisor"])
     dialog = view.open_end_early()
     assert isinstance(dialog, EndEarlyDialog)
-    assert not dialog.ok_button.isEnabled()
+    assert not dialog.ok_button.isEnabled() and dialog.disposition.isVisibleTo(dialog)
     dialog.set_reason(EndReason.CLIENT_REQUEST, "Client asked to stop; stable, escort present")
+    dialog.disposition.setCurrentIndex(dialog.disposition.findData(Disposition.HOME_WITH_ESCORT.value))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     record = wait_shown(live, qtbot, view, lambda r: r.locked)
-    assert "Client request" in record.info.end_reason
+    assert "Client request" in record.info.end_reason and "Home with escort" in record.info.end_reason
     assert view.locked_banner.isVisible()
     assert "locked — corrections are amendments" in view.locked_banner.text()
+    assert "attestation is due" in view.locked_banner.text() and view.attest_button.isVisible()
+    attestation = view.open_attestation()
+    assert attestation is not None
+    qtbot.keyClicks(attestation.password, PASSWORD)
+    qtbot.mouseClick(attestation.sign_button, Qt.MouseButton.LeftButton)
+    record = wait_shown(live, qtbot, view, lambda r: not r.info.needs_attestation)
+    assert record.signature is not None and record.signature.payload["disposition"] == "home_with_escort"
+    assert not view.attest_button.isVisible()
     assert not child(view, QLineEdit, "vitals_sbp").isEnabled()
     assert not child(view, QPushButton, "sideEffect_nausea").isEnabled()
     assert not view.booster_button.isEnabled() and not view.end_early_button.isEnabled()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from kapconsole.domain.enums import EntryKind, SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.services import Services
+from kapconsole.services.demo import DEMO_PASSWORD
 from kapconsole.ui.shell import settings as cfg
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.shell.first_run import FirstRunWizard
@@ -43,13 +44,28 @@ def test_first_run_wizard_creates_the_administrator(qtbot, sqlite_services: Serv
     qtbot.keyClicks(wizard.repeat, "different")
     qtbot.mouseClick(wizard.create_button, Qt.MouseButton.LeftButton)
     assert wizard.message.isVisible() and "differ" in wizard.message.text()
-    qtbot.keyClicks(wizard.password, "longpass1")
-    qtbot.keyClicks(wizard.repeat, "longpass1")
-    with qtbot.waitSignal(wizard.accepted, timeout=10000):
-        qtbot.mouseClick(wizard.create_button, Qt.MouseButton.LeftButton)
+    # A guessable password is refused with the reason; nothing is created.
+    qtbot.keyClicks(wizard.password, "password1")
+    qtbot.keyClicks(wizard.repeat, "password1")
+    qtbot.mouseClick(wizard.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "common password" in wizard.message.text(), timeout=10000)
+    assert not sqlite_services.staff.has_administrator()
+    for field in (wizard.password, wizard.repeat):
+        field.clear()
+        qtbot.keyClicks(field, PASSWORD)
+    qtbot.mouseClick(wizard.create_button, Qt.MouseButton.LeftButton)
+    # Then the first room and the first client, from the keyboard.
+    qtbot.waitUntil(wizard.next_step.isVisible, timeout=10000)
     assert wizard.created is not None and wizard.created.login == "ada"
+    assert wizard.room.text() == "Room 1"
+    qtbot.keyClicks(wizard.client_id, "KAP-1")
+    wizard.client_name.insert("Zoë <b>Ñúñez</b> & 王")  # QtTest types ASCII only; text as an input method gives it
+    with qtbot.waitSignal(wizard.accepted, timeout=10000):
+        qtbot.keyClick(wizard.client_name, Qt.Key.Key_Return)
     assert sqlite_services.staff.has_administrator()
-    assert sqlite_services.staff.authenticate("ada", "longpass1", WORKSTATION).name == "Ada Admin"
+    assert sqlite_services.staff.authenticate("ada", PASSWORD, WORKSTATION).name == "Ada Admin"
+    assert sqlite_services.clinic.rooms() == ["Room 1"]
+    assert [c.name for c in sqlite_services.clinic.find_clients("nunez")] == ["Zoë <b>Ñúñez</b> & 王"]
     state.runner.wait()
 
 
@@ -60,11 +76,11 @@ def test_first_run_offers_the_demo_clinic(qtbot, sqlite_services: Services) -> N
     wizard.show()
     qtbot.mouseClick(wizard.demo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.demo is not None, timeout=60000)
-    assert "nurse.kim" in wizard.message.text() and "kapdemo1" in wizard.message.text()
+    assert "nurse.kim" in wizard.message.text() and DEMO_PASSWORD in wizard.message.text()
     assert wizard.isVisible() and "sign in" in wizard.demo_button.text()
     with qtbot.waitSignal(wizard.accepted, timeout=5000):
         qtbot.mouseClick(wizard.demo_button, Qt.MouseButton.LeftButton)
-    assert sqlite_services.staff.authenticate("nurse.kim", "kapdemo1", WORKSTATION).name == "Jordan Kim, RN"
+    assert sqlite_services.staff.authenticate("nurse.kim", DEMO_PASSWORD, WORKSTATION).name == "Jordan Kim, RN"
     assert len(sqlite_services.clinic.list_sessions()) >= 6
     state.runner.wait()
 

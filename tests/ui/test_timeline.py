@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -141,3 +143,67 @@ def test_flagged_vitals_show_an_alert_until_acknowledged(live: Live, qtbot: QtBo
     flagged = next(r for r in range(model.rowCount()) if model.index(r, 0).data(ROW_ROLE).entry_id == entry.id)
     assert model.index(flagged, 4).data().startswith("acknowledged")
     assert model.index(flagged, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+
+
+def test_the_move_to_discharged_is_not_after_sign_off(live: Live, qtbot: QtBot) -> None:
+    s, sid, nurse, boss = live.services, live.session_id, live.staff["medical"], live.staff["supervisor"]
+    for _ in range(5):
+        live.clock.advance(minutes=30)
+        s.records.record_vitals(nurse, sid, {"sbp": 125, "dbp": 78, "hr": 72, "spo2": 98, "rr": 14})
+    s.records.record_scale(nurse, sid, "moaas", 5)
+    s.records.record_scale(nurse, sid, "dissociation", 0)
+    s.discharge.assess(nurse, sid, confirmations=PERSON_OK, score_parts=PARTS_OK)
+    s.discharge.sign(boss, sid, password=PASSWORD, seen_chain_head=_record(live).info.chain_head)
+    rows = build_rows(_record(live))
+    discharged = [r for r in rows if r.kind is EntryKind.STATE and "→ Discharged" in r.content]
+    assert len(discharged) == 1 and not discharged[0].after_signoff
+    model = TimelineModel()
+    model.set_record(_record(live))
+    statuses = [model.index(r, 4).data() for r in range(model.rowCount())]
+    assert not any("[after sign-off]" in t for t in statuses)
+
+
+def test_late_entries_are_shown_as_such(live: Live, qtbot: QtBot) -> None:
+    s, sid, nurse = live.services, live.session_id, live.staff["medical"]
+    live.clock.advance(minutes=40)
+    on_time = s.records.record_vitals(nurse, sid, {"hr": 80})
+    late = s.records.record_observation(nurse, sid, "Vomited once, cleaned up",
+                                        observed_at=live.clock.now - timedelta(minutes=25))
+    model = TimelineModel()
+    model.set_record(_record(live))
+    by_id = {model.index(r, 0).data(ROW_ROLE).entry_id: r for r in range(model.rowCount())}
+    status = model.index(by_id[late.id], 4).data()
+    assert status.startswith("late entry: charted") and "(25 min later)" in status
+    assert model.index(by_id[late.id], 0).data().endswith("◷")
+    assert "Late entry" in model.index(by_id[late.id], 3).data(Qt.ItemDataRole.ToolTipRole)
+    assert "late" not in (model.index(by_id[on_time.id], 4).data() or "")
+
+
+def test_rescue_medication_rows_name_drug_dose_route_and_what_it_treats(live: Live, qtbot: QtBot) -> None:
+    s, sid, nurse = live.services, live.session_id, live.staff["medical"]
+    live.clock.advance(minutes=20)
+    nausea = s.records.record_side_effect(nurse, sid, "nausea", "moderate")
+    s.records.record_rescue_medication(nurse, sid, drug="ondansetron", dose="4", route="odt", reason="nausea",
+                                       ordered_by=live.staff["supervisor"].staff_id, side_effect=nausea.id)
+    model = TimelineModel()
+    model.set_record(_record(live))
+    assert model.index(0, 2).data() == "Medication"
+    text = model.index(0, 3).data()
+    assert text.startswith("Ondansetron 4 mg ODT — nausea (for nausea of ") and "ordered by Dr Sam Supervisor" in text
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.set_record(_record(live))
+    view.set_filter("Medications")
+    assert view.proxy.rowCount() == 1
+
+
+def test_tooltips_show_user_text_as_typed(live: Live, qtbot: QtBot) -> None:
+    from PySide6.QtGui import QTextDocument
+
+    live.services.records.record_observation(live.staff["therapist"], live.session_id, "<b>bold</b> & <i>x</i>")
+    model = TimelineModel()
+    model.set_record(_record(live))
+    tip = model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole)
+    doc = QTextDocument()
+    doc.setHtml(tip)  # what a tooltip shows
+    assert "<b>bold</b> & <i>x</i>" in doc.toPlainText()

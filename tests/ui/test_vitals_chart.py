@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
@@ -128,3 +130,57 @@ def test_night_mode_changes_the_colours(chart: VitalsChart) -> None:
     night = chart.plot_widget.backgroundBrush().color().name()
     assert day != night
     assert chart.plot_widget.backgroundBrush().color().lightness() < 60
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_first_minutes_read_in_minutes_without_an_si_prefix(live: Live, chart: VitalsChart) -> None:
+    chart.set_record(_record(live))
+    chart.set_now(live.clock.now + timedelta(seconds=40))
+    chart.resize(900, 500)
+    chart.show()
+    chart.flush()
+    axis = chart.plot.getAxis("bottom")
+    axis.updateAutoSIPrefix()
+    assert "x0.001" not in axis.labelString() and axis.autoSIPrefixScale == 1.0
+    low, high = chart.x_range()
+    assert high - low >= 30  # the first minutes are not stretched over the whole chart
+
+
+def test_time_axis_runs_to_now_not_to_the_last_reading(live: Live, chart: VitalsChart) -> None:
+    chart.set_record(_record(live))
+    live.clock.advance(minutes=50)
+    chart.set_now(live.clock.now)
+    low, high = chart.x_range()
+    assert high == pytest.approx(50, abs=2.5) and low <= -2
+
+
+def test_gaps_without_readings_are_not_bridged(live: Live, chart: VitalsChart) -> None:
+    nurse, sid = live.staff["medical"], live.session_id
+    live.clock.advance(minutes=15)
+    live.services.records.record_vitals(nurse, sid, {"sbp": 140, "dbp": 85})
+    live.clock.advance(minutes=150)  # nothing charted for two and a half hours
+    live.services.records.record_vitals(nurse, sid, {"sbp": 130, "dbp": 80})
+    chart.set_record(_record(live))
+    chart.flush()
+    x, y = chart.curves["sbp"].getOriginalDataset()
+    assert np.isnan(y).sum() == 1 and chart.curves["sbp"].opts["connect"] == "finite"
+    gap = int(np.flatnonzero(np.isnan(y))[0])
+    assert x[gap - 1] == pytest.approx(15) and x[gap + 1] == pytest.approx(165)
+    for m in (0.0, 1 / 60, 2 / 60, 5.0):  # a monitor that went quiet for five minutes
+        chart.append_point(m, {"hr": 80})
+    chart.flush()
+    assert np.isnan(chart.stream_curves["hr"].getOriginalDataset()[1]).sum() == 1
+
+
+def test_a_high_reading_keeps_its_alert_circle_inside_the_chart(live: Live, chart: VitalsChart) -> None:
+    live.clock.advance(minutes=20)
+    live.services.records.record_vitals(live.staff["medical"], live.session_id, {"sbp": 262, "dbp": 120})
+    chart.set_record(_record(live))
+    assert chart.y_range()[1] >= 262 + 12
+
+
+def test_sbp_rise_over_baseline_line_as_in_the_pdf(live: Live, chart: VitalsChart) -> None:
+    chart.set_record(_record(live))
+    assert chart.rise_line is not None and chart.rise_line.value() == BASELINE["sbp"] + 40
+    ticks = [text for _v, text in chart.plot.getAxis("right")._tickLevels[0]]
+    assert "SBP baseline +40" in ticks

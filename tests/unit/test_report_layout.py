@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from pypdf import PdfReader
@@ -28,12 +29,30 @@ def test_markup_puts_characters_dejavu_lacks_in_a_font_that_has_them() -> None:
     assert "&lt;x&gt;" in out and out.endswith("Ελληνικά")
 
 
-def test_only_paragraphs_in_scripts_that_join_or_reorder_are_shaped() -> None:
-    from kapconsole.reports.styles import Styles, para
+def test_right_to_left_runs_print_in_visual_order_line_by_line() -> None:
+    from bidi import get_display
 
-    assert para(markup("Client: مرحبا بالعالم"), Styles.body).style.shaping == 1
-    assert para(markup("שלום"), Styles.body).style.shaping == 1
-    assert not getattr(para(markup("Zoë 日本語 Ελληνικά"), Styles.body).style, "shaping", 0)
+    from kapconsole.reports.styles import Styles
+    from kapconsole.reports.text import BidiParagraph, para, prepare
+
+    mixed = "Client said שלום עולם then left"
+    p = para(markup(mixed), Styles.body)
+    assert isinstance(p, BidiParagraph)
+    p.wrap(400, 100)
+    assert p.visual_lines() == [get_display(mixed)]
+    assert p.visual_lines()[0].index("םולש") > p.visual_lines()[0].index("םלוע")  # the words swap places
+    # A long Hebrew note: lines are broken in reading order, so the first words stay on the first line.
+    words = [f"מילה{i}" for i in range(40)]
+    p = para(markup(" ".join(words)), Styles.body)
+    p.wrap(200, 1000)
+    lines = p.visual_lines()
+    assert len(lines) > 3
+    assert lines[0].split()[-1] == get_display(words[0])  # read from the right: the first word first
+    assert lines[-1].split()[0] == get_display(words[-1])
+    # Arabic is joined (presentation forms), and Latin text never gets ligatures.
+    assert prepare("مرحبا") != "مرحبا" and unicodedata.normalize("NFKC", prepare("مرحبا")) == "مرحبا"
+    assert prepare("first station") == "first station"
+    assert not isinstance(para(markup("Zoë 日本語 Ελληνικά"), Styles.body), BidiParagraph)
 
 
 def test_moment_labels() -> None:

@@ -8,12 +8,12 @@ from kapconsole.domain.enums import Role, SessionState
 from kapconsole.domain.errors import IllegalTransition, PermissionDenied
 from kapconsole.domain.rules import PERMISSIONS, TRANSITIONS, Action, may, require, require_transition
 
-T, M, S, A = Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR, Role.ADMINISTRATOR
+T, M, S, A, F = Role.THERAPIST, Role.MEDICAL, Role.SUPERVISOR, Role.ADMINISTRATOR, Role.FRONT_DESK
 
 # The expected matrix, written out independently of the implementation: action → roles allowed.
 EXPECTED = {
-    Action.PLAN_SESSION: {T, M, S, A},
-    Action.MANAGE_CLIENTS: {T, M, S, A},
+    Action.PLAN_SESSION: {T, M, S, A, F},
+    Action.MANAGE_CLIENTS: {T, M, S, A, F},
     Action.VIEW_RECORD: {T, M, S},
     Action.START_SESSION: {T, M, S},
     Action.CONFIRM_CHECKLIST: {T, M, S},
@@ -28,6 +28,11 @@ EXPECTED = {
     Action.VIEW_AUDIT: {S, A},
     Action.ADMINISTER_USERS: {A},
     Action.EDIT_PROTOCOL: {A},
+    Action.ORDER_MEDICATION: {S},
+    Action.GIVE_MEDICATION: {M, S},
+    Action.WRITE_CLOSING_NOTE: {T},
+    Action.RECORD_OUTCOME: {T, M, S},
+    Action.MANAGE_ROOMS: {A},
     Action.MANAGE_DEVICES: {A},
     Action.VIEW_UNASSIGNED: {S, A},
 }
@@ -57,6 +62,7 @@ def test_several_roles_combine() -> None:
 LEGAL = {
     (SessionState.PLANNED, SessionState.CHECKLIST),
     (SessionState.PLANNED, SessionState.ENDED_EARLY),
+    (SessionState.PLANNED, SessionState.CANCELLED),
     (SessionState.CHECKLIST, SessionState.MONITORING),
     (SessionState.CHECKLIST, SessionState.ENDED_EARLY),
     (SessionState.MONITORING, SessionState.DISCHARGE),
@@ -81,3 +87,17 @@ def test_state_machine(current: SessionState, target: SessionState) -> None:
 def test_closed_states_are_final() -> None:
     for state in SessionState:
         assert state.is_closed == (not TRANSITIONS[state])
+
+
+def test_a_protocol_saved_before_checklist_roles_keeps_the_default_roles() -> None:
+    import json
+
+    from kapconsole.domain.protocol import ProtocolSettings
+
+    data = json.loads(ProtocolSettings().to_json())
+    for item in data["checklist"]:
+        del item["roles"], item["allow_na"]
+    old = ProtocolSettings.from_dict(data)
+    assert old.checklist == ProtocolSettings().checklist
+    assert "therapist" in old.checklist_item("identity").roles  # type: ignore[union-attr]
+    assert "therapist" not in old.checklist_item("ci_cardiac").roles  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ def test_vitals_refused(values: dict, field: str, fragment: str) -> None:
 
 
 def test_vitals_subset_and_text_numbers() -> None:
-    assert validation.vitals({"hr": "72", "temp": "36,85"}, P) == {"hr": 72, "temp": 36.9}
+    assert validation.vitals({"hr": "72", "temp": "36,85"}, P) == {"hr": 72, "temp": 36.85}
 
 
 def test_message_names_field_value_and_range() -> None:
@@ -77,8 +77,10 @@ def test_text_keeps_unicode_and_markup_characters() -> None:
 def test_dose_rules() -> None:
     at = datetime(2026, 1, 1, 12, tzinfo=UTC)
     common = dict(drug="Ketamine", ordered_by=1, ordered_by_name="A", given_by=2, given_by_name="B", started_at=at)
+    running = entries.administration(route="iv", dose=0.5, unit="mg/kg", **common)  # its end comes later
+    assert "ended_at" not in running
     with pytest.raises(ValidationError, match="infusion end"):
-        entries.administration(route="iv", dose=0.5, unit="mg/kg", **common)
+        entries.administration(route="iv", dose=0.5, unit="mg/kg", ended_at=at, **common)
     with pytest.raises(ValidationError, match="device lot"):
         entries.administration(route="intranasal", dose=56, unit="mg", **common)
     with pytest.raises(ValidationError, match="dose"):
@@ -104,3 +106,21 @@ def test_protocol_round_trip_and_validation() -> None:
     assert ProtocolSettings.from_json(data).discharge.min_observation_minutes == 90
     with pytest.raises(ValidationError, match="low must be below high"):
         ProtocolSettings.from_dict({"alerts": {"hr": {"low": 130, "high": 45}}})
+
+
+@pytest.mark.parametrize(("typed", "shown"), [("400", "400"), (" 400 ", "400"), ("400.0", "400.0"), ("12,5", "12,5")])
+def test_numbers_are_shown_as_typed(typed: str, shown: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        validation.vitals({"hr": typed}, P)
+    assert str(err.value).startswith(f"Heart rate: {shown} is not accepted;")
+
+
+def test_every_wrong_field_is_reported_at_once() -> None:
+    from kapconsole.domain.errors import ValidationErrors
+
+    with pytest.raises(ValidationErrors) as err:
+        validation.vitals({"sbp": "400", "dbp": "80", "hr": "12", "spo2": "abc", "rr": "14"}, P)
+    assert [e.field for e in err.value.errors] == ["Systolic BP", "Heart rate", "SpO2"]
+    text = str(err.value)
+    assert "Systolic BP: 400 is not accepted" in text and "Heart rate: 12 is not accepted" in text
+    assert "SpO2: 'abc' is not accepted; a number is expected" in text

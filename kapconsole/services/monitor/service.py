@@ -40,7 +40,7 @@ from kapconsole.domain.monitor.values import (
 )
 from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Entry, VerifyProblem
-from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock
+from kapconsole.services.base import MAX_ID, Clock, ServiceBase, authorize, system_clock, valid_id
 from kapconsole.services.record import RecordService
 
 #: A device counts as connected while its last message is younger than this.
@@ -110,6 +110,7 @@ class MonitorService(ServiceBase):
 
     def remove_device(self, actor: Actor, name: str) -> None:
         """Unbind a device: it stops feeding its room; what it sent stays (a device never fed is deleted)."""
+        name = v.text("device name", name, limit=100, required=True)
         with self.db.write() as s:
             self._require(s, actor, Action.MANAGE_DEVICES)
             row = s.scalar(select(MonitorDeviceRow).where(MonitorDeviceRow.name == name))
@@ -136,6 +137,7 @@ class MonitorService(ServiceBase):
 
     def unassigned(self, actor: Actor, *, limit: int = 200) -> list[UnassignedMessage]:
         """Messages that reached no session, newest first (no message content: it may name a client)."""
+        limit = v.count("limit", limit, low=1, high=100_000)
         with self.db.read() as s:
             self._require(s, actor, Action.VIEW_UNASSIGNED)
             rows = s.execute(
@@ -152,6 +154,10 @@ class MonitorService(ServiceBase):
     def stream(self, actor: Actor | None, session_id: int, *, after_id: int = 0,
                limit: int = 20000) -> list[DeviceReading]:
         """The session's device readings newer than ``after_id``, oldest first: one indexed query, cheap to poll."""
+        limit = v.count("limit", limit, low=1, high=1_000_000)
+        after_id = v.count("after", after_id, low=0, high=MAX_ID)
+        if not valid_id(session_id):
+            return []
         with self.db.read() as s:
             if actor is not None:
                 authorize(s, actor, Action.VIEW_RECORD)
@@ -166,7 +172,7 @@ class MonitorService(ServiceBase):
         """The latest unreviewed device values for the session's vitals row (Ctrl+Shift+V)."""
         with self.db.read() as s:
             authorize(s, actor, Action.VIEW_RECORD)
-            return self._offer(s, session_id)
+            return self._offer(s, session_id) if valid_id(session_id) else None
 
     def _offer(self, s: Session, session_id: int) -> DeviceOffer | None:
         latest: dict[DeviceMeasure, DeviceReading] = {}
@@ -193,6 +199,8 @@ class MonitorService(ServiceBase):
         self._require(s, actor, Action.CHART)
         if not reading_ids:
             raise ValidationError("device reading", None, "name the readings to review")
+        if not valid_id(session_id) or not all(valid_id(r) for r in reading_ids):
+            raise NotFound("those device readings are not in this session")
         rows = list(s.scalars(select(MonitorReadingRow).where(MonitorReadingRow.id.in_(list(reading_ids)))))
         if len(rows) != len(set(reading_ids)) or any(r.session_id != session_id for r in rows):
             raise NotFound(f"those device readings are not in session {session_id}")

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from kapconsole.domain.values import AuditEvent
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
+from kapconsole.ui.widgets.text import PlainLabel
 
 LIMIT = 500
 DEBOUNCE_MS = 350
@@ -52,7 +52,7 @@ class AuditView(QWidget):
         self._loading = False
         self._again = False
 
-        heading = QLabel("Audit trail")
+        heading = PlainLabel("Audit trail")
         theme.set_flag(heading, "heading")
         self.action = QLineEdit(objectName="auditAction")
         self.action.setPlaceholderText("e.g. signed")
@@ -70,7 +70,7 @@ class AuditView(QWidget):
         filters = QHBoxLayout()
         for text, widget in (("&Action", self.action), ("&Person", self.person), ("S&ession", self.session),
                              ("&Workstation", self.workstation)):
-            label = QLabel(text)
+            label = PlainLabel(text)
             label.setBuddy(widget)
             widget.setAccessibleName(text.replace("&", ""))
             filters.addWidget(label)
@@ -83,7 +83,7 @@ class AuditView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(AuditModel.HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.status = QLabel("", objectName="auditStatus")
+        self.status = PlainLabel("", objectName="auditStatus")
         theme.set_flag(self.status, "muted")
 
         layout = QVBoxLayout(self)

@@ -14,7 +14,6 @@ from PySide6.QtGui import QFont, QHideEvent, QKeySequence, QPainter, QPen, QShor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -27,6 +26,7 @@ from kapconsole.domain.board import BoardRow
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.monitor.values import DeviceStatus
+from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.rules import Action, may
 from kapconsole.ui.discharge.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
 from kapconsole.ui.session.controller import SessionController
@@ -34,6 +34,7 @@ from kapconsole.ui.session.device_panel import device_state_text
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
+from kapconsole.ui.widgets.text import PlainLabel
 
 POLL_MS = 1000
 AGE_MS = 15_000
@@ -42,6 +43,10 @@ SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
 
 
+
+
+#: Short measure names for the board's narrow columns.
+_SHORT = {"sbp": "BP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
 
 
 class BoardModel(RowsTableModel):
@@ -97,7 +102,7 @@ class BoardModel(RowsTableModel):
         if column == self.CLIENT:
             return row.client_initials
         if column == self.STATE:
-            return row.state.label
+            return "Ended early · ATTESTATION DUE" if row.needs_attestation else row.state.label
         if column == self.SINCE:
             return duration_text(row.since_first_dose) if row.since_first_dose is not None else "no dose yet"
         if column == self.LAST:
@@ -106,14 +111,23 @@ class BoardModel(RowsTableModel):
             if row.vitals_age is None:
                 return "none yet"
             age = duration_text(row.vitals_age)
-            return f"OVERDUE · {age}" if row.vitals_overdue else f"{age} ago"
+            if row.vitals_overdue:
+                due = ", ".join(_SHORT[m] for m in MEASURES if m in row.overdue_measures and m in _SHORT)
+                return f"OVERDUE ({due}) · {age}" if due else f"OVERDUE · {age}"
+            return f"{age} ago"
         if column == self.ALERTS:
             n = row.unacknowledged_alerts
-            return f"{n} unacknowledged" if n else "none"
+            if not n:
+                return "none"
+            age = duration_text(row.alert_age) if row.alert_age is not None else ""
+            text = f"{n} unacknowledged · oldest {age}"
+            return f"ESCALATED · {text}" if row.escalated else text
         return self.discharge_text(row)
 
     @staticmethod
     def discharge_text(row: BoardRow) -> str:
+        if row.needs_attestation:
+            return "Physician's attestation due"
         if row.ready_to_sign:
             return f"Ready to sign · {local_hm(row.assessed_at)}"
         if row.assessment_ready is not None and not row.assessment_current:
@@ -131,6 +145,8 @@ class BoardModel(RowsTableModel):
             return "warning"
         if column == self.ALERTS and row.unacknowledged_alerts:
             return "danger"
+        if column in (self.STATE, self.DISCHARGE) and row.needs_attestation:
+            return "warning"
         if column == self.DISCHARGE:
             if row.ready_to_sign:
                 return "ok"
@@ -141,7 +157,11 @@ class BoardModel(RowsTableModel):
     @staticmethod
     def tooltip(row: BoardRow, column: int) -> str | None:
         if column == BoardModel.VITALS and row.next_vitals_due is not None:
-            return f"Next reading due {local_hm(row.next_vitals_due)}"
+            return "; ".join(f"{m.upper()} due {local_hm(due)}" for m, due in row.measures_due) or (
+                f"Next reading due {local_hm(row.next_vitals_due)}")
+        if column == BoardModel.ALERTS and row.escalated:
+            return (f"Unacknowledged for longer than {row.escalation_minutes} min: escalated to the supervisor; "
+                    "open the session and acknowledge (Ctrl+K)")
         if column == BoardModel.DISCHARGE and row.assessed_at is not None:
             return f"Latest assessment {local_hm(row.assessed_at)} by {row.assessed_by}"
         if column == BoardModel.SINCE and row.first_dose_at is not None:
@@ -183,9 +203,9 @@ class BoardView(QWidget):
         self._loading = False
         self._updated_at: str | None = None
 
-        heading = QLabel("Supervisor board: all rooms")
+        heading = PlainLabel("Supervisor board: all rooms")
         theme.set_flag(heading, "heading")
-        self.status = QLabel("", objectName="boardStatus")
+        self.status = PlainLabel("", objectName="boardStatus")
         theme.set_flag(self.status, "muted")
         self.model = BoardModel(self)
         self.table = row_table("boardTable", "Active sessions in every room", self.model)
@@ -196,14 +216,14 @@ class BoardView(QWidget):
         header.setStretchLastSection(True)
         # The last vitals take two lines (see BoardModel.data), so every column fits in night type.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.empty = QLabel("", objectName="boardEmpty")
+        self.empty = PlainLabel("", objectName="boardEmpty")
         theme.set_flag(self.empty, "muted")
         self.open_button = QPushButton("&Open record", objectName="boardOpen")
         self.open_button.setToolTip("Open the selected session's record (Enter)")
         self.discharge_button = QPushButton("&Discharge and sign…", objectName="boardDischarge")
         self.discharge_button.setToolTip("Review the discharge criteria of the selected session and sign (Ctrl+D)")
         theme.set_flag(self.discharge_button, "primary")
-        hint = QLabel("↑ ↓ choose · Enter open · Ctrl+D discharge · F5 refresh", objectName="boardHint")
+        hint = PlainLabel("↑ ↓ choose · Enter open · Ctrl+D discharge · F5 refresh", objectName="boardHint")
         theme.set_flag(hint, "muted")
 
         top = QHBoxLayout()
@@ -220,7 +240,7 @@ class BoardView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
         # Each room's bedside monitor: connected, last message age, clock offset (polled every few seconds).
-        self.monitors = QLabel("", objectName="boardMonitors")
+        self.monitors = PlainLabel("", objectName="boardMonitors")
         self.monitors.setTextFormat(Qt.TextFormat.PlainText)
         self.monitors.setWordWrap(True)
         self.monitors.hide()

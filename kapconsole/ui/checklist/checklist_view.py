@@ -26,17 +26,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapconsole.domain import checklist as record_items
 from kapconsole.domain.entries import VitalsReading
 from kapconsole.domain.enums import Role, SessionState
+from kapconsole.domain.gates import Blocker, BlockerKind
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
-from kapconsole.domain.record import Blocker, BlockerKind, SessionRecord
+from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
+from kapconsole.services.record import DoseInput
+from kapconsole.ui.checklist.outcome_dialog import OutcomeDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.actions import Act, keys, shortcut, tip
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+#: Blockers shown in the danger colour: a value outside the limits or missing, an alert, an unsafe answer.
+DANGER_KINDS = frozenset({BlockerKind.PREDOSE_HOLD, BlockerKind.BASELINE_MISSING, BlockerKind.ALERT,
+                          BlockerKind.CHECKLIST_ANSWER})
 
 BASELINE_MEASURES = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
 SHORT = {"sbp": "Systolic", "dbp": "Diastolic", "hr": "Heart rate", "spo2": "SpO2", "rr": "Resp. rate",
@@ -48,17 +57,19 @@ def hhmm(moment: Any) -> str:
 
 
 def summarise_blockers(blockers: list[Blocker], *, names: int = 2) -> list[str]:
-    """One line per kind of blocker: unconfirmed checklist items are counted, not listed one by one."""
-    missing = [b.label for b in blockers if b.kind is BlockerKind.CHECKLIST]
+    """One line per kind of blocker, with its way forward: unconfirmed checklist items are counted, not listed
+    one by one."""
+    missing = [b.subject for b in blockers if b.kind is BlockerKind.CHECKLIST_MISSING]
     lines = []
     if missing:
         shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
         noun = "item" if len(missing) == 1 else "items"
-        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown})")
-    return lines + [b.message for b in blockers if b.kind is not BlockerKind.CHECKLIST]
+        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown}) — confirm each, "
+                     "or a supervisor's override")
+    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if b.kind is not BlockerKind.CHECKLIST_MISSING]
 
 
-class _ItemLabel(QLabel):
+class _ItemLabel(PlainLabel):
     """The wrapping text of a checklist item; clicking it ticks the box like clicking the box would."""
 
     def __init__(self, text: str, box: QCheckBox, parent: QWidget | None = None) -> None:
@@ -92,13 +103,19 @@ class ChecklistView(QWidget):
         self._labels: dict[str, QLabel] = {}
         self._pending: set[str] = set()
 
-        self.heading = QLabel("Pre-session checklist", objectName="checklistHeading")
+        self.heading = ElidedLabel("Pre-session checklist", objectName="checklistHeading")
         set_flag(self.heading, "heading")
-        self.details = QLabel("", objectName="checklistDetails")
+        self.details = PlainLabel("", objectName="checklistDetails")
         self.details.setWordWrap(True)
-        self.allergies = QLabel("", objectName="checklistAllergies")
+        self.allergies = PlainLabel("", objectName="checklistAllergies")
         self.allergies.setWordWrap(True)
         set_severity(self.allergies, "warning")
+        # Before dosing, in red: a PHQ-9 item-9 answer above 0 asks a clinician to assess suicide risk.
+        self.safety = PlainLabel("", objectName="checklistSafetyFlags")
+        self.safety.setTextFormat(Qt.TextFormat.PlainText)
+        self.safety.setWordWrap(True)
+        set_severity(self.safety, "danger")
+        self.safety.hide()
 
         # Left: the checklist items, grouped.
         self.items_host = QWidget()
@@ -116,7 +133,7 @@ class ChecklistView(QWidget):
             edit.setAccessibleName(f"Baseline {label} ({unit})")
             edit.setPlaceholderText(unit)
             edit.setMaximumWidth(140)
-            caption = QLabel(f"{SHORT[key]}")
+            caption = PlainLabel(f"{SHORT[key]}")
             caption.setBuddy(edit)
             grid.addWidget(caption, n // 2, (n % 2) * 2)
             grid.addWidget(edit, n // 2, (n % 2) * 2 + 1)
@@ -124,7 +141,7 @@ class ChecklistView(QWidget):
             self.vitals[key] = edit
         self.vitals_button = QPushButton("Record baseline vitals", objectName="baselineRecord")
         self.vitals_button.setToolTip("Save these readings as baseline vitals (Enter in any field)")
-        self.baseline_shown = QLabel("No baseline vitals yet.", objectName="baselineShown")
+        self.baseline_shown = PlainLabel("No baseline vitals yet.", objectName="baselineShown")
         self.baseline_shown.setWordWrap(True)
         vitals_box = QGroupBox("Baseline vitals")
         vbox = QVBoxLayout(vitals_box)
@@ -139,7 +156,7 @@ class ChecklistView(QWidget):
         self.intention.setMaximumHeight(110)
         self.intention_button = QPushButton("Save intention", objectName="intentionSave")
         self.intention_button.setToolTip(tip(Act.SAVE_INTENTION))
-        self.intention_shown = QLabel("", objectName="intentionShown")
+        self.intention_shown = PlainLabel("", objectName="intentionShown")
         self.intention_shown.setWordWrap(True)
         set_flag(self.intention_shown, "muted")
         intention_box = QGroupBox("Client's intention")
@@ -148,7 +165,7 @@ class ChecklistView(QWidget):
         ibox.addWidget(self.intention_button)
         ibox.addWidget(self.intention_shown)
 
-        self.blockers = QLabel("", objectName="doseBlockers")
+        self.blockers = PlainLabel("", objectName="doseBlockers")
         self.blockers.setWordWrap(True)
         self.blockers.setAccessibleName("What blocks dosing")
         self.dose_button = QPushButton("Record dose…", objectName="recordDose")
@@ -170,8 +187,19 @@ class ChecklistView(QWidget):
         inputs = QWidget()
         inputs_layout = QVBoxLayout(inputs)
         inputs_layout.setContentsMargins(0, 0, 0, 0)
+        self.outcomes_shown = PlainLabel("No outcome measure recorded at this check-in.", objectName="outcomesShown")
+        self.outcomes_shown.setTextFormat(Qt.TextFormat.PlainText)
+        self.outcomes_shown.setWordWrap(True)
+        self.outcome_button = QPushButton("Record outcome measure…", objectName="outcomeRecord")
+        self.outcome_button.setToolTip("PHQ-9, GAD-7 or PCL-5 answers, before dosing")
+        self.outcome_button.clicked.connect(self._on_outcome_clicked)
+        outcome_box = QGroupBox("Outcome measures (PHQ-9, GAD-7, PCL-5)")
+        obox = QVBoxLayout(outcome_box)
+        obox.addWidget(self.outcomes_shown)
+        obox.addWidget(self.outcome_button)
         inputs_layout.addWidget(vitals_box)
         inputs_layout.addWidget(intention_box)
+        inputs_layout.addWidget(outcome_box)
         inputs_layout.addStretch(1)
         inputs_scroll = QScrollArea(objectName="checklistInputsScroll")
         inputs_scroll.setWidgetResizable(True)
@@ -187,6 +215,7 @@ class ChecklistView(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.details)
         layout.addWidget(self.allergies)
+        layout.addWidget(self.safety)
         layout.addLayout(body, 1)
 
         self.vitals_button.clicked.connect(self._on_record_vitals)
@@ -244,10 +273,14 @@ class ChecklistView(QWidget):
                 text = item.label if item.required else f"{item.label}  (optional)"
                 check = QCheckBox(objectName=f"check_{item.key}")
                 check.setAccessibleName(text)
-                check.setToolTip("Space: confirm this item (recorded with your name and the time)")
+                check.setToolTip(
+                    "Space: confirm this item once the record shows it (recorded with your name and the time)"
+                    if item.key in record_items.RECORD_ITEMS else
+                    "Space: confirm this item (recorded with your name and the time); "
+                    "Space again before dosing withdraws it, with a reason")
                 label = _ItemLabel(text, check)
                 label.setObjectName(f"checkLabel_{item.key}")
-                who = QLabel("", objectName=f"checkWho_{item.key}")
+                who = PlainLabel("", objectName=f"checkWho_{item.key}")
                 set_flag(who, "muted")
                 who.hide()
                 texts = QVBoxLayout()
@@ -274,21 +307,29 @@ class ChecklistView(QWidget):
                              f"{info.room} · planned: {planned}, {info.route.label} · {info.state.label}")
         self.allergies.setText(f"Allergies: {client.allergies}" if client.allergies else "")
         self.allergies.setVisible(bool(client.allergies))
+        self.safety.setText("\n".join(f"⚠ {flag}" for flag in record.safety_flags))
+        self.safety.setVisible(bool(record.safety_flags))
+        scores = record.outcome_scores
+        self.outcomes_shown.setText("; ".join(s.text for s in scores.values()) if scores
+                                    else "No outcome measure recorded at this check-in.")
+        self.outcome_button.setEnabled(record.first_dose_at is None and not record.locked)
         confirmed = record.checklist_confirmed
         for key, check in self._boxes.items():
             done = confirmed.get(key)
+            evidence = record_items.evidence(record, key)
             check.blockSignals(True)
             check.setChecked(done is not None or key in self._pending)
             check.blockSignals(False)
+            shown = f"From the record: {evidence.text}" if evidence is not None else ""
             if done is not None:
                 self._pending.discard(key)
-                check.setEnabled(False)
                 answer = done.payload.get("answer", "confirmed")
-                self._set_who(key, f"✓ {answer.replace('_', ' ')} by {done.entry.author_name} at {hhmm(done.at)}")
+                by = f"✓ {answer.replace('_', ' ')} by {done.entry.author_name} at {hhmm(done.at)}"
+                self._set_who(key, f"{by}\n{shown}" if shown else by)
             elif key in self._pending:
                 self._set_who(key, "saving…")
             else:
-                self._set_who(key, "")
+                self._set_who(key, shown)
             set_flag(self._labels[key], "muted", done is not None)
         baseline = record.baseline_vitals
         if baseline:
@@ -299,16 +340,21 @@ class ChecklistView(QWidget):
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
         blockers = record.dosing_blockers()
-        if record.override is not None and not record.administrations:
-            ov = record.override
+        overrides = record.overrides_since_last_dose()
+        if overrides and not blockers and not record.administrations:
+            ov = overrides[-1]
+            covered = "; ".join(str(c.get("label", "")) for c in ov.payload.get("covers", ()))
             self.blockers.setText(f"Supervisor override by {ov.entry.author_name} at {hhmm(ov.at)}: "
-                                  f"{ov.payload.get('reason', '')}\nDosing may go ahead.")
+                                  f"{ov.payload.get('reason', '')}\nCovers: {covered}\nDosing may go ahead.")
             set_severity(self.blockers, "warning")
         elif blockers:
             lines = "\n".join(f"• {b}" for b in summarise_blockers(blockers))
-            self.blockers.setText(f"Dosing is blocked:\n{lines}")
-            set_severity(self.blockers, "danger" if any(b.kind is BlockerKind.PREDOSE_HOLD for b in blockers)
-                         else "warning")
+            note = ""
+            if overrides:
+                note = ("\nA supervisor's override was recorded; it covers only the blockers it named, "
+                        "not these.")
+            self.blockers.setText(f"Dosing is blocked:\n{lines}{note}")
+            set_severity(self.blockers, "danger" if any(b.kind in DANGER_KINDS for b in blockers) else "warning")
         else:
             self.blockers.setText("Ready: every required item is confirmed and the baseline is within range.")
             set_severity(self.blockers, "ok")
@@ -327,34 +373,79 @@ class ChecklistView(QWidget):
         self.dose_button.setToolTip(
             tip(Act.DOSE, "Record the first dose") if may(roles, Action.RECORD_DOSE)
             else tip(Act.DOSE, "Only medical staff and supervisors record doses"))
-        self.override_button.setEnabled(record is not None and blocked and record.override is None)
+        self.override_button.setEnabled(record is not None and any(b.overridable for b in record.dosing_blockers()))
         can_chart = may(roles, Action.CONFIRM_CHECKLIST)
+        open_checklist = (record is not None and record.info.state is SessionState.CHECKLIST
+                          and not record.administrations)
         for key, check in self._boxes.items():
-            if record is not None and key not in record.checklist_confirmed and key not in self._pending:
-                check.setEnabled(can_chart)
+            if record is None:
+                continue
+            evidence = record_items.evidence(record, key)
+            # An item the record answers is ticked only once the record shows it (not before it exists).
+            available = evidence is None or evidence.satisfied or key in record.checklist_confirmed
+            item = record.protocol.checklist_item(key)
+            # Therapists confirm only the items the protocol gives their role.
+            mine = item is not None and bool({r.value for r in roles} & set(item.roles))
+            # Confirmed items stay in the tab order: unticking one (before dosing) withdraws it, with a reason.
+            check.setEnabled(can_chart and open_checklist and available and mine)
+            if not mine and item is not None:
+                check.setToolTip("The protocol gives this item to: " + ", ".join(item.roles))
         self.vitals_button.setEnabled(can_chart)
         self.intention_button.setEnabled(can_chart)
 
     # ----- entering ------------------------------------------------------------------------------------
     def _on_item_toggled(self, key: str, on: bool) -> None:
         sid = self._session_id
-        if not on or sid is None or key in self._pending:
+        if sid is None:
             return
+        record = self.controller.record
+        if not on:
+            if key in self._pending or record is None or key not in record.checklist_confirmed:
+                self._set_checked(key, key in self._pending)
+                return
+            self._ask_withdraw(key)
+            return
+        if key in self._pending:
+            return
+        # The box keeps the keyboard focus while it saves: Tab then goes to the next item, none is skipped.
         self._pending.add(key)
         self._set_who(key, "saving…")
-        self._boxes[key].setEnabled(False)
 
         def failed(_exc: Exception) -> None:
             self._pending.discard(key)
-            box = self._boxes.get(key)
-            if box is not None:
-                box.blockSignals(True)
-                box.setChecked(False)
-                box.blockSignals(False)
-                box.setEnabled(True)
+            if key in self._boxes:
+                self._set_checked(key, False)
                 self._set_who(key, "not saved — tick again")
 
         self.controller.perform(lambda s, a: s.records.confirm_checklist_item(a, sid, key), None, failed, receiver=self)
+
+    def _set_checked(self, key: str, on: bool) -> None:
+        box = self._boxes[key]
+        box.blockSignals(True)
+        box.setChecked(on)
+        box.blockSignals(False)
+
+    def _ask_withdraw(self, key: str) -> None:
+        """Untick a confirmed item: ask why; the withdrawal is recorded, the confirmation stays visible."""
+        self._set_checked(key, True)  # ticked until the withdrawal is saved
+        label = self._labels[key].text()
+        dialog = WithdrawDialog(label, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sid = self._session_id
+        if sid is None:
+            return
+
+        def withdraw(reason: str) -> None:
+            def failed(exc: Exception) -> None:
+                dialog.show_error(str(exc))
+
+            self.controller.perform(
+                lambda s, a: s.records.withdraw_checklist_item(a, sid, key, reason=reason),
+                lambda _e: dialog.accept(), failed, receiver=dialog)
+
+        dialog.submitted.connect(withdraw)
+        dialog.finished.connect(lambda _r: self._boxes[key].setFocus() if key in self._boxes else None)
+        dialog.open()
 
     def _on_record_vitals(self) -> None:
         sid = self._session_id
@@ -386,12 +477,67 @@ class ChecklistView(QWidget):
         if self.dose_button.isEnabled():
             self.dose_requested.emit()
 
+    def _on_outcome_clicked(self) -> None:
+        if self.controller.session_id is None or not self.outcome_button.isEnabled():
+            return
+        OutcomeDialog(self.controller, self).open()
+
     def _on_override_clicked(self) -> None:
         if not self.override_button.isEnabled():
             return
         dialog = OverrideDialog(self.state, self.controller, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+
+class WithdrawDialog(QDialog):
+    """Why a checklist confirmation is withdrawn before dosing (recorded with the name and the time)."""
+
+    submitted = Signal(str)
+
+    def __init__(self, item_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="withdrawDialog")
+        self.setWindowTitle("Withdraw a checklist confirmation")
+        what = PlainLabel(f"Withdraw the confirmation of: {item_label}", objectName="withdrawItem")
+        what.setWordWrap(True)
+        self.reason = QLineEdit(objectName="withdrawReason")
+        self.reason.setAccessibleName("Reason for withdrawing")
+        self.reason.setPlaceholderText("Why it no longer holds (e.g. the escort cancelled)")
+        self.message = PlainLabel("", objectName="withdrawError")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        form = QFormLayout()
+        form.addRow("&Reason", self.reason)
+        buttons = QDialogButtonBox()
+        self.ok = buttons.addButton("Withdraw", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setObjectName("withdrawConfirm")
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel).setToolTip("Keep the confirmation (Esc)")
+        buttons.rejected.connect(self.reject)
+        self.ok.clicked.connect(self._on_ok)
+        self.reason.returnPressed.connect(self._on_ok)
+        layout = QVBoxLayout(self)
+        layout.addWidget(what)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(480)
+        self._sent = False
+        self.reason.setFocus()
+
+    def _on_ok(self) -> None:
+        if self._sent:  # Enter reaches both the field and the default button
+            return
+        if not self.reason.text().strip():
+            self.show_error("Give the reason for withdrawing the confirmation.")
+            return
+        self._sent = True
+        self.submitted.emit(self.reason.text())
+
+    def show_error(self, text: str) -> None:
+        self._sent = False
+        self.message.setText(text)
+        set_severity(self.message, "danger")
+        self.message.show()
 
 
 class OverrideDialog(QDialog):
@@ -401,22 +547,29 @@ class OverrideDialog(QDialog):
     for this one entry only (the console stays signed in as before).
     """
 
-    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, controller: SessionController, parent: QWidget | None = None, *,
+                 dose: DoseInput | None = None, blockers: list[Blocker] | None = None) -> None:
         super().__init__(parent, objectName="overrideDialog")
         self.state = state
         self.controller = controller
+        self.dose = dose
         self.setWindowTitle("Supervisor override")
-        heading = QLabel("Supervisor override of the checklist")
+        heading = PlainLabel("Supervisor override of this dose's blockers" if dose else
+                         "Supervisor override of the checklist")
         set_flag(heading, "heading")
         record = controller.record
-        blockers = record.dosing_blockers() if record else []
-        overridden = QLabel("Overriding:\n" + "\n".join(f"• {b}" for b in summarise_blockers(blockers, names=4)),
+        if blockers is None:
+            blockers = record.dosing_blockers() if record else []
+        shown = [b for b in blockers if b.overridable]
+        overridden = PlainLabel("Overriding (only these; a new blocker needs its own override):\n"
+                            + "\n".join(f"• {b}" for b in summarise_blockers(shown, names=4)),
                             objectName="overrideBlockers")
+        overridden.setTextFormat(Qt.TextFormat.PlainText)
         overridden.setWordWrap(True)
         set_severity(overridden, "warning")
         actor = state.actor
         is_supervisor = actor is not None and actor.has(Role.SUPERVISOR)
-        who = QLabel(
+        who = PlainLabel(
             f"Signed in as {actor.name}: confirm with your own password." if is_supervisor and actor
             else "A medical supervisor signs this override with their own login and password; the console "
                  "stays signed in as before.")
@@ -434,7 +587,7 @@ class OverrideDialog(QDialog):
         form.addRow("&Reason", self.reason)
         form.addRow("Supervisor &login", self.login)
         form.addRow("&Password", self.password)
-        self.message = QLabel("", objectName="overrideError")
+        self.message = PlainLabel("", objectName="overrideError")
         self.message.setWordWrap(True)
         self.message.hide()
         self.confirm = QPushButton("Override and allow dosing", objectName="overrideConfirm")
@@ -468,12 +621,13 @@ class OverrideDialog(QDialog):
             self.reason.setFocus()
             return
         workstation = self.state.workstation
+        dose = self.dose
 
         def override(services: Services, actor: Actor) -> Any:
             signer = actor
             if login.lower() != actor.login or not actor.has(Role.SUPERVISOR):
                 signer = services.staff.authenticate(login, password, workstation)
-            return services.records.override_checklist(signer, sid, password=password, reason=reason)
+            return services.records.override(signer, sid, password=password, reason=reason, dose=dose)
 
         self._busy = True
         self.confirm.setEnabled(False)

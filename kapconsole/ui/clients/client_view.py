@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -49,6 +48,7 @@ from kapconsole.ui.session.quick_entry import set_message, shortcut
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.shell.tasks import Lane
 from kapconsole.ui.widgets.table_model import row_table
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 DEBOUNCE_MS = 300
@@ -75,7 +75,7 @@ class ClientView(QWidget):
 
     # ----- layout ----------------------------------------------------------------------------------------
     def _build(self) -> None:
-        heading = QLabel("Clients and summaries")
+        heading = PlainLabel("Clients and summaries")
         set_flag(heading, "heading")
         self.search = QLineEdit(objectName="clientSearch")
         self.search.setAccessibleName("Find a client by name or identifier")
@@ -83,7 +83,7 @@ class ClientView(QWidget):
         self.search.setToolTip(f"Find a client by name or identifier ({key_text('Ctrl+F')}); "
                                "↓ goes to the list")
         self.search.setClearButtonEnabled(True)
-        search_label = QLabel("&Find")
+        search_label = PlainLabel("&Find")
         search_label.setBuddy(self.search)
         self.refresh_button = QPushButton("Refresh", objectName="clientRefresh")
         self.refresh_button.setToolTip(f"Reload clients and sessions ({key_text('F5')})")
@@ -100,18 +100,18 @@ class ClientView(QWidget):
         self.client_list.setModel(self.client_model)
         self.client_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.client_list.setAlternatingRowColors(True)
-        self.client_empty = QLabel("", objectName="clientEmpty")
+        self.client_empty = PlainLabel("", objectName="clientEmpty")
         self.client_empty.setWordWrap(True)
         set_flag(self.client_empty, "muted")
         self.client_empty.hide()
 
-        self.details = QLabel("", objectName="clientDetails")
+        self.details = PlainLabel("", objectName="clientDetails")
         self.details.setWordWrap(True)
         set_flag(self.details, "strong")
         self.course = QComboBox(objectName="clientCourse")
         self.course.setAccessibleName("Course")
         self.course.setToolTip(f"Which of the client's courses to show ({key_text('Alt+O')})")
-        course_label = QLabel("C&ourse")
+        course_label = PlainLabel("C&ourse")
         course_label.setBuddy(self.course)
         course_row = QHBoxLayout()
         course_row.addWidget(course_label)
@@ -142,10 +142,10 @@ class ClientView(QWidget):
         buttons.addWidget(self.export_button)
         buttons.addStretch(1)
         self.busy = BusyRow("summaryBusy")
-        self.message = QLabel("", objectName="clientMessage")
+        self.message = PlainLabel("", objectName="clientMessage")
         self.message.setWordWrap(True)
         self.message.hide()
-        hint = QLabel(f"{key_text('Ctrl+F')} find · ↑ ↓ choose · Enter open · {key_text('Ctrl+1')} summary · "
+        hint = PlainLabel(f"{key_text('Ctrl+F')} find · ↑ ↓ choose · Enter open · {key_text('Ctrl+1')} summary · "
                       f"{key_text('Ctrl+2')} course overview", objectName="clientHint")
         hint.setWordWrap(True)
         set_flag(hint, "muted")

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    Qt,
+)
+from PySide6.QtGui import QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from kapconsole.reports.data import CourseSessionLine, Moment
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -69,6 +78,10 @@ def _side_effects(line: CourseSessionLine) -> str:
     return "\n".join(f"{e.effect} ({e.severity})" + ("" if e.resolved else ", not resolved") for e in effects)
 
 
+def _outcomes(line: CourseSessionLine) -> str:
+    return "\n".join(f"{name} {total} ({band})" for name, total, band in line.outcomes) or "not recorded"
+
+
 def _integration(line: CourseSessionLine) -> str:
     return "\n\n".join(f"• {item.text}" for item in line.integration) or "none marked"
 
@@ -76,6 +89,7 @@ def _integration(line: CourseSessionLine) -> str:
 #: (row heading, how to show a session); the date and number are in the column header
 ROWS: tuple[tuple[str, Callable[[CourseSessionLine], str]], ...] = (
     ("Summary", _signed),
+    ("Outcome measures", _outcomes),
     ("Dose and route", _dose),
     ("Peak BP", _peak_bp),
     ("Lowest SpO₂", _spo2),
@@ -130,6 +144,73 @@ class CourseOverviewModel(QAbstractTableModel):
         return None
 
 
+#: Outcome instruments in the trend chart: (name, highest total, pen style, marker); told apart without colour.
+TRENDS = (("PHQ-9", 27, Qt.PenStyle.SolidLine, "dot"), ("GAD-7", 21, Qt.PenStyle.DashLine, "square"),
+          ("PCL-5", 80, Qt.PenStyle.DotLine, "cross"))
+
+
+class OutcomeTrendChart(QWidget):
+    """A small chart of the course's outcome measures, session by session (share of each scale's maximum)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="outcomeTrendChart")
+        self.setMinimumHeight(110)
+        self.setAccessibleName("Outcome measures across the course")
+        self.series: dict[str, list[tuple[int, int]]] = {}  # name → (session index, total)
+        self.sessions = 0
+
+    def set_lines(self, lines: list[CourseSessionLine]) -> None:
+        ordered = sorted(lines, key=lambda line: (line.scheduled_at, line.session_id))
+        self.sessions = len(ordered)
+        self.series = {}
+        for i, line in enumerate(ordered):
+            for name, total, _band in line.outcomes:
+                self.series.setdefault(name, []).append((i, total))
+        described = "; ".join(f"{name} " + " → ".join(str(t) for _i, t in points)
+                              for name, points in self.series.items())
+        self.setAccessibleDescription(described or "no outcome measures recorded")
+        self.setToolTip(described)
+        self.setVisible(bool(self.series))
+        self.update()
+
+    def paintEvent(self, _event: QEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        ink = self.palette().color(QPalette.ColorRole.WindowText)
+        left, top, right, bottom = 8, 18, self.width() - 8, self.height() - 8
+        painter.setPen(QPen(ink, 1))
+        painter.drawLine(left, bottom, right, bottom)
+        steps = max(1, self.sessions - 1)
+        x_legend = left
+        for name, highest, style, marker in TRENDS:
+            points = self.series.get(name)
+            if not points:
+                continue
+            pen = QPen(ink, 1.6, style)
+            painter.setPen(pen)
+            xy = [QPointF(left + (right - left) * i / steps, bottom - (bottom - top) * total / highest)
+                  for i, total in points]
+            for a, b in zip(xy, xy[1:], strict=False):
+                painter.drawLine(a, b)
+            painter.setPen(QPen(ink, 1.2))
+            for p in xy:
+                if marker == "dot":
+                    painter.setBrush(ink)
+                    painter.drawEllipse(p, 3, 3)
+                elif marker == "square":
+                    painter.setBrush(Qt.BrushStyle.NoBrush)
+                    painter.drawRect(QRectF(p.x() - 3, p.y() - 3, 6, 6))
+                else:
+                    painter.drawLine(QPointF(p.x() - 3, p.y() - 3), QPointF(p.x() + 3, p.y() + 3))
+                    painter.drawLine(QPointF(p.x() - 3, p.y() + 3), QPointF(p.x() + 3, p.y() - 3))
+            label = f"{name} " + " → ".join(str(t) for _i, t in points)
+            painter.setPen(QPen(ink, 1, style))
+            painter.drawLine(x_legend, 8, x_legend + 18, 8)
+            painter.drawText(x_legend + 22, 12, label)
+            x_legend += 30 + painter.fontMetrics().horizontalAdvance(label)
+        painter.end()
+
+
 class CourseOverview(QWidget):
     """A heading and the side-by-side table; filled with :meth:`show_course`."""
 
@@ -137,7 +218,7 @@ class CourseOverview(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="courseOverview")
-        self.heading = QLabel("", objectName="courseOverviewHeading")
+        self.heading = PlainLabel("", objectName="courseOverviewHeading")
         self.heading.setWordWrap(True)
         set_flag(self.heading, "strong")
         self.model = CourseOverviewModel(self)
@@ -154,12 +235,14 @@ class CourseOverview(QWidget):
         self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.empty = QLabel("", objectName="courseOverviewEmpty")
+        self.empty = PlainLabel("", objectName="courseOverviewEmpty")
         self.empty.setWordWrap(True)
         set_flag(self.empty, "muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.trend = OutcomeTrendChart(self)
         layout.addWidget(self.heading)
+        layout.addWidget(self.trend)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
         self.show_course("", [], planned=0)
@@ -167,6 +250,7 @@ class CourseOverview(QWidget):
     def show_course(self, title: str, lines: list[CourseSessionLine], *, planned: int) -> None:
         """``lines``: the sessions held so far (any order); ``planned``: how many more are planned."""
         self.model.set_lines(lines)
+        self.trend.set_lines(lines)
         held = len(lines)
         more = f", {planned} more planned" if planned else ""
         signed = sum(1 for line in lines if line.summary.signed_by)

@@ -17,7 +17,6 @@ from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, Qt, 
 from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.ui.session.quick_entry import set_message, shortcut
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class BusyRow(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setMaximumWidth(160)
         self.bar.setAccessibleName("Working")
-        self.label = QLabel("", objectName=f"{name}Text")
+        self.label = PlainLabel("", objectName=f"{name}Text")
         set_flag(self.label, "muted")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -103,10 +103,10 @@ class SummaryViewer(QWidget):
         self._dimmer: _Dimmer | None = None
         self._loaded = False
 
-        self.title = QLabel("", objectName="summaryTitle")
+        self.title = PlainLabel("", objectName="summaryTitle")
         self.title.setWordWrap(True)
         set_flag(self.title, "strong")
-        self.page_label = QLabel("", objectName="summaryPage")
+        self.page_label = PlainLabel("", objectName="summaryPage")
         set_flag(self.page_label, "muted")
         self.fit_button = self._button("summaryFit", "Fit width", "Fit the page to the width", "Ctrl+0",
                                        self.fit_width)
@@ -120,10 +120,10 @@ class SummaryViewer(QWidget):
             top.addWidget(button)
 
         self.busy = BusyRow("summaryViewerBusy")
-        self.message = QLabel("", objectName="summaryViewerMessage")
+        self.message = PlainLabel("", objectName="summaryViewerMessage")
         self.message.setWordWrap(True)
         self.message.hide()
-        self.placeholder = QLabel("", objectName="summaryPlaceholder")
+        self.placeholder = PlainLabel("", objectName="summaryPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         set_flag(self.placeholder, "muted")

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from kapconsole.ui.clients.pdf_viewer import BusyRow, key_text
 from kapconsole.ui.session.quick_entry import set_message
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.shell.tasks import Lane
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 MIN_PASSWORD = MIN_PDF_PASSWORD  # the reports service refuses shorter ones; said here before the round trip
@@ -60,11 +60,11 @@ class ExportDialog(QDialog):
         self.session_id = session_id
         self._writing = False
         self.setWindowTitle("Export integration summary")
-        heading = QLabel("Export integration summary")
+        heading = PlainLabel("Export integration summary")
         set_flag(heading, "heading")
-        about = QLabel(title, objectName="exportAbout")
+        about = PlainLabel(title, objectName="exportAbout")
         about.setWordWrap(True)
-        note = QLabel("The file holds health information: it is readable by you only. With a password, the PDF "
+        note = PlainLabel("The file holds health information: it is readable by you only. With a password, the PDF "
                       "is encrypted; give the password to the recipient by another way (phone, in person).")
         note.setWordWrap(True)
         set_flag(note, "muted")
@@ -90,11 +90,11 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         for text, field, row in (("&File", self.path, path_row), ("&Password", self.password, self.password),
                                  ("R&epeat", self.repeat, self.repeat)):
-            label = QLabel(text)
+            label = PlainLabel(text)
             label.setBuddy(field)
             form.addRow(label, row)
 
-        self.message = QLabel("", objectName="exportMessage")
+        self.message = PlainLabel("", objectName="exportMessage")
         self.message.setWordWrap(True)
         self.message.hide()
         self.busy = BusyRow("exportBusy")

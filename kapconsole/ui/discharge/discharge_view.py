@@ -9,7 +9,7 @@ record on screen: if anything was added since, the service refuses and the dialo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
@@ -17,12 +17,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -42,6 +41,7 @@ from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import RowsTableModel
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel, client_identity
 
 PREVIEW_MS = 15_000
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -113,6 +113,8 @@ class DischargeDialog(QDialog):
         self.assessment: discharge.Assessment | None = None  # the live preview
         self.signature_dialog: SignatureDialog | None = None
         self._filled = False
+        #: When each bedside item was checked in this dialog (sent with the assessment).
+        self.checked_at: dict[str, datetime] = {}
         self._own_change = False
         self._shown: tuple[str, int] | None = None  # (chain head, entry count) of the record last shown
         self.setWindowTitle("Discharge")
@@ -132,11 +134,13 @@ class DischargeDialog(QDialog):
 
     # ----- layout --------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.heading = QLabel("Discharge", objectName="dischargeHeading")
+        self.heading = PlainLabel("Discharge", objectName="dischargeHeading")
         theme.set_flag(self.heading, "heading")
-        self.context = QLabel("", objectName="dischargeContext")
+        self.client = ElidedLabel("", objectName="dischargeClient")
+        theme.set_flag(self.client, "strong")
+        self.context = PlainLabel("", objectName="dischargeContext")
         theme.set_flag(self.context, "muted")
-        self.summary = QLabel("", objectName="dischargeSummary")
+        self.summary = PlainLabel("", objectName="dischargeSummary")
         self.summary.setWordWrap(True)
         theme.set_flag(self.summary, "banner")
         self.model = CriteriaModel(self)
@@ -163,37 +167,52 @@ class DischargeDialog(QDialog):
         for key, label in discharge.PERSON_CRITERIA.items():
             check = QCheckBox(label, objectName=f"confirm_{key}")
             check.toggled.connect(self._update_preview)
+            check.toggled.connect(lambda on, k=key: self._stamp(k, on))
             self.checks[key] = check
             box.addWidget(check)
         self.spins: dict[str, QSpinBox] = {}
+        self.rating_labels: dict[str, PlainLabel] = {}
         rated = QGroupBox("Rated by a person (0–2)")
-        grid = QGridLayout(rated)
-        for row, (key, (score, label)) in enumerate(discharge.PERSON_SCORE_PARTS.items()):
+        # One row per rating (a box layout gives a wrapped label the height its text needs at its width).
+        rows = QVBoxLayout(rated)
+        for key, (score, label) in discharge.PERSON_SCORE_PARTS.items():
             spin = QSpinBox(objectName=f"score_{key}")
             spin.setRange(0, 2)
             spin.setAccessibleName(label)
             spin.valueChanged.connect(self._update_preview)
+            spin.valueChanged.connect(lambda _v, k=key: self._stamp(k, True))
             self.spins[key] = spin
-            text = QLabel(f"{'Aldrete' if score == 'aldrete' else 'PADSS'} · {label}")
+            text = PlainLabel(f"{'Aldrete' if score == 'aldrete' else 'PADSS'} · {label}",
+                              objectName=f"scoreLabel_{key}")
             text.setWordWrap(True)
             text.setBuddy(spin)
-            grid.addWidget(text, row, 0)
-            grid.addWidget(spin, row, 1)
-        self.totals = QLabel("", objectName="dischargeTotals")
+            self.rating_labels[key] = text
+            row = QHBoxLayout()
+            row.addWidget(text, 1)
+            row.addWidget(spin, 0, Qt.AlignmentFlag.AlignTop)
+            rows.addLayout(row)
+        self.totals = PlainLabel("", objectName="dischargeTotals")
         self.totals.setWordWrap(True)
-        grid.addWidget(self.totals, len(discharge.PERSON_SCORE_PARTS), 0, 1, 2)
-        grid.setColumnStretch(0, 1)
-        inputs = QVBoxLayout()
+        rows.addWidget(self.totals)
+        inputs_host = QWidget()
+        inputs = QVBoxLayout(inputs_host)
+        inputs.setContentsMargins(0, 0, 0, 0)
         inputs.addWidget(bedside)
         inputs.addWidget(rated)
         inputs.addStretch(1)
+        # On a small screen or in night mode's large type the inputs scroll; they are never clipped.
+        self.inputs_scroll = QScrollArea(objectName="dischargeInputs")
+        self.inputs_scroll.setWidgetResizable(True)
+        self.inputs_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.inputs_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.inputs_scroll.setWidget(inputs_host)
         middle = QHBoxLayout()
         middle.addWidget(self.table, 3)
-        middle.addLayout(inputs, 2)
+        middle.addWidget(self.inputs_scroll, 2)
 
-        self.latest = QLabel("", objectName="dischargeLatest")
+        self.latest = PlainLabel("", objectName="dischargeLatest")
         self.latest.setWordWrap(True)
-        self.message = QLabel("", objectName="dischargeMessage")
+        self.message = PlainLabel("", objectName="dischargeMessage")
         self.message.setWordWrap(True)
         self.message.hide()
         self.assess_button = QPushButton("&Record assessment", objectName="dischargeAssess")
@@ -204,7 +223,7 @@ class DischargeDialog(QDialog):
         self.close_button = QPushButton("Close", objectName="dischargeClose")
         for button in (self.assess_button, self.sign_button, self.close_button):
             button.setAutoDefault(False)  # Enter in a check box must not close, record or sign
-        self.sign_hint = QLabel("", objectName="dischargeSignHint")
+        self.sign_hint = PlainLabel("", objectName="dischargeSignHint")
         self.sign_hint.setWordWrap(True)
         theme.set_flag(self.sign_hint, "muted")
         buttons = QHBoxLayout()
@@ -215,6 +234,7 @@ class DischargeDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
+        layout.addWidget(self.client)
         layout.addWidget(self.context)
         layout.addWidget(self.summary)
         layout.addLayout(middle, 1)
@@ -236,6 +256,12 @@ class DischargeDialog(QDialog):
     def score_parts(self) -> dict[str, int]:
         return {key: spin.value() for key, spin in self.spins.items()}
 
+    def _stamp(self, key: str, on: bool) -> None:
+        if on:
+            self.checked_at[key] = self.state.services.discharge.now()
+        else:
+            self.checked_at.pop(key, None)
+
     def _fill_from(self, payload: Mapping[str, Any]) -> None:
         for key, check in self.checks.items():
             check.blockSignals(True)
@@ -256,8 +282,9 @@ class DischargeDialog(QDialog):
         self._shown = (record.info.chain_head, record.info.entry_count)
         self.record = record
         latest = latest_assessment(record)
-        if not self._filled and latest is not None:
-            # A supervisor reviewing at another desk sees what the bedside confirmed and rated.
+        if not self._filled and latest is not None and latest.ready and latest.current:
+            # A supervisor reviewing a ready assessment at another desk sees what the bedside confirmed and rated.
+            # A "not ready" assessment is never carried over: the bedside checks are made again, fresh.
             self._fill_from(latest.entry.payload)
         self._filled = True
         if shown is not None and not own:
@@ -265,7 +292,8 @@ class DischargeDialog(QDialog):
             what = ", ".join(sorted({e.kind.label.lower() for e in added})) or "the session state"
             self.show_message(f"The record changed at another workstation ({what}): review it again.", "warning")
         info = record.info
-        self.heading.setText(f"Discharge — {info.room} · {info.client.initials}")
+        self.heading.setText(f"Discharge — {info.room}")
+        self.client.setText(client_identity(info.client))
         dose = record.last_dose_at
         since = f" · last dose {local_hm(dose)}" if dose else " · no dose recorded"
         self.context.setText(f"{info.course_label.capitalize()} · {info.state.label}{since} · "
@@ -294,7 +322,7 @@ class DischargeDialog(QDialog):
                 self.latest.setText(f"{who} — ready for discharge.")
                 theme.set_severity(self.latest, "ok")
             else:
-                self.latest.setText(f"{who} — not ready: {'; '.join(latest.failing)}.")
+                self.latest.setText(f"{who} — not ready: {'; '.join(latest.failing)}.{_checked_text(latest)}")
                 theme.set_severity(self.latest, "warning")
 
     def _update_preview(self) -> None:
@@ -303,8 +331,19 @@ class DischargeDialog(QDialog):
             return
         if record.locked:
             self.assessment = None
-            self.model.set_assessment(None)
-            self.summary.setText(f"The session is {record.info.state.label.lower()}: the record is locked.")
+            # The criteria as last assessed (those the signature relied on) stay on screen.
+            latest = latest_assessment(record)
+            shown = None
+            when = ""
+            if latest is not None:
+                payload = latest.entry.payload
+                shown = discharge.Assessment(tuple(discharge.Criterion(**c) for c in payload["criteria"]),
+                                             payload.get("scores", {}), bool(payload["ready"]),
+                                             str(payload.get("chain_head", "")))
+                when = (f" The criteria as assessed at {local_hm(latest.entry.at)} by "
+                        f"{latest.entry.entry.author_name}.")
+            self.model.set_assessment(shown)
+            self.summary.setText(f"The session is {record.info.state.label.lower()}: the record is locked.{when}")
             theme.set_severity(self.summary, "info")
             self.totals.setText("")
             self._update_buttons()
@@ -368,14 +407,22 @@ class DischargeDialog(QDialog):
             return
         sid = record.info.id
         confirmations, parts = self.confirmations, self.score_parts
+        given = set(k for k, v in confirmations.items() if v) | set(parts)
+        stamps = {k: at for k, at in self.checked_at.items() if k in given}
         self.assess_button.setEnabled(False)
         self._own_change = True
 
         def work(services: Services, actor: Any) -> Any:
-            return services.discharge.assess(actor, sid, confirmations=confirmations, score_parts=parts)
+            return services.discharge.assess(actor, sid, confirmations=confirmations, score_parts=parts,
+                                             checked_at=stamps)
 
         def done(result: Any) -> None:
             ready = result.assessment.ready
+            if not ready:
+                # The next assessment starts from fresh bedside checks.
+                self._fill_from({})
+                self.checked_at.clear()
+                self._update_preview()
             self.show_message("Assessment recorded: ready for discharge." if ready else
                               f"Assessment recorded: not ready ({len(result.assessment.failing)} failing).",
                               "ok" if ready else "warning")
@@ -389,9 +436,10 @@ class DischargeDialog(QDialog):
             return
         info = record.info
         what = (f"You sign the record of session {info.id} as shown: entries #1–#{info.entry_count} "
-                f"(record hash {info.chain_head[:12]}…), for {info.client.initials} in {info.room}.")
+                f"(record hash {info.chain_head[:12]}…), in {info.room}.")
         now = self.state.services.discharge.now().astimezone()
-        dialog = SignatureDialog(actor.name, now.strftime("%Y-%m-%d %H:%M"), what, self)
+        dialog = SignatureDialog(actor.name, now.strftime("%Y-%m-%d %H:%M"), what, self,
+                                 client=client_identity(info.client))
         dialog.sign_requested.connect(lambda password: self._sign(info.id, info.chain_head, password))
         dialog.finished.connect(self._on_signature_closed)
         self.signature_dialog = dialog
@@ -452,3 +500,13 @@ class DischargeDialog(QDialog):
         if self.signature_dialog is not None:
             self.signature_dialog.reject()
         super().done(result)
+
+
+def _checked_text(latest: LatestAssessment) -> str:
+    """When each bedside item of an assessment was checked, e.g. " Bedside checks: oriented 14:02, …"."""
+    stamps = latest.entry.payload.get("checked_at", {})
+    if not stamps:
+        return ""
+    parts = [f"{key.replace('_', ' ')} {local_hm(datetime.fromisoformat(at.replace('Z', '+00:00')))}"
+             for key, at in sorted(stamps.items())]
+    return " Bedside checks: " + ", ".join(parts) + "."

@@ -6,12 +6,11 @@ sends the signature and closes it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain import discharge
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class SignatureDialog(QDialog):
@@ -27,21 +27,25 @@ class SignatureDialog(QDialog):
 
     sign_requested = Signal(str)
 
-    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, when: str, what: str, parent: QWidget | None = None, *,
+                 meaning_text: str = discharge.SIGNATURE_MEANING, title: str = "Sign the discharge",
+                 client: str = "") -> None:
         super().__init__(parent, objectName="signatureDialog")
-        self.setWindowTitle("Sign the discharge")
-        heading = QLabel("Electronic signature")
+        self.setWindowTitle(title)
+        heading = PlainLabel("Electronic signature")
         theme.set_flag(heading, "heading")
-        meaning = QLabel(f"“{discharge.SIGNATURE_MEANING}”", objectName="signatureMeaning")
+        meaning = PlainLabel(f"“{meaning_text}”", objectName="signatureMeaning")
+        meaning.setTextFormat(Qt.TextFormat.PlainText)
         meaning.setWordWrap(True)
         theme.set_flag(meaning, "strong")  # a QSS font would win over setFont
-        scope = QLabel(what, objectName="signatureScope")
+        scope = PlainLabel(what, objectName="signatureScope")
+        scope.setTextFormat(Qt.TextFormat.PlainText)
         scope.setWordWrap(True)
         theme.set_flag(scope, "muted")
         self.password = QLineEdit(objectName="signaturePassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Your password")
-        self.message = QLabel("", objectName="signatureMessage")
+        self.message = PlainLabel("", objectName="signatureMessage")
         self.message.setWordWrap(True)
         self.message.hide()
         self.sign_button = QPushButton("&Sign", objectName="signatureSign")
@@ -50,9 +54,14 @@ class SignatureDialog(QDialog):
         cancel = QPushButton("Cancel", objectName="signatureCancel")
 
         form = QFormLayout()
-        form.addRow("Printed name", QLabel(name, objectName="signatureName"))
-        form.addRow("Date and time", QLabel(when, objectName="signatureWhen"))
-        meaning_label = QLabel("Meaning of this signature:")
+        # Who is discharged: name, date of birth and identifier (never initials alone).
+        client_label = PlainLabel(client, objectName="signatureClient")
+        client_label.setWordWrap(True)
+        theme.set_flag(client_label, "strong")
+        form.addRow("Client", client_label)
+        form.addRow("Printed name", PlainLabel(name, objectName="signatureName"))
+        form.addRow("Date and time", PlainLabel(when, objectName="signatureWhen"))
+        meaning_label = PlainLabel("Meaning of this signature:")
         password_row = QFormLayout()
         password_row.addRow("&Password", self.password)
         buttons = QHBoxLayout()

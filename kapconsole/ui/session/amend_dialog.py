@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -31,6 +30,7 @@ from kapconsole.domain.errors import DomainError
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.timeline import TimelineRow, local_time
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class AmendDialog(QDialog):
@@ -46,7 +46,7 @@ class AmendDialog(QDialog):
         self._fields: dict[str, QWidget] = {}
         content = row.content_value
 
-        original = QLabel(f"Original ({row.author}, {local_time(row.at)}): {row.content}")
+        original = PlainLabel(f"Original ({row.author}, {local_time(row.at)}): {row.content}")
         original.setWordWrap(True)
         original.setObjectName("amendOriginal")
         form = QFormLayout()
@@ -64,7 +64,7 @@ class AmendDialog(QDialog):
         form.addRow(self.withdraw)
         form.addRow("Reason (required):", self.reason)
 
-        self.error_label = QLabel()
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("amendError")
         self.error_label.setProperty("severity", "danger")
         self.error_label.setWordWrap(True)

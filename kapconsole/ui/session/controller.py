@@ -64,6 +64,7 @@ class SessionController(QObject):
     changed = Signal(object)  # RecordChange
     error = Signal(str)  # one line for the user
     connection_changed = Signal(bool, str)  # (connected, message)
+    integrity_changed = Signal(str)  # "" when the record verifies, else what is wrong
 
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +82,7 @@ class SessionController(QObject):
         self.session_id = session_id
         self.record = None
         self.refresh()
+        self.check_integrity()
         self._poll.start()
 
     def close(self) -> None:
@@ -110,6 +112,19 @@ class SessionController(QObject):
         self.state.runner.submit(lambda: (sid, records.entries_after(actor, sid, seq)), self._on_entries,
                                  self._on_failure, receiver=self)
 
+    def check_integrity(self) -> None:
+        """Verify the open session's record (its chain, signatures and header) off the GUI thread."""
+        sid = self.session_id
+        if sid is None:
+            return
+        services = self.state.services
+
+        def verified(result: Any) -> None:
+            if self.session_id == sid:
+                self.integrity_changed.emit("; ".join(p.message for p in result.problems[:2]))
+
+        self.state.runner.submit(lambda: services.integrity.verify(sid), verified, self._on_failure, receiver=self)
+
     # ----- writing -------------------------------------------------------------------------------------
     def perform(self, fn: Callable[[Services, Actor], Any], on_done: Callable[[Any], None] | None = None,
                 on_error: Callable[[Exception], None] | None = None, *, receiver: QObject | None = None) -> None:
@@ -133,6 +148,7 @@ class SessionController(QObject):
                     self.fetch_changes()
             if on_done is not None and alive(receiver):
                 on_done(value)
+            self.check_integrity()
 
         def failed(exc: Exception) -> None:
             # A caller with its own error handling (a dialog showing the message inline) does not also get

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -24,25 +22,23 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.entries import DOSE_UNITS
 from kapconsole.domain.enums import Role, Route
+from kapconsole.domain.errors import ValidationError
+from kapconsole.domain.gates import GateBlocked
 from kapconsole.domain.values import Entry, StaffMember
 from kapconsole.services import Services
+from kapconsole.services.record import DoseInput
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.actions import Act, keys, tip
+from kapconsole.ui.widgets.blockers import BlockerList
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.draft_key import DraftKey
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 DRUGS = ("Ketamine", "Esketamine")
 PRESCRIBER_ROLES = frozenset({Role.MEDICAL, Role.SUPERVISOR})
 DEFAULT_INFUSION_MINUTES = 40
-
-
-def to_qdatetime(moment: datetime) -> QDateTime:
-    return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
-
-
-def from_qdatetime(value: QDateTime) -> datetime:
-    return datetime.fromtimestamp(value.toSecsSinceEpoch()).astimezone()
 
 
 class DoseDialog(QDialog):
@@ -57,7 +53,7 @@ class DoseDialog(QDialog):
         record = controller.record
         booster = bool(record and record.administrations)
         self.setWindowTitle("Record booster dose" if booster else "Record dose")
-        heading = QLabel("Booster dose" if booster else "First dose")
+        heading = PlainLabel("Booster dose" if booster else "First dose")
         set_flag(heading, "heading")
 
         self.drug = QComboBox(objectName="doseDrug")
@@ -81,7 +77,7 @@ class DoseDialog(QDialog):
         self.lot.setAccessibleName("Lot number")
         self.device_lot = QLineEdit(objectName="doseDeviceLot")
         self.device_lot.setAccessibleName("Nasal device lot number")
-        self.device_lot_label = QLabel("De&vice lot")
+        self.device_lot_label = PlainLabel("De&vice lot")
         self.device_lot_label.setBuddy(self.device_lot)
 
         now = state.services.records.now()
@@ -89,11 +85,10 @@ class DoseDialog(QDialog):
         self.given_now.setChecked(True)
         self.given_now.setAccessibleName("Given now")
         self.given_now.setToolTip("Untick to enter an earlier time (Alt+N)")
-        self.time = QDateTimeEdit(to_qdatetime(now), objectName="doseTime")
-        self.time.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.time.setAccessibleName("Time given (or infusion start)")
-        self.time.setMaximumDateTime(to_qdatetime(now + timedelta(minutes=1)))
+        self.time = ClinicalTimeField("doseTime", label="Time given")
+        self.time.set_moment(now)
         self.time.setEnabled(False)
+        self.time.textChanged.connect(self._update_summary)
         time_row = QHBoxLayout()
         time_row.addWidget(self.given_now)
         time_row.addWidget(self.time, 1)
@@ -102,11 +97,11 @@ class DoseDialog(QDialog):
         self.minutes.setValue(DEFAULT_INFUSION_MINUTES)
         self.minutes.setSuffix(" min")
         self.minutes.setAccessibleName("Infusion duration in minutes")
-        self.end_label = QLabel("", objectName="doseInfusionEnd")
+        self.end_label = PlainLabel("", objectName="doseInfusionEnd")
         end_row = QHBoxLayout()
         end_row.addWidget(self.minutes)
         end_row.addWidget(self.end_label, 1)
-        self.minutes_label = QLabel("Infusion &duration")
+        self.minutes_label = PlainLabel("Infusion &duration")
         self.minutes_label.setBuddy(self.minutes)
         self.end_widget = QWidget()
         self.end_widget.setLayout(end_row)
@@ -120,26 +115,32 @@ class DoseDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Drug", self.drug)
         form.addRow("&Route", self.route)
-        dose_label = QLabel("D&ose")
+        dose_label = PlainLabel("D&ose")
         dose_label.setBuddy(self.amount)
         form.addRow(dose_label, dose_row)
         form.addRow("&Lot", self.lot)
         form.addRow(self.device_lot_label, self.device_lot)
-        time_label = QLabel("&Time")
+        time_label = PlainLabel("&Time")
         time_label.setBuddy(self.given_now)
         form.addRow(time_label, time_row)
         form.addRow(self.minutes_label, self.end_widget)
         form.addRow("Ordered &by", self.ordered_by)
         form.addRow("&Given by", self.given_by)
 
-        self.summary = QLabel("", objectName="doseSummary")
+        self.summary = PlainLabel("", objectName="doseSummary")
         self.summary.setWordWrap(True)
         set_severity(self.summary, "info")
         self.summary.setAccessibleName("Dose about to be recorded")
         set_flag(self.summary, "strong")
-        self.message = QLabel("", objectName="doseError")
+        self.message = PlainLabel("", objectName="doseError")
         self.message.setWordWrap(True)
         self.message.hide()
+        # What the safety gate refused, with each way forward; confirmable items become tick boxes.
+        self.blocker_list = BlockerList(self)
+        self.override_button = QPushButton("Supervisor &override…", objectName="doseOverride")
+        self.override_button.setToolTip("A medical supervisor overrides the blockers listed, re-authenticated")
+        self.override_button.hide()
+        self.override_button.clicked.connect(self._on_override)
         self.record_button = QPushButton("Record dose", objectName="doseRecord")
         self.record_button.setToolTip(tip(Act.CONFIRM, "Save this dose in the record"))
         self.record_button.setShortcut(keys(Act.CONFIRM))
@@ -152,6 +153,8 @@ class DoseDialog(QDialog):
         layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.summary)
+        layout.addWidget(self.blocker_list)
+        layout.addWidget(self.override_button)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         buttons.rejected.connect(self.reject)
@@ -159,7 +162,7 @@ class DoseDialog(QDialog):
 
         for signal in (self.drug.currentTextChanged, self.amount.textChanged, self.unit.currentTextChanged,
                        self.ordered_by.currentIndexChanged, self.given_by.currentIndexChanged,
-                       self.minutes.valueChanged, self.time.dateTimeChanged):
+                       self.minutes.valueChanged):
             signal.connect(self._update_summary)
         self.route.currentIndexChanged.connect(self._on_route_changed)
         self.given_now.toggled.connect(self._on_now_toggled)
@@ -193,7 +196,12 @@ class DoseDialog(QDialog):
         self.state.runner.submit(staff.list_staff, self._on_staff, self._on_failed)
 
     def _on_staff(self, members: list[StaffMember]) -> None:
-        self._staff = [m for m in members if m.roles & PRESCRIBER_ROLES]
+        record = self.controller.record
+        dosing = record.protocol.dosing if record is not None else None
+        prescribers = {Role(r) for r in dosing.prescriber_roles} if dosing else {Role.SUPERVISOR}
+        givers = {Role(r) for r in dosing.giver_roles} if dosing else set(PRESCRIBER_ROLES)
+        active = [m for m in members if m.active]
+        self._staff = [m for m in active if m.roles & (prescribers | givers)]
         me = self.state.actor.staff_id if self.state.actor else None
         self.ordered_by.blockSignals(True)
         self.given_by.blockSignals(True)
@@ -202,8 +210,11 @@ class DoseDialog(QDialog):
         self.ordered_by.addItem("— choose who ordered it —", None)
         for m in self._staff:
             label = f"{m.name} (supervisor)" if Role.SUPERVISOR in m.roles else m.name
-            self.ordered_by.addItem(label, m.id)
-            self.given_by.addItem(label, m.id)
+            # Only the protocol's prescribers may order; only medical staff may give.
+            if m.roles & prescribers:
+                self.ordered_by.addItem(label, m.id)
+            if m.roles & givers:
+                self.given_by.addItem(label, m.id)
         supervisors = [m for m in self._staff if Role.SUPERVISOR in m.roles]
         if len(supervisors) == 1:
             self.ordered_by.setCurrentIndex(self.ordered_by.findData(supervisors[0].id))
@@ -231,25 +242,38 @@ class DoseDialog(QDialog):
     def _on_now_toggled(self, now: bool) -> None:
         self.time.setEnabled(not now)
         if not now:
-            self.time.setDateTime(to_qdatetime(self.state.services.records.now()))
+            self.time.set_moment(self.state.services.records.now())
             self.time.setFocus()
+            self.time.selectAll()
         self._update_summary()
 
     def start_time(self) -> datetime | None:
-        """The time the dose was given (or the infusion started); None means now."""
-        return None if self.given_now.isChecked() else from_qdatetime(self.time.dateTime())
+        """The time the dose was given (or the infusion started); None means now.
+
+        Raises ``ValidationError`` for a time that cannot be read.
+        """
+        if self.given_now.isChecked():
+            return None
+        return self.time.moment(self.state.services.records.now())
 
     def _update_summary(self, *_args: object) -> None:
-        start = self.start_time()
+        try:
+            start = self.start_time()
+        except ValidationError:
+            start = None
         route = self.route_value
-        when = "now" if start is None else f"at {start.strftime('%H:%M')}"
+        when = "now" if start is None else f"at {start.astimezone().strftime('%Y-%m-%d %H:%M')}"
         amount = self.amount.text().strip() or "?"
         parts = [f"{self.drug.currentText().strip() or '?'} {amount} {self.unit.currentText()}", route.label]
         if route is Route.IV:
             begin = start or self.state.services.records.now().astimezone()
             end = begin + timedelta(minutes=self.minutes.value())
-            self.end_label.setText(f"ends at {end.strftime('%H:%M')}")
-            parts.append(f"infusion {self.minutes.value()} min, ends {end.strftime('%H:%M')}")
+            if end <= self.state.services.records.now():
+                self.end_label.setText(f"ended at {end.strftime('%H:%M')}")
+                parts.append(f"infusion {self.minutes.value()} min, ended {end.strftime('%H:%M')}")
+            else:
+                self.end_label.setText(f"planned end {end.strftime('%H:%M')}; record the end when it stops")
+                parts.append(f"infusion running, planned {self.minutes.value()} min")
         given = self.given_by.currentText().split(" (")[0] or "?"
         ordered = self.ordered_by.currentText().split(" (")[0] if self.ordered_by.currentData() else "?"
         self.summary.setText(" · ".join(parts) + f"\nGiven {when} by {given}; ordered by {ordered}")
@@ -267,18 +291,23 @@ class DoseDialog(QDialog):
             self.ordered_by.setFocus()
             return
         route = self.route_value
-        start = self.start_time()
+        try:
+            start = self.start_time()
+        except ValidationError as exc:
+            self._show(str(exc))
+            self.time.setFocus()
+            return
         end = None
-        if route is Route.IV:
-            # The end is fixed now, from the start the nurse sees (or this moment), so start and end agree.
-            start = start or self.state.services.records.now()
-            end = start + timedelta(minutes=self.minutes.value())
+        if route is Route.IV and start is not None:
+            # An infusion already over is recorded with its end; one still running gets its end when it stops.
+            finished = start + timedelta(minutes=self.minutes.value())
+            end = finished if finished <= self.state.services.records.now() else None
         fields: dict[str, Any] = dict(
             drug=self.drug.currentText().strip(), route=route.value, dose=self.amount.text().strip(),
             unit=self.unit.currentText(), lot=self.lot.text().strip(),
             device_lot=self.device_lot.text().strip() if route is Route.INTRANASAL else "",
             observed_at=start, infusion_end=end, ordered_by=int(ordered),
-            given_by=int(given) if given is not None else None,
+            given_by=int(given) if given is not None else None, confirm=self.blocker_list.confirmed_keys,
         )
 
         key = self.draft.key_for((session_id, sorted(fields.items())))
@@ -299,7 +328,30 @@ class DoseDialog(QDialog):
     def _on_failed(self, exc: Exception) -> None:
         self._busy = False
         self.record_button.setEnabled(True)
+        if isinstance(exc, GateBlocked):
+            self.message.hide()
+            self.blocker_list.show_blockers("This dose cannot be recorded yet:", exc.blockers)
+            self.override_button.setVisible(bool(self.blocker_list.overridable))
+            return
         self._show(str(exc))
+
+    def dose_input(self) -> DoseInput:
+        return DoseInput(self.drug.currentText().strip(), self.route_value.value, self.amount.text().strip(),
+                         self.unit.currentText())
+
+    def _on_override(self) -> None:
+        from kapconsole.ui.checklist.checklist_view import OverrideDialog
+
+        dialog = OverrideDialog(self.state, self.controller, self, dose=self.dose_input(),
+                                blockers=self.blocker_list.overridable)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._on_overridden)
+        dialog.open()
+
+    def _on_overridden(self) -> None:
+        self.override_button.hide()
+        self.blocker_list.show_blockers("Override recorded: record the dose.",
+                                        [b for b in self.blocker_list.blockers if b.confirmable])
 
     def _show(self, text: str) -> None:
         self.message.setText(text)

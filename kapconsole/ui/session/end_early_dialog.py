@@ -10,15 +10,15 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from kapconsole.domain.enums import EndReason
+from kapconsole.domain.enums import Disposition, EndReason
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class EndEarlyDialog(QDialog):
@@ -29,7 +29,8 @@ class EndEarlyDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
 
-        warning = QLabel("Ending the session early locks the record. Later corrections are amendments.")
+        warning = PlainLabel("Ending the session early locks the record. Later corrections are amendments.")
+        warning.setTextFormat(Qt.TextFormat.PlainText)
         warning.setWordWrap(True)
         warning.setProperty("severity", "warning")
         self.code = QComboBox()
@@ -43,11 +44,28 @@ class EndEarlyDialog(QDialog):
         self.reason.setTabChangesFocus(True)
         self.reason.setFixedHeight(90)
         self.reason.textChanged.connect(self._on_text_changed)
+        record = controller.record
+        self.dosed = bool(record and record.administrations)
+        # After a dose: a medical supervisor ends it, says where the client goes, and a physician attests it.
+        self.disposition = QComboBox()
+        self.disposition.setObjectName("endDisposition")
+        self.disposition.setAccessibleName("Where the client goes")
+        for d in Disposition:
+            self.disposition.addItem(d.label, d.value)
         form = QFormLayout()
         form.addRow("Reason:", self.code)
         form.addRow("What happened (required):", self.reason)
+        if self.dosed:
+            form.addRow("Disposition:", self.disposition)
+            note = PlainLabel("A dose was given: a medical supervisor ends the session, and it stays on the supervisor "
+                          "board until a physician attests it.")
+            note.setTextFormat(Qt.TextFormat.PlainText)
+            note.setWordWrap(True)
+            form.addRow(note)
+        else:
+            self.disposition.hide()
 
-        self.error_label = QLabel()
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("endEarlyError")
         self.error_label.setProperty("severity", "danger")
         self.error_label.setWordWrap(True)
@@ -81,8 +99,10 @@ class EndEarlyDialog(QDialog):
         if sid is None or not text:
             return
         code = self.code.currentData()
+        disposition = self.disposition.currentData() if self.dosed else None
         self.ok_button.setEnabled(False)
-        self._controller.perform(lambda services, actor: services.records.end_early(actor, sid, code, text),
+        self._controller.perform(lambda services, actor: services.records.end_early(actor, sid, code, text,
+                                                                                    disposition=disposition),
                                  self._on_done, self._on_failed, receiver=self)
 
     def _on_done(self, _entry: Any) -> None:

@@ -7,11 +7,13 @@ cannot be reached. Validation is the service's: its message names the field and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QGridLayout,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from kapconsole.domain.entry_base import local_time
 from kapconsole.domain.enums import ObservationCategory, Scale, SideEffectKind
-from kapconsole.domain.errors import DomainError, ValidationError
+from kapconsole.domain.errors import DomainError, ValidationError, ValidationErrors
 from kapconsole.domain.monitor.values import DeviceOffer
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
@@ -36,7 +38,9 @@ from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from kapconsole.ui.widgets.actions import Act, key_text, tip
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.draft_key import DraftKey
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_severity
 
 Work = Callable[[Services, Any], Any]
@@ -53,8 +57,10 @@ MOAAS_LEVELS = {
 VITALS_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
 SHORT = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp": "Temp"}
 #: Button captions short enough for three columns; the full label is the tooltip and accessible name.
+EFFECT_COLUMNS = 5
 EFFECT_CAPTIONS = {SideEffectKind.ANXIETY: "Anxiety", SideEffectKind.PERCEPTUAL: "Perceptual",
-                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.OTHER: "Other…"}
+                   SideEffectKind.ELEVATED_BP: "High BP", SideEffectKind.RESPIRATORY_DEPRESSION: "Resp. depression",
+                   SideEffectKind.OTHER: "Other…"}
 
 
 def set_message(label: QLabel, text: str, severity: str) -> None:
@@ -91,10 +97,30 @@ class _Entry(QGroupBox):
     def __init__(self, title: str, controller: SessionController, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self.controller = controller
-        self.message = QLabel()
+        self.message = PlainLabel()
         self.message.setWordWrap(True)
         self.message.setMinimumWidth(120)
         self.message.hide()
+        self._shown_session: int | None = None
+
+    def watch(self, *widgets: QWidget) -> None:
+        """A message is about what was last saved or refused: editing any of ``widgets`` clears it."""
+        for w in widgets:
+            if isinstance(w, QLineEdit):
+                w.textEdited.connect(self.clear_message)
+            elif isinstance(w, QComboBox):
+                w.activated.connect(self.clear_message)
+            elif isinstance(w, QCheckBox):
+                w.clicked.connect(self.clear_message)
+
+    def clear_message(self, *_args: object) -> None:
+        set_message(self.message, "", "")
+
+    def follow(self, record: SessionRecord) -> None:
+        """A message never follows the room to another session (another client's screen)."""
+        if record.info.id != self._shown_session:
+            self._shown_session = record.info.id
+            self.clear_message()
         self.draft = DraftKey()
 
     def submit(self, work: Work, on_done: Callable[[Any], None], busy: list[QWidget]) -> None:
@@ -120,6 +146,15 @@ class _Entry(QGroupBox):
     def on_failed(self, exc: Exception) -> None:
         set_message(self.message, f"Not saved — {failure_text(exc)}", "danger")
 
+    def read_time(self, field: ClinicalTimeField) -> tuple[bool, datetime | None]:
+        """The clinical time typed in ``field`` (None: now); False with a message when it cannot be read."""
+        try:
+            return True, field.moment(self.controller.state.services.records.now())
+        except DomainError as exc:
+            set_message(self.message, f"Not saved — {exc}", "danger")
+            field.setFocus()
+            return False, None
+
 
 # ----- observation ----------------------------------------------------------------------------------------
 class ObservationEntry(_Entry):
@@ -140,21 +175,48 @@ class ObservationEntry(_Entry):
         self.integration.setObjectName("observationIntegration")
         self.integration.setAccessibleName("For integration")
         self.integration.setToolTip(tip(Act.INTEGRATION))
+        self.when = ClinicalTimeField("observationTime", label="Time observed")
+        self.when.setMaximumWidth(170)
         self.save = QPushButton("Save")
         self.save.setObjectName("observationSave")
         self.save.setToolTip("Save the observation (Enter)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("observationMessage")
 
-        row = QHBoxLayout()
-        row.addWidget(self.category)
-        row.addWidget(self.integration)
-        row.addStretch(1)
-        row.addWidget(self.save)
+        self.watch(self.text, self.category, self.integration, self.when)
+        self.when.returnPressed.connect(self.commit)
+        # One line when there is room (under the timeline on a wide screen), else the text above its options.
+        self.grid = QGridLayout()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addLayout(row)
+        layout.addLayout(self.grid)
         layout.addWidget(self.message)
+        self._lines = 0
+        self._arrange(lines=1)
+
+    def _arrange(self, *, lines: int) -> None:
+        """One line when there is room; else the text above its options (on one line, or two when narrow)."""
+        if lines == self._lines:
+            return
+        self._lines = lines
+        widgets: list[QWidget] = [self.text, self.category, self.integration, self.when, self.save]
+        for w in widgets:
+            self.grid.removeWidget(w)
+        places = {
+            1: ((0, 0, 1, 1), (0, 1, 1, 1), (0, 2, 1, 1), (0, 3, 1, 1), (0, 4, 1, 1)),
+            2: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 1), (1, 3, 1, 1), (1, 4, 1, 1)),
+            3: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 4), (2, 0, 1, 1), (2, 4, 1, 1)),
+        }[lines]
+        for w, (row, col, rows, cols) in zip(widgets, places, strict=True):
+            self.grid.addWidget(w, row, col, rows, cols)
+        self.grid.setColumnStretch(0, 1 if lines == 1 else 0)
+        self.grid.setColumnStretch(2, 0 if lines == 1 else 1)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        options = sum(w.sizeHint().width() for w in (self.category, self.integration, self.when, self.save)) + 40
+        room = self.text.fontMetrics().horizontalAdvance("Type an observation, Enter saves") + 20
+        width = event.size().width()
+        self._arrange(lines=1 if width >= options + room else 2 if width >= options else 3)
 
     def commit(self) -> None:
         text = self.text.text()
@@ -163,13 +225,16 @@ class ObservationEntry(_Entry):
             return
         category = self.category.currentData()
         integ = self.integration.isChecked()
+        ok, at = self.read_time(self.when)
+        if not ok:
+            return
         sid = self.controller.session_id
         if sid is None:
             return
-        key = self.draft.key_for((sid, text, category, integ))
+        key = self.draft.key_for((sid, text, category, integ, at))
         self.submit(
             lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ,
-                                                      request_key=key),
+                                                      observed_at=at, request_key=key),
             self._on_saved, [self.save],
         )
 
@@ -179,6 +244,7 @@ class ObservationEntry(_Entry):
             self.text.clear()
         self.integration.setChecked(False)
         self.category.setCurrentIndex(0)
+        self.when.clear()
         set_message(self.message, f"Saved {local_time(entry.observed_at)}", "ok")
 
     def toggle_integration(self) -> None:
@@ -202,25 +268,29 @@ class VitalsEntry(_Entry):
             edit.setMinimumWidth(44)
             edit.returnPressed.connect(self.commit)
             edit.textEdited.connect(lambda _t, e=edit: self._mark(e, False))
-            head = QLabel(f"{SHORT[key]}\n{unit}")
+            edit.setPlaceholderText(unit)  # the unit shows in the empty field: the heading stays one line
+            head = PlainLabel(SHORT[key])
             head.setAlignment(Qt.AlignmentFlag.AlignCenter)
             head.setBuddy(edit)
             grid.addWidget(head, 0, col)
             grid.addWidget(edit, 1, col)
             self.fields[key] = edit
+        self.when = ClinicalTimeField("vitalsTime", label="Time taken")
+        self.when.setMaximumWidth(150)
+        self.when.returnPressed.connect(self.commit)
+        self.watch(*self.fields.values(), self.when)
         self.save = QPushButton("Save vitals")
         self.save.setObjectName("vitalsSave")
         self.save.setToolTip("Save the reading (Enter in any field)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("vitalsMessage")
-        self.last = QLabel("No reading yet")
-        self.last.setObjectName("vitalsLast")
-        self.last.setWordWrap(True)
+        # One line (the timeline and the tooltip have it whole): the column stays short enough to fit.
+        self.last = ElidedLabel("No reading yet", objectName="vitalsLast")
         # The bedside monitor: what it offers, and rejecting an offered value as an artefact (with a reason).
         self.offer: DeviceOffer | None = None
         self.filled: DeviceOffer | None = None
         self._suspect_armed = False
-        self.device_line = QLabel()
+        self.device_line = PlainLabel()
         self.device_line.setObjectName("vitalsDevice")
         self.device_line.setTextFormat(Qt.TextFormat.PlainText)
         self.device_line.setWordWrap(True)
@@ -243,13 +313,13 @@ class VitalsEntry(_Entry):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.message, 1)
-        bottom.addStretch(0)
-        bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight)
+        bottom.addWidget(self.last, 1)
+        bottom.addWidget(self.when, 0, Qt.AlignmentFlag.AlignTop)
+        bottom.addWidget(self.save, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         layout.addLayout(bottom)
+        layout.addWidget(self.message)
         layout.addWidget(self.artefact_row)
         layout.addWidget(self.device_line)
-        layout.addWidget(self.last)
 
     def values(self) -> dict[str, str]:
         return {k: e.text().strip() for k, e in self.fields.items() if e.text().strip()}
@@ -261,6 +331,9 @@ class VitalsEntry(_Entry):
             return
         for e in self.fields.values():
             self._mark(e, False)
+        ok, at = self.read_time(self.when)
+        if not ok:
+            return
         sid = self.controller.session_id
         if sid is None:
             return
@@ -268,9 +341,9 @@ class VitalsEntry(_Entry):
         if filled is not None:
             self._confirm(filled, values)
             return
-        key = self.draft.key_for((sid, values))
-        self.submit(lambda s, a: s.records.record_vitals(a, sid, values, request_key=key), self._on_saved,
-                    [self.save])
+        key = self.draft.key_for((sid, values, at))
+        self.submit(lambda s, a: s.records.record_vitals(a, sid, values, observed_at=at, request_key=key),
+                    self._on_saved, [self.save])
 
     def _confirm(self, filled: DeviceOffer, values: dict[str, str]) -> None:
         """Enter on a row filled from the monitor: confirm it (as edited); a suspect value needs a second Enter."""
@@ -296,6 +369,7 @@ class VitalsEntry(_Entry):
         for key, edit in self.fields.items():
             if edit.text().strip() and key in entry.payload:
                 edit.clear()
+        self.when.clear()
         confirmed = " (monitor reading confirmed)" if entry.payload.get("source") == "device" else ""
         self._clear_device()
         set_message(self.message, f"Saved {local_time(entry.observed_at)}: {entry.content.describe()}{confirmed}",
@@ -369,13 +443,27 @@ class VitalsEntry(_Entry):
         self._suspect_armed = False
         self.artefact_row.hide()
 
+    def _field_key(self, error: ValidationError) -> str | None:
+        """The measure a validation error is about: its key, or the measure its field names."""
+        if error.key in self.fields:
+            return error.key
+        return next((k for k, (label, _u, _d) in MEASURES.items() if label == error.field and k in self.fields), None)
+
     def on_failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationError):
-            key = exc.key if exc.key in self.fields else None
-            if key is not None:
+            # Every refused measure is marked at once; the keyboard goes to the first.
+            errors = exc.errors if isinstance(exc, ValidationErrors) else (exc,)
+            keys = [k for e in errors for k in (self._field_key(e),) if k is not None]
+            for key in keys:
                 self._mark(self.fields[key], True)
-                self.fields[key].setFocus()
-                self.fields[key].selectAll()
+            if keys:
+                self.fields[keys[0]].setFocus()
+                self.fields[keys[0]].selectAll()
+            if len(errors) > 1:
+                lines = "\n".join(f"• {e}" for e in errors)
+                set_message(self.message, f"Not saved — {len(errors)} measures are not accepted:\n{lines}",
+                            "danger")
+                return
         super().on_failed(exc)
 
     @staticmethod
@@ -416,32 +504,39 @@ class ScaleEntry(_Entry):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
             combo.setToolTip(tip(Act.SCALES, f"{scale.label}: Enter records; the keys go to the scales"))
-            label = QLabel(f"{scale.label.split(' (')[0]}:")
+            label = PlainLabel(f"{scale.label.split(' (')[0]}:")
             label.setBuddy(combo)
-            latest = QLabel("")
+            latest = ElidedLabel("", min_chars=5)
             latest.setObjectName(f"scaleLatest_{scale.value}")
             grid.addWidget(label, row, 0)
             grid.addWidget(combo, row, 1)
             grid.addWidget(latest, row, 2)
             self.inputs[scale] = combo
         grid.setColumnStretch(1, 1)
+        grid.setVerticalSpacing(0)
         self.latest: dict[Scale, QLabel] = {}
         for r, s in enumerate(self.SCALES):
             item = grid.itemAtPosition(r, 2)
             widget = item.widget() if item is not None else None
             assert isinstance(widget, QLabel)
             self.latest[s] = widget
+        self.watch(*self.inputs.values())
         self.save = QPushButton("Record scores")
         self.save.setObjectName("scaleSave")
         self.save.setToolTip("Record the rated scales (Enter)")
         self.save.clicked.connect(self.commit)
         self.message.setObjectName("scaleMessage")
+        self.save.setText("Record")
+        self.when = ClinicalTimeField("scaleTime", label="Time rated")
+        self.when.setMaximumWidth(150)
+        self.when.returnPressed.connect(self.commit)
+        self.watch(self.when)
+        # Beside the scales: the panel is three lines high, and the column fits without scrolling.
+        grid.addWidget(self.when, len(self.SCALES) - 2, 3)
+        grid.addWidget(self.save, len(self.SCALES) - 1, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.message, 1)
-        bottom.addWidget(self.save)
-        layout.addLayout(bottom)
+        layout.addWidget(self.message)
         for key in ("Return", "Enter"):
             shortcut(self, key, self.commit)
 
@@ -450,12 +545,15 @@ class ScaleEntry(_Entry):
         if not scores:
             set_message(self.message, "Choose a score first", "warning")
             return
+        ok, at = self.read_time(self.when)
+        if not ok:
+            return
         sid = self.controller.session_id
         if sid is None:
             return
 
         def work(services: Services, actor: Any) -> list[Any]:
-            return [services.records.record_scale(actor, sid, s.value, v) for s, v in scores.items()]
+            return [services.records.record_scale(actor, sid, s.value, v, observed_at=at) for s, v in scores.items()]
 
         self.submit(work, lambda _e: self._on_saved(scores), [self.save])
 
@@ -463,6 +561,7 @@ class ScaleEntry(_Entry):
         for scale, value in scores.items():
             if self.inputs[scale].currentData() == value:
                 self.inputs[scale].setCurrentIndex(0)
+        self.when.clear()
         set_message(self.message, "Recorded", "ok")
 
     def set_record(self, record: SessionRecord) -> None:
@@ -476,23 +575,24 @@ class ScaleEntry(_Entry):
 
 # ----- side effects -------------------------------------------------------------------------------------
 class SideEffectPanel(_Entry):
+    medication_requested = Signal(object)  # the selected side effect's entry id, or None
     def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
         super().__init__("Side effects", controller, parent)
         self.buttons: dict[SideEffectKind, QPushButton] = {}
         grid = QGridLayout()
-        for i, kind in enumerate(SideEffectKind):
+        for kind in SideEffectKind:
             button = QPushButton(EFFECT_CAPTIONS.get(kind, kind.label))
             button.setObjectName(f"sideEffect_{kind.value}")
             button.setAccessibleName(f"Record side effect: {kind.label}")
             button.setToolTip(tip(Act.SIDE_EFFECT, f"Record {kind.label.lower()} with severity and intervention; "
                                                    "the keys choose any side effect"))
             button.clicked.connect(lambda _c=False, k=kind: self.open_dialog(k))
-            grid.addWidget(button, i // 3, i % 3)
             self.buttons[kind] = button
+        self.button_grid = grid
         self.unresolved = QListWidget()
         self.unresolved.setObjectName("unresolvedList")
         self.unresolved.setAccessibleName("Unresolved side effects")
-        self.unresolved.setMaximumHeight(96)
+        self.unresolved.hide()  # shown only while something is unresolved, up to three lines
         self.unresolved.setWordWrap(True)
         self.unresolved.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.unresolved.itemSelectionChanged.connect(self._on_selection)
@@ -501,6 +601,10 @@ class SideEffectPanel(_Entry):
         self.resolve.setToolTip(tip(Act.RESOLVE))
         self.resolve.setEnabled(False)
         self.resolve.clicked.connect(self.resolve_selected)
+        self.medication = QPushButton("Medication…")
+        self.medication.setObjectName("medicationButton")
+        self.medication.setToolTip(tip(Act.MEDICATION))
+        self.medication.clicked.connect(lambda: self.medication_requested.emit(self._selected_id()))
         self.message.setObjectName("sideEffectMessage")
         self.dialog: SideEffectDialog | None = None
         self._locked = False
@@ -508,13 +612,41 @@ class SideEffectPanel(_Entry):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         head = QHBoxLayout()
-        self.unresolved_title = QLabel("Unresolved: none")
+        self.unresolved_title = ElidedLabel("Unresolved: none")
         self.unresolved_title.setObjectName("unresolvedTitle")
-        head.addWidget(self.unresolved_title, 1)
-        head.addWidget(self.resolve)
+        # The unresolved list sits under its title, beside the buttons that act on it: one row, not two.
+        listing = QVBoxLayout()
+        listing.setSpacing(0)
+        listing.addWidget(self.unresolved_title)
+        listing.addWidget(self.unresolved)
+        head.addLayout(listing, 1)
+        self.resolved_when = ClinicalTimeField("resolvedTime", label="Time resolved")
+        self.resolved_when.setMaximumWidth(130)
+        self.resolved_when.returnPressed.connect(self.resolve_selected)
+        self.watch(self.resolved_when)
+        head.addWidget(self.resolved_when, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.resolve, 0, Qt.AlignmentFlag.AlignTop)
+        self.head = head
+        self.set_columns(EFFECT_COLUMNS)
         layout.addLayout(head)
-        layout.addWidget(self.unresolved)
         layout.addWidget(self.message)
+
+    def set_columns(self, columns: int) -> None:
+        """Buttons per row: five in the day (the panel stays short), three in night mode's large type.
+
+        With three to a row the last row has room for "Medication…"; otherwise it sits beside "Mark resolved".
+        """
+        buttons = list(self.buttons.values())
+        in_grid = len(buttons) % columns != 0
+        self.head.removeWidget(self.medication)
+        self.button_grid.removeWidget(self.medication)
+        if in_grid:
+            buttons.append(self.medication)
+        else:
+            self.head.insertWidget(1, self.medication, 0, Qt.AlignmentFlag.AlignTop)
+        for i, button in enumerate(buttons):
+            self.button_grid.removeWidget(button)
+            self.button_grid.addWidget(button, i // columns, i % columns)
 
     def open_dialog(self, kind: SideEffectKind | None = None) -> SideEffectDialog | None:
         if self._locked:
@@ -539,11 +671,17 @@ class SideEffectPanel(_Entry):
         if items and self.unresolved.currentRow() < 0:
             self.unresolved.setCurrentRow(0)
         self.unresolved_title.setText(f"Unresolved: {len(items)}" if items else "Unresolved: none")
+        self.unresolved.setVisible(bool(items))
+        self.resolved_when.setVisible(bool(items))
+        if items:
+            line = self.unresolved.sizeHintForRow(0)
+            frame = 2 * self.unresolved.frameWidth()
+            self.unresolved.setFixedHeight(min(len(items), 3) * max(line, 1) + frame + 2)
         self._on_selection()
 
     def set_locked(self, locked: bool) -> None:
         self._locked = locked
-        for b in self.buttons.values():
+        for b in (*self.buttons.values(), self.medication):
             b.setEnabled(not locked)
         self._on_selection()
 
@@ -558,9 +696,22 @@ class SideEffectPanel(_Entry):
         effect_id = self._selected_id()
         if effect_id is None or self._locked:
             return
+        ok, at = self.read_time(self.resolved_when)
+        if not ok:
+            return
         sid = self.controller.session_id
         if sid is None:
             return
-        self.submit(lambda s, a: s.records.resolve_side_effect(a, sid, effect_id),
-                    lambda e: set_message(self.message, f"Marked resolved {local_time(e.observed_at)}", "ok"),
+
+        had_focus = self.resolve.hasFocus() or self.resolved_when.hasFocus()
+
+        def done(entry: Any) -> None:
+            # The button and the time field go (nothing left to resolve): the keyboard stays in this panel rather
+            # than landing on the next scale, unless the person has moved on to type somewhere else.
+            if had_focus and not isinstance(QApplication.focusWidget(), QLineEdit):
+                self.medication.setFocus()
+            self.resolved_when.clear()
+            set_message(self.message, f"Marked resolved {local_time(entry.observed_at)}", "ok")
+
+        self.submit(lambda s, a: s.records.resolve_side_effect(a, sid, effect_id, observed_at=at), done,
                     [self.resolve])

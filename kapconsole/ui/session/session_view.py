@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -23,11 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.enums import Disposition, EntryKind, SessionState
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import Services
+from kapconsole.services.record import ATTESTATION_MEANING
+from kapconsole.ui.discharge.signature_dialog import SignatureDialog
 from kapconsole.ui.session.amend_dialog import AmendDialog
+from kapconsole.ui.session.closing_note_dialog import ClosingNoteDialog
 from kapconsole.ui.session.controller import RecordChange, SessionController
 from kapconsole.ui.session.device_feed import DeviceFeed
 from kapconsole.ui.session.device_panel import DeviceStreamBinder
@@ -39,11 +44,13 @@ from kapconsole.ui.session.quick_entry import (
     VitalsEntry,
     set_message,
 )
+from kapconsole.ui.session.rescue_dialog import RescueDialog
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.actions import Act, key_text, keys, shortcut, tip
+from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 #: Kinds of entry that change which alerts are pending, and the side-effect list.
@@ -120,6 +127,7 @@ class SessionView(QWidget):
         self.record: SessionRecord | None = None
         self._night = False
         self._read_only = False
+        self._ack_session: int | None = None
 
         self._build_header()
         self._build_banners()
@@ -130,6 +138,7 @@ class SessionView(QWidget):
         self.observation = ObservationEntry(controller)
         self.scales = ScaleEntry(controller)
         self.side_effects = SideEffectPanel(controller)
+        self.side_effects.medication_requested.connect(self.open_medication)
         # The bedside monitor: a stream polled after the last reading held, never a record reload.
         self.device_alert = self._label("deviceAlert")
         self.device_feed = DeviceFeed(state, self)
@@ -140,13 +149,15 @@ class SessionView(QWidget):
         entry.setObjectName("quickEntry")
         col = QVBoxLayout(entry)
         col.setContentsMargins(0, 0, 4, 0)
-        for w in (self.vitals, self.observation, self.side_effects, self.scales):
+        col.setSpacing(0)
+        # The observation line is wide text: it sits under the timeline, leaving this column to the vitals,
+        # side effects and scales, which then fit without scrolling on a 1280×800 or 1600×1000 screen.
+        for w in (self.vitals, self.side_effects, self.scales):
             col.addWidget(w)
         col.addStretch(1)
-        # Ending early is rare and final: kept away from the everyday header buttons.
         end_row = QHBoxLayout()
+        end_row.addWidget(self.closing_note_button)
         end_row.addStretch(1)
-        end_row.addWidget(self.end_early_button)
         col.addLayout(end_row)
         self.quick_entry = entry
         scroll = QScrollArea()
@@ -155,12 +166,18 @@ class SessionView(QWidget):
         scroll.setWidget(entry)
         self.entry_scroll = scroll
 
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.timeline, 1)
+        lower_layout.addWidget(self.observation)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
-        left.addWidget(self.timeline)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 4)
-        left.setSizes([500, 400])
+        left.addWidget(lower)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 5)
+        left.setSizes([330, 550])
+        self.chart.setMinimumHeight(150)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(scroll)
@@ -182,6 +199,7 @@ class SessionView(QWidget):
         self.setStyleSheet(session_stylesheet(False))
         controller.changed.connect(self._on_changed)
         controller.connection_changed.connect(self._on_connection_changed)
+        controller.integrity_changed.connect(self._on_integrity)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._on_tick)
@@ -193,7 +211,7 @@ class SessionView(QWidget):
 
     # ----- building ------------------------------------------------------------------------------------
     def _label(self, name: str, text: str = "") -> QLabel:
-        label = QLabel(text)
+        label = PlainLabel(text)
         label.setObjectName(name)
         return label
 
@@ -207,19 +225,35 @@ class SessionView(QWidget):
     def _build_header(self) -> None:
         self.header = QFrame()
         self.header.setObjectName("sessionHeader")
-        self.client_label = self._label("clientName", "—")
+        # The client's name elides: a long name never widens the window (the tooltip has it whole).
+        self.client_label = ElidedLabel("—", objectName="clientName")
         self.course_label = self._label("courseLabel")
         self.state_label = self._label("stateLabel")
         self.since_dose_label = self._label("sinceDoseLabel")
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
-        self.device_state_label = self._label("deviceState")
+        self.device_state_label = ElidedLabel("", objectName="deviceState")  # one line: it elides
+        self.integrity_label = self._label("integrityState")
+        self.integrity_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.integrity_label.setWordWrap(True)
         self.booster_button = self._button("boosterButton", "Booster…", tip(Act.DOSE, "Record a booster dose"),
                                            self.dose_requested.emit)
         self.discharge_button = self._button("dischargeButton", "Discharge…", tip(Act.DISCHARGE),
                                              self.discharge_requested.emit)
         self.end_early_button = self._button("endEarlyButton", "End early…", tip(Act.END_EARLY),
                                              self.open_end_early)
+        self.closing_note_button = self._button(
+            "closingNoteButton", "Closing note…",
+            "The therapist's note at departure: state, words, themes, suggestions for integration",
+            self.open_closing_note)
+        self.end_infusion_button = self._button("endInfusionButton", "End infusion",
+                                                "Record that the running IV infusion stopped now",
+                                                self.end_infusion)
+        self.end_infusion_button.hide()
+        self.attest_button = self._button("attestButton", "Attest…",
+                                          "A physician attests this session ended early after a dose (password)",
+                                          self.open_attestation)
+        self.attest_button.hide()
         who = QVBoxLayout()
         who.setSpacing(0)
         who.addWidget(self.client_label)
@@ -229,17 +263,22 @@ class SessionView(QWidget):
         sub.addStretch(1)
         who.addLayout(sub)
         who.addWidget(self.device_state_label)
+        who.addWidget(self.integrity_label)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
-        for label in (self.client_label, self.course_label, self.state_label, self.since_dose_label,
+        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
+        for label in (self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
         row = QHBoxLayout(self.header)
         row.setContentsMargins(10, 6, 10, 6)
-        row.addLayout(who, 2)
+        row.addLayout(who, 1)
         for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
-            row.addWidget(clock, 1)
-        for b in (self.booster_button, self.discharge_button):
+            row.addWidget(clock, 0)  # as wide as its text; the client's name takes (and elides in) the rest
+        # Ending early is rare and final: set apart from the everyday buttons.
+        row.addWidget(self.end_early_button)
+        row.addSpacing(16)
+        for b in (self.end_infusion_button, self.booster_button, self.discharge_button, self.attest_button):
             row.addWidget(b)
 
     def _build_banners(self) -> None:
@@ -252,12 +291,17 @@ class SessionView(QWidget):
         self.ack_button = self._button("acknowledgeButton", f"Acknowledge ({key_text(Act.ACKNOWLEDGE)})",
                                        tip(Act.ACKNOWLEDGE), self.acknowledge_alerts)
         self.ack_button.setAccessibleName("Acknowledge alerts")
+        self.ack_note = QLineEdit(objectName="ackNote")
+        self.ack_note.setAccessibleName("Note with the acknowledgement")
+        self.ack_note.setPlaceholderText("Note (what was done; required while awaiting discharge)")
+        self.ack_note.returnPressed.connect(self.acknowledge_alerts)
         box = QHBoxLayout(self.alert_banner)
         box.setContentsMargins(12, 8, 12, 8)
         text = QVBoxLayout()
         text.addWidget(self.alert_title)
         text.addWidget(self.alert_text)
         box.addLayout(text, 1)
+        box.addWidget(self.ack_note)
         box.addWidget(self.ack_button)
         self.alert_banner.hide()
         self.ack_message = self._label("ackMessage")
@@ -293,6 +337,7 @@ class SessionView(QWidget):
             Act.VITALS: self.vitals.fill_from_device,
             Act.SIDE_EFFECT: lambda: self.side_effects.open_dialog(),
             Act.RESOLVE: self.side_effects.resolve_selected,
+            Act.MEDICATION: lambda: self.open_medication(self.side_effects._selected_id()),
             Act.SCALES: self.scales.focus,
             Act.ACKNOWLEDGE: self.acknowledge_alerts,
             Act.DOSE: self._on_dose_key,
@@ -352,6 +397,7 @@ class SessionView(QWidget):
             return
         self.chart.set_night(night)
         self.timeline.set_night(night)
+        self.side_effects.set_columns(3 if night else 5)
         if self.isVisible():
             self._fit_entry_column()
 
@@ -379,10 +425,75 @@ class SessionView(QWidget):
         else:
             self.observation.text.setFocus()
 
+    def open_medication(self, side_effect_id: int | None = None) -> RescueDialog | None:
+        """The rescue-medication dialog (Ctrl+Shift+M), linked to ``side_effect_id`` when one is chosen."""
+        record = self.record
+        if record is None or record.locked or self._read_only or not self.entry_scroll.isVisible():
+            return None
+        dialog = RescueDialog(self.state, self.controller, self, side_effect_id=side_effect_id)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda text: set_message(self.side_effects.message, text, "ok"))
+        dialog.open()
+        return dialog
+
+    def open_closing_note(self) -> ClosingNoteDialog | None:
+        if not self.closing_note_button.isEnabled():
+            return None
+        dialog = ClosingNoteDialog(self.controller, self)
+        dialog.open()
+        return dialog
+
     def open_end_early(self) -> EndEarlyDialog | None:
         if not self.end_early_button.isEnabled():
             return None
         dialog = EndEarlyDialog(self.controller, self)
+        dialog.open()
+        return dialog
+
+    def end_infusion(self) -> None:
+        record = self.record
+        if record is None or not record.running_infusions or self._read_only:
+            return
+        sid, dose_id = record.info.id, record.running_infusions[0].id
+        self.end_infusion_button.setEnabled(False)
+
+        def done(_entry: object) -> None:
+            self.end_infusion_button.setEnabled(True)
+
+        def failed(exc: Exception) -> None:
+            self.end_infusion_button.setEnabled(True)
+            set_message(self.ack_message, f"Infusion end not recorded — {exc}", "danger")
+
+        self.controller.perform(lambda services, actor: services.records.end_infusion(actor, sid, dose_id),
+                                done, failed)
+
+    def open_attestation(self) -> SignatureDialog | None:
+        record, actor = self.record, self.state.actor
+        if record is None or actor is None or not record.info.needs_attestation:
+            return None
+        info = record.info
+        disposition = next((e.payload.get("disposition", "") for e in reversed(record.entries)
+                            if e.kind is EntryKind.STATE and e.payload.get("to") == SessionState.ENDED_EARLY.value), "")
+        where = Disposition(disposition).label if disposition else "not recorded"
+        what = (f"Session {info.id}, {info.client.name} ({info.client.identifier}), ended early: {info.end_reason}. "
+                f"Disposition: {where}. Entries #1–#{info.entry_count}.")
+        now = self._now().astimezone()
+        dialog = SignatureDialog(actor.name, now.strftime("%Y-%m-%d %H:%M"), what, self,
+                                 meaning_text=ATTESTATION_MEANING, title="Attest the session ended early")
+        head = info.chain_head
+
+        def attest(password: str) -> None:
+            def done(_entry: object) -> None:
+                dialog.accept()
+
+            self.controller.perform(
+                lambda services, a: services.records.attest_end_early(
+                    a, info.id, password=password, seen_chain_head=head,
+                    disposition=disposition or Disposition.TRANSFERRED.value),
+                done, lambda exc: dialog.show_message(str(exc)))
+
+        dialog.sign_requested.connect(attest)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
@@ -396,14 +507,21 @@ class SessionView(QWidget):
         if not groups:
             return
         sid = record.info.id
+        note = self.ack_note.text()
+        if record.info.state is SessionState.DISCHARGE and not note.strip():
+            set_message(self.ack_message, "While the client awaits discharge, say what was done about the alert "
+                        "in the note, then acknowledge.", "warning")
+            self.ack_note.setFocus()
+            return
         self.ack_button.setEnabled(False)
 
         def work(services: Services, actor: Actor) -> list[Entry]:
-            return [services.records.acknowledge_alert(actor, sid, rid, measures)
+            return [services.records.acknowledge_alert(actor, sid, rid, measures, note=note)
                     for rid, measures in groups.items()]
 
         def done(entries: list[Entry]) -> None:
             self.ack_button.setEnabled(True)
+            self.ack_note.clear()
             actor = self.state.actor
             who = actor.name if actor else ""
             set_message(self.ack_message, f"Acknowledged by {who} at {local_time(self._now())}", "ok")
@@ -425,8 +543,9 @@ class SessionView(QWidget):
             return
         record = change.record
         kinds = change.kinds()
+        # The header's buttons follow more than the state (a running infusion, the closing note, an attestation).
+        self._render_state(record)
         if change.state_changed:
-            self._render_state(record)
             self.device.set_record(record)
         amended = EntryKind.AMENDMENT in kinds
         if kinds & _ALERTING or amended:
@@ -463,21 +582,48 @@ class SessionView(QWidget):
         self.quick_entry.setEnabled(editable)
         # A locked or read-only record takes no new entries: its screen space goes to the chart and timeline.
         self.entry_scroll.setVisible(editable)
-        self.locked_banner.setText(ENDED_TEXT if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
+        ended_text = ENDED_TEXT
+        if info.needs_attestation:
+            ended_text = ("Ended early after a dose — a physician's attestation is due (Attest…). " + ENDED_TEXT)
+        self.locked_banner.setText(ended_text if info.state is SessionState.ENDED_EARLY else LOCKED_TEXT)
+        actor = self.state.actor
+        self.attest_button.setVisible(info.needs_attestation and actor is not None
+                                      and may(actor.roles, Action.SIGN_DISCHARGE))
+        self.end_infusion_button.setVisible(editable and bool(record.running_infusions))
         self.locked_banner.setVisible(locked and not self._read_only)
         self.booster_button.setEnabled(editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.booster_button.setVisible(not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
+        for panel in (self.vitals, self.observation, self.scales, self.side_effects):
+            panel.follow(record)
+        if self._ack_session != info.id:
+            self._ack_session = info.id
+            self.ack_message.hide()
+        writes_note = actor is not None and may(actor.roles, Action.WRITE_CLOSING_NOTE)
+        self.closing_note_button.setVisible(writes_note)
+        self.closing_note_button.setEnabled(editable and writes_note and record.closing_note is None
+                                            and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        self.closing_note_button.setToolTip(
+            "Written: correct it from the timeline (Amend)" if record.closing_note is not None else
+            "The therapist's note at departure: state, words, themes, suggestions for integration")
 
     def _render_alerts(self, record: SessionRecord) -> None:
         pending = record.unacknowledged_alerts()
         if not pending:
             self.alert_banner.hide()
             return
-        lines = [f"{local_time(reading.at)}  {alert.message}" for reading, alert in pending[-6:]]
-        if len(pending) > 6:
-            lines.insert(0, f"… and {len(pending) - 6} earlier")
+        # One line per alert episode: a persistent condition is one alert, with its worst value and duration.
+        now = self._now()
+        episodes = record.unacknowledged_episodes()
+        lines = []
+        for episode in episodes[-6:]:
+            span = "" if episode.readings == 1 else (
+                f" · {episode.readings} readings over {clock_text(episode.duration(now), hours=False)}")
+            lines.append(f"since {local_time(episode.started_at)}  worst: {episode.worst_message}{span}"
+                         + ("" if episode.ended_at is None else " (back in range)"))
+        if len(episodes) > 6:
+            lines.insert(0, f"… and {len(episodes) - 6} earlier")
         readings = len({reading.id for reading, _ in pending})
         if record.locked:  # history, not a call to act: no red, no button
             self.alert_title.setText(f"{len(pending)} alerts were not acknowledged before the record was locked")
@@ -489,10 +635,16 @@ class SessionView(QWidget):
         set_severity(self.alert_banner, "warning" if record.locked else "danger")
         self.alert_text.setText("\n".join(lines))
         can_ack = not record.locked and not self._read_only
+        self.ack_note.setVisible(can_ack)
         self.ack_button.setVisible(can_ack)
         self.ack_button.setEnabled(can_ack)
         self.ack_message.hide()
         self.alert_banner.show()
+
+    def _on_integrity(self, problem: str) -> None:
+        """The record's verification, in the header: quiet when it holds, unmissable when it does not."""
+        set_severity(self.integrity_label, "danger" if problem else "")
+        self.integrity_label.setText(f"⚠ INTEGRITY FAILURE — {problem}" if problem else "✓ Record verified")
 
     def _on_tick(self) -> None:
         self._render_header()
@@ -506,6 +658,7 @@ class SessionView(QWidget):
             return
         closed = record.info.state.is_closed
         now = record.info.ended_at if closed and record.info.ended_at else self._now()
+        self.chart.set_now(now)
         first = record.first_dose_at
         self.since_dose_label.setText(
             "No dose yet" if first is None else f"Since first dose\n{clock_text(now - first)}")

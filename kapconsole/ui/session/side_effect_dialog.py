@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QRadioButton,
     QVBoxLayout,
@@ -25,7 +24,9 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.enums import Severity, SideEffectKind
 from kapconsole.domain.errors import DomainError
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.draft_key import DraftKey
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class SideEffectDialog(QDialog):
@@ -74,8 +75,10 @@ class SideEffectDialog(QDialog):
         form.addRow("Severity:", sev_row)
         form.addRow("Intervention:", self.intervention)
         form.addRow("Description:", self.description)
+        self.when = ClinicalTimeField("sideEffectTime", label="Time noticed")
+        form.addRow("Time:", self.when)
 
-        self.error_label = QLabel()
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("sideEffectError")
         self.error_label.setProperty("severity", "danger")
         self.error_label.setWordWrap(True)
@@ -108,11 +111,18 @@ class SideEffectDialog(QDialog):
             return
         kind, severity = self.kind.currentData(), self._severity()
         intervention, description = self.intervention.text(), self.description.text()
+        try:
+            at = self.when.moment(self._controller.state.services.records.now())
+        except DomainError as exc:
+            self._on_failed(exc)
+            self.when.setFocus()
+            return
         self.save_button.setEnabled(False)
-        key = self.draft.key_for((sid, kind, severity, intervention, description))
+        key = self.draft.key_for((sid, kind, severity, intervention, description, at))
         self._controller.perform(
             lambda services, actor: services.records.record_side_effect(
-                actor, sid, kind, severity, intervention=intervention, description=description, request_key=key),
+                actor, sid, kind, severity, intervention=intervention, description=description, observed_at=at,
+                request_key=key),
             self._on_done, self._on_failed, receiver=self,
         )
 

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -41,6 +40,7 @@ from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.actions import Act, shortcut, tip
 from kapconsole.ui.widgets.table_model import row_table
+from kapconsole.ui.widgets.text import PlainLabel, tooltip_text
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -54,6 +54,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
     "Observations": frozenset({EntryKind.OBSERVATION}),
     "Side effects": frozenset({EntryKind.SIDE_EFFECT, EntryKind.SIDE_EFFECT_RESOLVED}),
     "Doses": frozenset({EntryKind.ADMINISTRATION}),
+    "Medications": frozenset({EntryKind.RESCUE_MEDICATION}),
     "Scales": frozenset({EntryKind.SCALE}),
     "Amendments": frozenset({EntryKind.AMENDMENT}),
     "Checklist and state": frozenset(
@@ -66,7 +67,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
 #: Short kind names keep the Kind column narrow; the full name is in the tooltip.
 SHORT_KIND = {EntryKind.SIDE_EFFECT_RESOLVED: "Resolved", EntryKind.ALERT_ACK: "Alert ack.",
               EntryKind.ADMINISTRATION: "Dose", EntryKind.DISCHARGE_ASSESSMENT: "Discharge check",
-              EntryKind.OVERRIDE: "Override"}
+              EntryKind.OVERRIDE: "Override", EntryKind.RESCUE_MEDICATION: "Medication"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class TimelineRow:
     alert: str = ""  # alert messages of a flagged vitals reading
     acknowledged: bool = False
     after_signoff: bool = False
+    #: How late the entry was charted after its clinical time ("" when on time): a late entry.
+    late: str = ""
 
     @property
     def amendable(self) -> bool:
@@ -98,11 +101,13 @@ class TimelineRow:
         if self.alert:
             status = (status + "; " if status else "") + ("acknowledged" if self.acknowledged
                                                           else "NOT acknowledged")
+        if self.late:
+            status = (status + "; " if status else "") + self.late
         if self.after_signoff:
             status = (status + " " if status else "") + "[after sign-off]"
         # The row is already red: a short marker leaves the width to the entry itself.
         kind = SHORT_KIND.get(self.kind, self.kind.label) + (" ⚠" if self.alert else "")
-        return (local_time(self.at), self.author, kind, self.content, status)
+        return (local_time(self.at) + (" ◷" if self.late else ""), self.author, kind, self.content, status)
 
     @property
     def content_value(self) -> EntryContent | None:
@@ -147,6 +152,7 @@ def build_row(record: SessionRecord, e: Entry) -> TimelineRow:
         entry_id=e.id, seq=e.seq, at=e.observed_at, entered_at=e.entered_at, author=e.author_name,
         workstation=e.workstation, kind=e.kind, content=content, payload=now_payload, amendment=amendment,
         superseded=superseded, alert=alert, acknowledged=acknowledged, after_signoff=record.after_signoff(e),
+        late=_late_text(record, e),
     )
 
 
@@ -173,6 +179,15 @@ def affected_by(record: SessionRecord, appended: Iterable[Entry]) -> set[int]:
                 e.kind is EntryKind.VITALS and (first is None or e.observed_at <= first)):
             ids.update(c.id for c in record.vitals)  # a new baseline: alerts of the readings after it change
     return ids
+
+
+def _late_text(record: SessionRecord, entry: Entry) -> str:
+    delay = record.late_by(entry)
+    if delay is None:
+        return ""
+    minutes = int(delay.total_seconds() // 60)
+    span = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"late entry: charted {local_time(entry.entered_at)} ({span} later)"
 
 
 # ----- the model ----------------------------------------------------------------------------------------
@@ -292,7 +307,7 @@ class TimelineModel(QAbstractTableModel):
                 return QBrush(QColor(theme.cell_colours("danger-tint", self._night)[1]))  # type: ignore[index]
             if row.alert and col in (2, 3):
                 return QBrush(QColor(theme.text_colour("danger", self._night)))
-            if col == 4 and row.after_signoff:
+            if (col == 4 and row.after_signoff) or (col in (0, 4) and row.late):
                 return QBrush(QColor(theme.text_colour("warning", self._night)))
         return None
 
@@ -304,13 +319,15 @@ class TimelineModel(QAbstractTableModel):
     def _tooltip(row: TimelineRow, col: int) -> str:
         lines = [row.kind.label, f"Observed {row.at.astimezone():%Y-%m-%d %H:%M:%S}",
                  f"Entered {row.entered_at.astimezone():%Y-%m-%d %H:%M:%S} by {row.author} at {row.workstation}"]
+        if row.late:
+            lines.append(row.late.capitalize())
         if row.alert:
             lines.append(f"ALERT: {row.alert}")
         if row.amendment:
             lines.append(row.amendment)
         if col == 3:
             lines.insert(0, row.content)
-        return "\n".join(lines)
+        return tooltip_text("\n".join(lines))  # user text: shown as typed, never as markup
 
 
 class KindFilterProxy(QSortFilterProxyModel):
@@ -374,12 +391,12 @@ class TimelineView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.doubleClicked.connect(lambda _i: self._on_amend_clicked())
 
-        title = QLabel("Timeline")
+        title = PlainLabel("Timeline")
         title.setObjectName("sectionTitle")
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
-        show = QLabel("Show:")
+        show = PlainLabel("Show:")
         show.setBuddy(self.filter_combo)
         top.addWidget(show)
         top.addWidget(self.filter_combo)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kapconsole.domain.enums import EntryKind, SideEffectKind
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rescue import RescueMedication
 from kapconsole.domain.values import Entry
 
 try:  # the shell's theme owns the colours; fall back to our own until it exists
@@ -41,17 +42,23 @@ Y_TOP = 226.0
 Y_BOTTOM = -30.0
 DOSE_LABEL_Y = -5.0
 EFFECT_LABEL_Y = (-17.0, -27.0)
+#: Room above the highest reading for its alert circle (in chart units: the circle is ~18 px).
+TOP_MARGIN = 14.0
+#: The shortest time span shown, in minutes: the first minutes of a session are not stretched to fill the chart.
+MIN_SPAN = 30.0
+#: A monitor stream with no sample for this many minutes has a gap: the line is broken, not bridged.
+STREAM_GAP_MINUTES = 1.0
 
 # Fallback palettes: distinct hues that do not use red, which stays reserved for alerts.
 _DAY = {
     "sbp": "#1f4e9c", "dbp": "#5f8fd8", "hr": "#2e7d32", "spo2": "#00838f", "rr": "#7b1fa2",
     "threshold": "#c62828", "dose": "#37474f", "side_effect": "#a15c00", "background": "#ffffff",
-    "foreground": "#1d2329",
+    "foreground": "#1d2329", "medication": "#00695c",
 }
 _NIGHT = {
     "sbp": "#8fb3ec", "dbp": "#5d82bf", "hr": "#7cc47f", "spo2": "#5cc3cc", "rr": "#c39ad8",
     "threshold": "#e57373", "dose": "#b0bec5", "side_effect": "#e0a84f", "background": "#0d1114",
-    "foreground": "#c5ccd3",
+    "foreground": "#c5ccd3", "medication": "#4db6ac",
 }
 
 
@@ -148,11 +155,22 @@ class _ClinicalAxis(_GridAxis):
 SYMBOLS = {"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s", "rr": "d"}
 
 #: Entries that change what is already drawn: the chart is drawn again from the record.
-_REDRAWN_BY = frozenset({EntryKind.ADMINISTRATION, EntryKind.SIDE_EFFECT, EntryKind.AMENDMENT})
+_REDRAWN_BY = frozenset({EntryKind.ADMINISTRATION, EntryKind.SIDE_EFFECT, EntryKind.AMENDMENT,
+                         EntryKind.RESCUE_MEDICATION, EntryKind.STATE})
 
 
 def minutes_between(origin: datetime, moment: datetime) -> float:
     return (moment - origin).total_seconds() / 60.0
+
+
+def with_gaps(x: np.ndarray, y: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """``x, y`` with a NaN point inside every interval longer than ``gap``: the line breaks there."""
+    if x.size < 2:
+        return x, y
+    breaks = np.nonzero(np.diff(x) > gap)[0] + 1
+    if breaks.size == 0:
+        return x, y
+    return np.insert(x, breaks, x[breaks - 1] + gap / 2), np.insert(y, breaks, np.nan)
 
 
 class VitalsChart(QWidget):
@@ -173,6 +191,11 @@ class VitalsChart(QWidget):
         # Which curves have new data: the charted readings and the monitor stream change independently.
         self._dirty_charted: set[str] = set()
         self._dirty_stream: set[str] = set()
+        #: Charted readings further apart than this (minutes) are not joined by a line.
+        self._reading_gap = 60.0
+        self._x_start = 0.0
+        self._now_minutes: float | None = None
+        self._y_top = Y_TOP
 
         self.plot_widget = pg.PlotWidget(axisItems={"left": _ClinicalAxis("left"), "bottom": _GridAxis("bottom"),
                                                     "right": _GridAxis("right")})
@@ -183,6 +206,8 @@ class VitalsChart(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("bottom", "minutes since first dose")
         self.plot.setLabel("left", "mmHg · /min · SpO2 %")
+        for name in ("left", "bottom"):  # minutes and mmHg are the units: never "(x0.001)"
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.plot.setYRange(Y_BOTTOM, Y_TOP, padding=0)
         self.plot.getViewBox().setLimits(yMin=Y_BOTTOM - 10, yMax=Y_TOP + 40)
         self.plot.getViewBox().enableAutoRange(axis="y", enable=False)
@@ -216,6 +241,7 @@ class VitalsChart(QWidget):
         for curve in (*self.stream_curves.values(), *self.curves.values()):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
+            curve.opts["connect"] = "finite"  # a gap (NaN) breaks the line
         # The monitor stream is not the record: one legend entry says so, in the stream's thin style.
         self.stream_legend = pg.PlotDataItem([], [])
         self.legend.addItem(self.stream_legend, "Monitor, unconfirmed (thin line)")
@@ -224,10 +250,12 @@ class VitalsChart(QWidget):
         self.alert_markers.setZValue(20)
         self.plot.addItem(self.alert_markers)
         self.threshold_lines: dict[str, pg.InfiniteLine] = {}
+        self.rise_line: pg.InfiniteLine | None = None
         self.zero_line = pg.InfiniteLine(pos=0, angle=0, movable=False)
         self.plot.addItem(self.zero_line, ignoreBounds=True)
         self.dose_lines: list[pg.InfiniteLine] = []
         self.side_effect_lines: list[pg.InfiniteLine] = []
+        self.medication_lines: list[pg.InfiniteLine] = []
         self.marker_labels: list[pg.TextItem] = []
 
         layout = QVBoxLayout(self)
@@ -261,8 +289,45 @@ class VitalsChart(QWidget):
             self._add_reading(minutes_between(origin, reading.at) if origin else 0.0, reading.payload)
         self._charted_keys = keys
         self._charted_at = [c.at for c in record.vitals]
+        schedule = record.protocol.schedule
+        self._reading_gap = float(2 * max(schedule.later_interval, schedule.first_phase_interval))
+        starts = [0.0] + ([minutes_between(origin, record.vitals[0].at)] if origin and record.vitals else [])
+        if origin is not None and record.info.started_at is not None:
+            starts.append(minutes_between(origin, record.info.started_at))
+        self._x_start = min(starts)
+        highest = max((float(c.payload[k]) for c in record.vitals for k in CHANNELS if k in c.payload), default=0.0)
         self._set_thresholds(record)
         self._set_markers(record)
+        rise = self.rise_line.value() if self.rise_line is not None else 0.0
+        self._y_top = max(Y_TOP, highest + TOP_MARGIN, float(rise) + TOP_MARGIN)  # type: ignore[arg-type]
+        self.plot.getViewBox().setLimits(yMax=self._y_top + 40)
+        self.plot.setYRange(Y_BOTTOM, self._y_top, padding=0)
+        if self._now_minutes is not None:
+            self._apply_x_range()
+
+    def set_now(self, now: datetime) -> None:
+        """Let the time axis run to ``now`` (the chart shows the time since the last reading too)."""
+        if self._origin is None:
+            return
+        minutes = minutes_between(self._origin, now)
+        if self._now_minutes is not None and abs(minutes - self._now_minutes) < 0.05:
+            return
+        self._now_minutes = minutes
+        self._apply_x_range()
+
+    def x_range(self) -> tuple[float, float]:
+        """The minutes the time axis shows."""
+        low, high = self.plot.getViewBox().viewRange()[0]
+        return float(low), float(high)
+
+    def y_range(self) -> tuple[float, float]:
+        low, high = self.plot.getViewBox().viewRange()[1]
+        return float(low), float(high)
+
+    def _apply_x_range(self) -> None:
+        now = self._now_minutes if self._now_minutes is not None else 0.0
+        start = min(self._x_start, now - MIN_SPAN)
+        self.plot.setXRange(start, now, padding=0.02)
 
     def apply(self, record: SessionRecord, appended: Iterable[Entry]) -> None:
         """Chart the entries appended to ``record``: new readings are appended, their alerts marked.
@@ -275,7 +340,8 @@ class VitalsChart(QWidget):
         origin = record.first_dose_at or self._fallback_origin(record)
         readings = [e for e in appended if e.kind is EntryKind.VITALS]
         last = self._charted_at[-1] if self._charted_at else None
-        if (origin != self._origin or kinds & _REDRAWN_BY
+        highest = max((float(e.payload[k]) for e in readings for k in CHANNELS if k in e.payload), default=0.0)
+        if (origin != self._origin or kinds & _REDRAWN_BY or highest + TOP_MARGIN > self._y_top
                 or any(last is not None and e.observed_at < last for e in readings)):
             self.set_record(record)
             return
@@ -386,17 +452,41 @@ class VitalsChart(QWidget):
             key, side = name.rsplit("_", 1)
             sign = "≥" if key in ("sbp", "dbp") and side == "high" else (">" if side == "high" else "<")
             ticks.append((value, f"{THRESHOLD_LABELS[key]} {sign}{value:g}"))
+        rise = self._rise_value(record)
+        if rise is None and self.rise_line is not None:
+            self.plot.removeItem(self.rise_line)
+            self.rise_line = None
+        elif rise is not None:
+            if self.rise_line is None:
+                self.rise_line = pg.InfiniteLine(angle=0, movable=False)
+                self.rise_line.setZValue(-5)
+                self.plot.addItem(self.rise_line, ignoreBounds=True)
+            self.rise_line.setValue(rise)
+            ticks.append((rise, f"SBP baseline +{record.protocol.sbp_rise_alert}"))
         # Threshold names sit in the right margin, never on top of the newest readings.
         self.plot.getAxis("right").setTicks([sorted(ticks), []])
         self._style_lines()
 
+    @staticmethod
+    def _rise_value(record: SessionRecord) -> float | None:
+        """The "SBP baseline +40" line after the first dose, when it lies below the SBP alert line (as in the PDF)."""
+        base = record.baseline_vitals or {}
+        if record.first_dose_at is None or "sbp" not in base:
+            return None
+        rise = float(base["sbp"]) + record.protocol.sbp_rise_alert
+        lim = record.protocol.alerts.get("sbp")
+        if lim is not None and lim.high is not None and rise >= lim.high:
+            return None
+        return rise
+
     def _set_markers(self, record: SessionRecord) -> None:
         origin = self._origin
-        for line in self.dose_lines + self.side_effect_lines:
+        for line in self.dose_lines + self.side_effect_lines + self.medication_lines:
             self.plot.removeItem(line)
         for label in self.marker_labels:
             self.plot.removeItem(label)
         self.dose_lines, self.side_effect_lines, self.marker_labels = [], [], []
+        self.medication_lines = []
         spots: list[dict[str, Any]] = []
         if origin is None:
             self.alert_markers.setData([])
@@ -416,6 +506,10 @@ class VitalsChart(QWidget):
             kind = effect.payload.get("effect", "")
             text = SideEffectKind(kind).label if kind in SideEffectKind._value2member_map_ else str(kind)
             self._marker(x, text, "side_effect", EFFECT_LABEL_Y[row], self.side_effect_lines)
+        # Rescue and adjunct medications: a dashed line and the drug, dose and route in the dose row.
+        for med in record.rescue_medications:
+            text = f"℞ {RescueMedication.from_payload(med.payload).short}"  # as it stands after amendments
+            self._marker(minutes_between(origin, med.at), text, "medication", DOSE_LABEL_Y, self.medication_lines)
         for reading in record.vitals:
             for alert in record.alerts_for(reading):
                 if alert.measure in CHANNELS:
@@ -492,9 +586,15 @@ class VitalsChart(QWidget):
             color = pg.mkColor(c["threshold"])
             color.setAlpha(140)
             line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
-        for lines, key in ((self.dose_lines, "dose"), (self.side_effect_lines, "side_effect")):
+        if self.rise_line is not None:
+            color = pg.mkColor(c["threshold"])
+            color.setAlpha(110)
+            self.rise_line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DotLine))
+        for lines, key in ((self.dose_lines, "dose"), (self.side_effect_lines, "side_effect"),
+                           (self.medication_lines, "medication")):
             for line in lines:
-                style = Qt.PenStyle.SolidLine if key == "dose" else Qt.PenStyle.DotLine
+                style = {"dose": Qt.PenStyle.SolidLine, "side_effect": Qt.PenStyle.DotLine}.get(
+                    key, Qt.PenStyle.DashLine)
                 line.setPen(pg.mkPen(c[key], width=2, style=style))
         for label in self.marker_labels:
             label.setColor(c[str(label.property("role"))])
@@ -506,11 +606,13 @@ class VitalsChart(QWidget):
         if self._dirty_charted:
             dirty, self._dirty_charted = self._dirty_charted, set()
             for key in dirty:
-                self.curves[key].setData(*self._charted[key].view())
+                self.curves[key].setData(*with_gaps(*self._charted[key].view(), self._reading_gap),
+                                         connect="finite")
             new, self._new_symbols = self._new_symbols, {}
             for key, points in new.items():
                 self.symbols[key].addPoints(x=[p[0] for p in points], y=[p[1] for p in points])
         if self._dirty_stream:
             dirty, self._dirty_stream = self._dirty_stream, set()
             for key in dirty:
-                self.stream_curves[key].setData(*self._stream[key].view())
+                self.stream_curves[key].setData(*with_gaps(*self._stream[key].view(), STREAM_GAP_MINUTES),
+                                                connect="finite")

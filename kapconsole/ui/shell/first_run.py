@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -18,6 +17,7 @@ from kapconsole.domain.enums import Role
 from kapconsole.domain.values import StaffMember
 from kapconsole.services.demo import DemoSummary
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 
@@ -30,9 +30,9 @@ class FirstRunWizard(QDialog):
         self.created: StaffMember | None = None
         self.demo: DemoSummary | None = None
         self.setWindowTitle("KAP Console — first start")
-        heading = QLabel("Welcome to KAP Console")
+        heading = PlainLabel("Welcome to KAP Console")
         set_flag(heading, "heading")
-        intro = QLabel(
+        intro = PlainLabel(
             "This database has no administrator yet. The administrator manages staff accounts and the clinic "
             "protocol; clinical staff accounts are added afterwards from the administrator's account. "
             "To try the console first, fill this empty database with the demo clinic instead.\n"
@@ -52,9 +52,9 @@ class FirstRunWizard(QDialog):
         form = QFormLayout()
         form.addRow("Full &name", self.name)
         form.addRow("&Login", self.login)
-        form.addRow("&Password (6+ characters)", self.password)
+        form.addRow("&Password (8+ characters, hard to guess)", self.password)
         form.addRow("&Repeat password", self.repeat)
-        self.message = QLabel("", objectName="firstRunError")
+        self.message = PlainLabel("", objectName="firstRunError")
         self.message.setWordWrap(True)
         self.message.hide()
         self.create_button = QPushButton("Create administrator", objectName="firstRunCreate")
@@ -69,10 +69,46 @@ class FirstRunWizard(QDialog):
         buttons.addButton(self.demo_button, QDialogButtonBox.ButtonRole.ActionRole)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setToolTip("Quit without creating an account (Esc)")
+        # After the administrator: the clinic's first room and first client (both may be skipped).
+        self.next_step = QWidget(objectName="firstRunNext")
+        self.room = QLineEdit("Room 1", objectName="firstRunRoom")
+        self.room.setAccessibleName("First room")
+        self.client_id = QLineEdit(objectName="firstRunClientId")
+        self.client_id.setAccessibleName("First client's identifier")
+        self.client_name = QLineEdit(objectName="firstRunClientName")
+        self.client_name.setAccessibleName("First client's full name")
+        next_intro = PlainLabel("The administrator account is ready. Add the clinic's first room and, if you like, "
+                            "its first client (more rooms and staff: Console ▸ Staff and rooms; clients: View ▸ "
+                            "Front desk).")
+        next_intro.setWordWrap(True)
+        next_form = QFormLayout()
+        next_form.addRow("First &room", self.room)
+        next_form.addRow("Client &identifier", self.client_id)
+        next_form.addRow("Client full na&me", self.client_name)
+        nl = QVBoxLayout(self.next_step)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.addWidget(next_intro)
+        nl.addLayout(next_form)
+        self.next_step.hide()
+        self.add_first_button = QPushButton("Add room and client", objectName="firstRunAddFirst")
+        self.add_first_button.setToolTip("Add the room (and the client, if given) (Enter)")
+        self.skip_button = QPushButton("S&kip", objectName="firstRunSkip")
+        self.skip_button.setToolTip("Go on to sign in without adding them now (Alt+K)")
+        buttons.addButton(self.add_first_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.skip_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.add_first_button.hide()
+        self.skip_button.hide()
+        self.add_first_button.clicked.connect(self._on_add_first)
+        for field in (self.room, self.client_id, self.client_name):
+            field.returnPressed.connect(self._on_add_first)
+        self.skip_button.clicked.connect(self.accept)
+        self._form_widget = QWidget()
+        self._form_widget.setLayout(form)
         layout = QVBoxLayout(self)
         for w in (heading, intro):
             layout.addWidget(w)
-        layout.addLayout(form)
+        layout.addWidget(self._form_widget)
+        layout.addWidget(self.next_step)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.create_button.clicked.connect(self._on_create)
@@ -80,6 +116,7 @@ class FirstRunWizard(QDialog):
         buttons.rejected.connect(self.reject)
         self.setMinimumWidth(560)
         self._busy = False
+        self._admin_password = ""
 
     def _on_create(self) -> None:
         if self._busy:
@@ -131,7 +168,52 @@ class FirstRunWizard(QDialog):
     def _on_created(self, member: StaffMember) -> None:
         self._busy = False
         self.created = member
+        self._admin_password = self.password.text()
+        self._form_widget.hide()
+        self.create_button.hide()
+        self.demo_button.hide()
+        self.message.hide()
+        self.next_step.show()
+        self.add_first_button.show()
+        self.add_first_button.setDefault(True)
+        self.skip_button.show()
+        self.room.setFocus()
+        self.room.selectAll()
+        self.adjustSize()
+
+    def _on_add_first(self) -> None:
+        if self._busy or self.created is None:
+            return
+        services, login, password = self.state.services, self.created.login, self._admin_password
+        room, ident, name = self.room.text(), self.client_id.text(), self.client_name.text()
+        workstation = self.state.workstation
+
+        def work() -> None:
+            from kapconsole.domain.allergies import fold
+            from kapconsole.domain.frontdesk import ClientDetails
+
+            client = ClientDetails(identifier=ident, name=name) if ident.strip() or name.strip() else None
+            if client is not None:
+                client.validated(services.clinic.now().date())  # refused before anything is saved
+            admin = services.staff.authenticate(login, password, workstation)
+            if room.strip() and fold(room) not in {fold(r) for r in services.clinic.rooms()}:
+                services.clinic.planning.add_room(admin, room)
+            if client is not None:
+                services.clinic.clients.add(admin, client)
+
+        self._busy = True
+        self.add_first_button.setEnabled(False)
+        self.state.runner.submit(work, lambda _v: self._first_added(), self._on_first_failed)
+
+    def _first_added(self) -> None:
+        self._busy = False
+        self._admin_password = ""
         self.accept()
+
+    def _on_first_failed(self, exc: Exception) -> None:
+        self._busy = False
+        self.add_first_button.setEnabled(True)
+        self._show(str(exc))
 
     def _on_failed(self, exc: Exception) -> None:
         self._busy = False

@@ -7,11 +7,12 @@ workstation and a sign-in form. Whoever signs in unlocks it and is from then on 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from kapconsole.ui.shell import settings as cfg
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.shell.sign_in import SignInForm
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
 _ACTIVITY = frozenset({
@@ -88,13 +89,13 @@ class LockScreen(QFrame):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="lockScreen")
         self.state = state
-        self.title = QLabel("KAP Console", objectName="lockTitle")
+        self.title = PlainLabel("KAP Console", objectName="lockTitle")
         set_flag(self.title, "heading")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.reason = QLabel("", objectName="lockReason")
+        self.reason = PlainLabel("", objectName="lockReason")
         self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason.setWordWrap(True)
-        self.where = QLabel("", objectName="lockWorkstation")
+        self.where = PlainLabel("", objectName="lockWorkstation")
         self.where.setAlignment(Qt.AlignmentFlag.AlignCenter)
         set_flag(self.where, "muted")
         self.form = SignInForm(state, self, button_text="Sign in")

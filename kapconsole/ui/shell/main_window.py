@@ -14,15 +14,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain.enums import Role, SessionState
 from kapconsole.domain.errors import DatabaseUnavailable, DomainError
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
@@ -37,11 +37,13 @@ from kapconsole.ui.today.today_view import TodayView
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.actions import ACTIONS, Act, make_action, tip
 from kapconsole.ui.widgets.banner import Banner
+from kapconsole.ui.widgets.text import PlainLabel
 
 if TYPE_CHECKING:  # built on first use: see MainWindow.session_view, .board and .audit
     from kapconsole.ui.board.audit_view import AuditView
     from kapconsole.ui.board.board_view import BoardView
     from kapconsole.ui.clients.client_view import ClientView
+    from kapconsole.ui.frontdesk.frontdesk_view import FrontDeskView
     from kapconsole.ui.session.session_view import SessionView
 
 # Nothing is queued: what failed stays typed in its form, and the person saves it again.
@@ -55,7 +57,10 @@ class MainWindow(QMainWindow):
         theme.scope_to_windows(self)
         self.state = state
         self.controller = SessionController(state, self)
-        self.setWindowTitle(f"KAP Console — {state.workstation}")
+        # The platform adds the application's name after the title unless the title already ends with it.
+        self.setWindowTitle(f"{state.workstation} — KAP Console")
+        self._quit_confirmed = False
+        self.quit_question: QMessageBox | None = None
         self._locked = True
         self._page_before_lock: QWidget | None = None
         self._hidden_dialogs: list[QDialog] = []
@@ -75,6 +80,7 @@ class MainWindow(QMainWindow):
         self._board: BoardView | None = None
         self._audit: AuditView | None = None
         self._clients: ClientView | None = None
+        self._frontdesk: FrontDeskView | None = None
         for page in (self.lock_screen, self.today, self.checklist):
             self.stack.addWidget(page)
         central = QWidget()
@@ -85,12 +91,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.status_user = QLabel("", objectName="statusUser")
-        self.status_workstation = QLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
+        self.status_user = PlainLabel("", objectName="statusUser")
+        self.status_workstation = PlainLabel(f"Workstation: {state.workstation}", objectName="statusWorkstation")
         name = state.services.database_name
         # A long file path must not push "Signed in: …" (whom entries are recorded under) out of sight.
         short = name if len(name) <= 40 else f"{name[:12]}…{name[-27:]}"
-        self.status_database = QLabel(f"Database: {short}", objectName="statusDatabase")
+        self.status_database = PlainLabel(f"Database: {short}", objectName="statusDatabase")
         self.status_database.setToolTip(f"Database: {name}")
         bar = self.statusBar()
         bar.addWidget(self.status_user, 1)
@@ -172,6 +178,16 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self._clients)
         return self._clients
 
+    @property
+    def frontdesk(self) -> FrontDeskView:
+        """The front desk, built the first time it is shown."""
+        if self._frontdesk is None:
+            from kapconsole.ui.frontdesk.frontdesk_view import FrontDeskView
+
+            self._frontdesk = FrontDeskView(self.state)
+            self.stack.addWidget(self._frontdesk)
+        return self._frontdesk
+
     # ----- menus and shortcuts -------------------------------------------------------------------------
     def _action(self, name: str, act: Act, slot: Callable[..., object], *, checkable: bool = False) -> QAction:
         action = make_action(self, act, slot, name=name, checkable=checkable,
@@ -187,30 +203,35 @@ class MainWindow(QMainWindow):
         self.act_switch = a("actionSwitchUser", Act.SWITCH_USER, self.switch_user)
         self.act_lock = a("actionLock", Act.LOCK, self.lock)
         self.act_idle = a("actionIdleLock", Act.IDLE_LOCK, self.set_idle_time)
-        self.act_quit = a("actionQuit", Act.QUIT, self.close)
+        self.act_quit = a("actionQuit", Act.QUIT, self.request_quit)
         self.act_night = a("actionNight", Act.NIGHT, self.set_night, checkable=True)
         self.act_board = a("actionBoard", Act.BOARD, self.show_board)
         self.act_audit = a("actionAudit", Act.AUDIT, self.show_audit)
         self.act_clients = a("actionClients", Act.CLIENTS, self.show_clients)
+        self.act_frontdesk = a("actionFrontDesk", Act.FRONTDESK, self.show_frontdesk)
+        self.act_setup = a("actionClinicSetup", Act.CLINIC_SETUP, self.show_clinic_setup)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
         for act in (self.act_today, self.act_switch, self.act_lock, self.act_idle):
             console.addAction(act)
         console.addSeparator()
+        console.addAction(self.act_setup)
+        console.addSeparator()
         console.addAction(self.act_quit)
         view = menu.addMenu("&View")
         view.setToolTipsVisible(True)
         view.addAction(self.act_night)
         view.addSeparator()
+        view.addAction(self.act_frontdesk)
         view.addAction(self.act_clients)
         view.addAction(self.act_board)
         view.addAction(self.act_audit)
         tools = QToolBar("Main", objectName="mainToolBar")
         self._toolbar = tools
         tools.setMovable(False)
-        for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_clients,
-                    self.act_board):
+        for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_frontdesk,
+                    self.act_clients, self.act_board):
             tools.addAction(act)
         self.addToolBar(tools)
         self.act_night.blockSignals(True)
@@ -230,6 +251,8 @@ class MainWindow(QMainWindow):
         self.act_board.setEnabled(signed and may(roles, Action.VIEW_AUDIT) and may(roles, Action.VIEW_RECORD))
         self.act_audit.setEnabled(signed and may(roles, Action.VIEW_AUDIT))
         self.act_clients.setEnabled(signed and may(roles, Action.VIEW_RECORD))
+        self.act_frontdesk.setEnabled(signed and (may(roles, Action.MANAGE_CLIENTS) or may(roles, Action.PLAN_SESSION)))
+        self.act_setup.setEnabled(signed and (may(roles, Action.ADMINISTER_USERS) or may(roles, Action.MANAGE_ROOMS)))
 
     # ----- signing in, switching, locking --------------------------------------------------------------
     @property
@@ -347,6 +370,24 @@ class MainWindow(QMainWindow):
         self.today.deactivate()
         self.stack.setCurrentWidget(self.clients)
         self.clients.activate()
+
+    def show_frontdesk(self) -> None:
+        """The front desk: clients, courses, planning sessions, the rooms' week."""
+        if self._locked or not self.act_frontdesk.isEnabled():
+            return
+        self.today.deactivate()
+        self.stack.setCurrentWidget(self.frontdesk)
+        self.frontdesk.activate()
+
+    def show_clinic_setup(self) -> None:
+        """Staff accounts and rooms (administrators)."""
+        if self._locked or not self.act_setup.isEnabled():
+            return
+        from kapconsole.ui.frontdesk.clinic_setup import ClinicSetupDialog
+
+        dialog = ClinicSetupDialog(self.state, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def open_session(self, session_id: int) -> None:
         """Open a session; the screen follows its state once the record has loaded."""
@@ -526,7 +567,71 @@ class MainWindow(QMainWindow):
         self._sync_offline_banner()
         self._sync_theme()
 
+    # ----- quitting ------------------------------------------------------------------------------------
+    def quit_refusal(self) -> str | None:
+        """Why the console may not close now (a session awaiting discharge needs a supervisor); else None."""
+        record = self.controller.record
+        if record is None or self._read_only or record.info.state is not SessionState.DISCHARGE:
+            return None
+        actor = self.state.actor
+        if actor is not None and not self._locked and actor.has(Role.SUPERVISOR):
+            return None
+        return (f"The session in {record.info.room} is awaiting discharge. A medical supervisor signs in here "
+                "(Ctrl+U, or on the lock screen) before the console is closed.")
+
+    def _active_session_text(self) -> str | None:
+        record = self.controller.record
+        if record is None or self._read_only or not record.info.state.is_active:
+            return None
+        return f"A session is active in {record.info.room} ({record.info.state.label.lower()})."
+
+    def request_quit(self) -> None:
+        """Quit (Ctrl+Q): at once with no active session; asked when one is active; refused awaiting discharge."""
+        if self.quit_question is not None and self.quit_question.isVisible():
+            return
+        refusal = self.quit_refusal()
+        active = self._active_session_text()
+        if refusal is None and active is None:
+            self._quit_confirmed = True
+            self.close()
+            return
+        box = QMessageBox(self)
+        box.setObjectName("quitQuestion")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setWindowTitle("Quit KAP Console")
+        if refusal is not None:
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setText(f"The console stays open.\n\n{refusal}")
+            box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        else:
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setText(f"{active}\n\nQuit anyway? The session stays active and this workstation opens it "
+                        "again at the next start.")
+            quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+            quit_button.setObjectName("quitConfirm")
+            keep = box.addButton("Keep the console open", QMessageBox.ButtonRole.RejectRole)
+            keep.setObjectName("quitCancel")
+            box.setDefaultButton(keep)
+            box.setEscapeButton(keep)
+
+            def answered(_result: int) -> None:
+                if box.clickedButton() is quit_button:
+                    self._quit_confirmed = True
+                    self.close()
+
+            box.finished.connect(answered)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.destroyed.connect(lambda _o=None: setattr(self, "quit_question", None))
+        self.quit_question = box
+        box.open()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        # Closing the window from the desktop goes through the same question as Ctrl+Q.
+        if event.spontaneous() and not self._quit_confirmed and (
+                self.quit_refusal() is not None or self._active_session_text() is not None):
+            event.ignore()
+            self.request_quit()
+            return
         self.idle.detach()
         self.controller.close()
         self.today.deactivate()

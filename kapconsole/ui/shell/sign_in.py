@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -20,7 +20,21 @@ from PySide6.QtWidgets import (
 from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.values import Actor
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+
+def grow_to_fit(window: QWidget) -> None:
+    """Make ``window`` tall enough for its layout at its current width (wrapped text included)."""
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = window.width()
+    need = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+    need = max(need, layout.totalMinimumSize().height())
+    if need > window.height():
+        window.resize(width, need)
 
 
 class SignInForm(QWidget):
@@ -42,7 +56,7 @@ class SignInForm(QWidget):
         self.button.setToolTip(f"{button_text} (Enter)")
         self.button.setAccessibleName(button_text)
         set_flag(self.button, "primary")
-        self.message = QLabel("", objectName="signInError")
+        self.message = PlainLabel("", objectName="signInError")
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Sign-in message")
         self.message.hide()
@@ -110,6 +124,9 @@ class SignInForm(QWidget):
         self.message.setText(text)
         set_severity(self.message, "danger")
         self.message.show()
+        window = self.window()
+        if isinstance(window, QDialog):  # a dialog grows to show the message; the fields keep their size
+            grow_to_fit(window)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -124,18 +141,20 @@ class SignInDialog(QDialog):
         self.setWindowTitle(title)
         self.state = state
         self.actor: Actor | None = None
-        heading = QLabel(title)
+        heading = PlainLabel(title)
         set_flag(heading, "heading")
         current = state.actor
-        who = QLabel(f"Signed in now: {current.name}" if current else "Nobody is signed in.")
+        who = PlainLabel(f"Signed in now: {current.name}" if current else "Nobody is signed in.")
         set_flag(who, "muted")
-        note = QLabel("Everything entered after this is recorded under the name of the person who signs in here.")
+        note = PlainLabel("Everything entered after this is recorded under the name of the person who signs in here.")
         note.setWordWrap(True)
         self.form = SignInForm(state, self, button_text="Sign in")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setToolTip("Keep the current user (Esc)")
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        # The dialog grows when a message appears under the fields, rather than squeezing them.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         for w in (heading, who, note, self.form, buttons):
             layout.addWidget(w)
         self.form.authenticated.connect(self._on_authenticated)

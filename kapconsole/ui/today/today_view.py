@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +21,7 @@ from kapconsole.domain.values import SessionListItem
 from kapconsole.ui.shell import settings as cfg
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
+from kapconsole.ui.widgets.text import PlainLabel, button_text, shorten, tooltip_text
 from kapconsole.ui.widgets.theme import set_flag
 
 ALL_ROOMS = "All rooms"
@@ -90,13 +90,13 @@ class TodayView(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="todayView")
         self.state = state
-        self.heading = QLabel("Today")
+        self.heading = PlainLabel("Today")
         set_flag(self.heading, "heading")
         self.room = QComboBox(objectName="todayRoom")
         self.room.setAccessibleName("Room")
         self.room.setToolTip("The room this console is in; remembered at this workstation (Alt+R)")
         self.room.setMinimumContentsLength(14)
-        room_label = QLabel("&Room")
+        room_label = PlainLabel("&Room")
         room_label.setBuddy(self.room)
         self.refresh_button = QPushButton("Refresh", objectName="todayRefresh")
         self.refresh_button.setToolTip("Reload the list (F5)")
@@ -105,14 +105,14 @@ class TodayView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.empty = QLabel("", objectName="todayEmpty")
+        self.empty = PlainLabel("", objectName="todayEmpty")
         set_flag(self.empty, "muted")
         self.open_button = QPushButton("Select a session", objectName="todayOpen")
         self.open_button.setToolTip("Start the selected planned session, or resume an active one (Enter)")
         self.open_button.setAccessibleName("Start or resume the selected session")
         set_flag(self.open_button, "primary")
         self.open_button.setEnabled(False)
-        self.hint = QLabel("↑ ↓ choose a session · Enter start or resume · F5 refresh", objectName="todayHint")
+        self.hint = PlainLabel("↑ ↓ choose a session · Enter start or resume · F5 refresh", objectName="todayHint")
         set_flag(self.hint, "muted")
 
         top = QHBoxLayout()
@@ -224,17 +224,18 @@ class TodayView(QWidget):
             self.open_button.setText("Select a session")
             self.open_button.setEnabled(False)
             return
-        who = f"{item.client_name}, {local_time(item.scheduled_at, self.model.today)}"
+        # The client's name as typed (an "&" is not a shortcut), cut short: a long name never widens the window.
+        who = f"{shorten(item.client_name)}, {local_time(item.scheduled_at, self.model.today)}"
         if item.state is SessionState.PLANNED:
-            self.open_button.setText(f"Start session — {who}")
+            self.open_button.setText(button_text(f"Start session — {who}"))
             allowed = actor is not None and may(actor.roles, Action.START_SESSION)
         else:
-            self.open_button.setText(f"Resume session — {who}")
+            self.open_button.setText(button_text(f"Resume session — {who}"))
             allowed = actor is not None and may(actor.roles, Action.VIEW_RECORD)
         self.open_button.setEnabled(allowed and not self._starting)
-        self.open_button.setToolTip(
-            "Start the selected planned session, or resume an active one (Enter)" if allowed
-            else "Your role does not open clinical records")
+        tip = ("Start the selected planned session, or resume an active one (Enter)" if allowed
+               else "Your role does not open clinical records")
+        self.open_button.setToolTip(tooltip_text(f"{item.client_name}\n{tip}"))
 
     def _on_current_changed(self, *_args: object) -> None:
         self._update_button()

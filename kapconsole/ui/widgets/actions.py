@@ -26,12 +26,15 @@ class Act(StrEnum):
     BOARD = "board"
     AUDIT = "audit"
     CLIENTS = "clients"
+    FRONTDESK = "frontdesk"
+    CLINIC_SETUP = "clinic_setup"
     # the live session
     OBSERVATION = "observation"
     INTEGRATION = "integration"
     VITALS = "vitals"
     SIDE_EFFECT = "side_effect"
     RESOLVE = "resolve"
+    MEDICATION = "medication"
     SCALES = "scales"
     ACKNOWLEDGE = "acknowledge"
     DOSE = "dose"
@@ -64,6 +67,8 @@ ACTIONS: dict[Act, ActionSpec] = {
     Act.BOARD: ActionSpec("Ctrl+B", "Supervisor &board", "Every active room, across workstations"),
     Act.AUDIT: ActionSpec("Ctrl+Alt+A", "&Audit trail", "Who did what, when"),
     Act.CLIENTS: ActionSpec("Ctrl+Shift+C", "&Clients and summaries", "A client's course and the summaries"),
+    Act.FRONTDESK: ActionSpec("Ctrl+Shift+F", "&Front desk", "Clients, courses and the rooms' bookings"),
+    Act.CLINIC_SETUP: ActionSpec("Ctrl+Alt+S", "&Staff and rooms…", "The clinic's staff and rooms"),
     Act.OBSERVATION: ActionSpec("Ctrl+O", "Observation", "Observation — Enter saves"),
     Act.INTEGRATION: ActionSpec("Ctrl+I", "For integration",
                                 "Mark a client statement or insight for the integration session"),
@@ -71,6 +76,8 @@ ACTIONS: dict[Act, ActionSpec] = {
                            "The vitals row, filled from the bedside monitor when it offers a reading"),
     Act.SIDE_EFFECT: ActionSpec("Ctrl+E", "Side effect", "Record a side effect with severity and intervention"),
     Act.RESOLVE: ActionSpec("Ctrl+Shift+R", "Resolved", "Mark the selected side effect resolved"),
+    Act.MEDICATION: ActionSpec("Ctrl+Shift+M", "Medication…",
+                               "Record a rescue or adjunct medication, linked to the selected side effect"),
     Act.SCALES: ActionSpec("Ctrl+M", "Scales", "Go to the scales; Enter records"),
     Act.ACKNOWLEDGE: ActionSpec("Ctrl+K", "Acknowledge",
                                 "Record that you have seen these alerts, with your name and the time"),

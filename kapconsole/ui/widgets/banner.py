@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.text import PlainLabel
 
 
 class Banner(QFrame):
@@ -12,7 +13,7 @@ class Banner(QFrame):
 
     def __init__(self, name: str, severity: str, *, dismissable: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName=name)
-        self.label = QLabel("", objectName=f"{name}Text")
+        self.label = PlainLabel("", objectName=f"{name}Text")
         self.label.setWordWrap(True)
         self.label.setAccessibleName("Message")
         layout = QHBoxLayout(self)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QColor, QFontDatabase, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapconsole.resources_path import resource_path
@@ -44,6 +44,10 @@ ELSEWHERE = "elsewhere"
 _NIGHT_KEYS = {SESSION: cfg.KEY_NIGHT_SESSION, ELSEWHERE: cfg.KEY_NIGHT}
 _NIGHT_DEFAULTS = {SESSION: True, ELSEWHERE: False}
 _fonts_loaded = False
+#: The console's type; the CJK font shipped with it stands in for the characters DejaVu Sans lacks
+#: (Chinese, Japanese, Korean names and notes would otherwise show as empty boxes).
+UI_FAMILY = "DejaVu Sans"
+CJK_FONT = "wqy-microhei.ttc"
 
 
 def _load_fonts() -> None:
@@ -55,6 +59,20 @@ def _load_fonts() -> None:
         path = resource_path("fonts", name)
         if path.exists():
             QFontDatabase.addApplicationFont(str(path))
+    register_cjk_fallback()
+
+
+def register_cjk_fallback() -> list[str]:
+    """Register the shipped CJK font and make it the fallback of the console's type; returns its families."""
+    path = resource_path("fonts", CJK_FONT)
+    font_id = QFontDatabase.addApplicationFont(str(path)) if path.exists() else -1
+    families = [f for f in QFontDatabase.applicationFontFamilies(font_id) if "Mono" not in f] if font_id >= 0 else []
+    if families:
+        default = QApplication.font().family() if QApplication.instance() is not None else UI_FAMILY
+        for family in {UI_FAMILY, default, "Sans Serif"}:
+            known = QFont.substitutes(family)
+            QFont.insertSubstitutions(family, [f for f in families if f not in known])
+    return families
 
 
 @lru_cache(maxsize=2)

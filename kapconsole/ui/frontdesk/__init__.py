@@ -1,0 +1,1 @@
+"""The front desk: clients, courses, session planning and the rooms' week."""
