@@ -129,7 +129,12 @@ class SessionRecord:
             if target.is_closed:
                 changes["ended_at"] = e.observed_at
                 changes["end_reason"] = str(e.payload.get("reason", ""))
+            if target is SessionState.ENDED_EARLY:
+                # Ended early after a dose: a physician's attestation is due (the service records the same).
+                changes["needs_attestation"] = any(x.kind is EntryKind.ADMINISTRATION for x in self.entries)
             info = replace(info, **changes)
+        elif e.kind is EntryKind.SIGNATURE and self.info.state is SessionState.ENDED_EARLY:
+            info = replace(info, needs_attestation=False)  # the physician's attestation
         self.info = info
         if "by_id" in cache:
             cache["by_id"][e.id] = e

@@ -251,7 +251,7 @@ def test_audit_trail_filters(qtbot, sqlite_services: Services, staff: dict[str, 
     qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
     model = view.model
     assert [model.index(0, c).data() for c in range(1, 6)] == [
-        "Dr Sam Supervisor", "supervisor-desk", "signature reauth failed", str(ready), "wrong password (1 in a row)"]
+        "Dr Sam Supervisor", "supervisor-desk", "signature reauth failed", str(ready), "wrong password (1 in a row at this workstation)"]
     view.action.clear()
     qtbot.keyClicks(view.session, str(ready))
     qtbot.waitUntil(lambda: view.model.rowCount() > 0 and all(
