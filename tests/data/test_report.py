@@ -6,7 +6,6 @@ import io
 import re
 import shutil
 import subprocess
-import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -398,13 +397,8 @@ def test_six_hour_session_renders_quickly_and_compactly(six_hours: tuple[Service
     svc, sid = six_hours
     data = svc.reports.build(None, sid)
     assert len(data.vitals) == 362 and len(data.timeline) >= 500
-    render_pdf(data)  # fonts registered, caches warm
-    started = time.perf_counter()
+    # Its speed is measured against bare ReportLab in 'make bench'; here: that it renders, whole.
     pdf = render_pdf(data)
-    elapsed = time.perf_counter() - started
-    print(f"six-hour session: {elapsed:.3f} s, {len(pdf) // 1024} KiB")
-    # The target is well under a second; the bound leaves room for a slow CI machine.
-    assert elapsed < 3.0
     pages = pages_text(pdf)
     text = " ".join(" ".join(pages).split())
     assert "Key readings (" in text and "Appendix: every vital-sign reading" in text

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.enums import Disposition, EntryKind, SessionState
 from kapconsole.domain.errors import IllegalTransition, NotFound, PermissionDenied, ValidationError
 from kapconsole.domain.rescue import AboveFormularyMaximum
 from kapconsole.services import Services
@@ -83,7 +83,8 @@ def test_closed_session_refuses_and_amendment_corrects(services: Services, staff
     assert services.records.record(staff["medical"], sid).rescue_values()[0].dose == 3
     with pytest.raises(ValidationError, match="route"):
         services.records.amend(staff["medical"], sid, e.id, reason="x", content={"route": "iv"})
-    services.records.end_early(staff["medical"], sid, "client_request", "asked to go")
+    services.records.end_early(staff["supervisor"], sid, "client_request", "asked to go",
+                               disposition=list(Disposition)[0])
     with pytest.raises(IllegalTransition, match="amendments"):
         services.records.record_rescue_medication(staff["medical"], sid, drug="oxygen", dose=2,
                                                   route="nasal_cannula", reason="x",
