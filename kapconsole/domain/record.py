@@ -11,7 +11,7 @@ from typing import Any
 
 from kapconsole.domain import alerts as alert_rules
 from kapconsole.domain import gates, schedule
-from kapconsole.domain.entries import decode
+from kapconsole.domain.entries import OutcomeMeasure, decode
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
 from kapconsole.domain.episodes import AlertEpisode, build_episodes
@@ -458,8 +458,9 @@ class SessionRecord:
         """The latest score of each outcome measure recorded at this session's check-in, by instrument."""
         scores: dict[str, OutcomeScore] = {}
         for c in sorted(self.current(EntryKind.OUTCOME_MEASURE), key=lambda c: (c.at, c.entry.seq)):
-            scores[c.payload["instrument"]] = OutcomeScore(Instrument(c.payload["instrument"]),
-                                                           tuple(int(i) for i in c.payload["items"]))
+            measure = c.content
+            assert isinstance(measure, OutcomeMeasure)
+            scores[measure.instrument] = OutcomeScore(Instrument(measure.instrument), measure.items)
         return scores
 
     @property

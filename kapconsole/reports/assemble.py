@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from kapconsole.domain.entries import ClosingNote
 from kapconsole.domain.entry_base import describe_payload
 from kapconsole.domain.enums import (
     EntryKind,
@@ -535,9 +536,10 @@ def closing_note(record: SessionRecord, clock: Clock) -> d.ClosingNote | None:
     c = record.closing_note
     if c is None:
         return None
-    p = c.payload
-    return d.ClosingNote(clock(c.at), c.entry.author_name, str(p.get("state", "")), str(p.get("words", "")),
-                         str(p.get("themes", "")), str(p.get("suggestions", "")), c.amended)
+    note = c.content
+    assert isinstance(note, ClosingNote)
+    return d.ClosingNote(clock(c.at), c.entry.author_name, note.state, note.words, note.themes, note.suggestions,
+                         c.amended)
 
 
 def outcome_trends(record: SessionRecord, course: Iterable[SessionRecord] = (), tz: tzinfo | None = None
