@@ -23,6 +23,7 @@ from benchmarks import (  # noqa: E402  (Qt must see the platform first)
     bench_memory,
     bench_monitor,
     bench_pdf,
+    bench_session,
     bench_startup,
     common,  # noqa: E402
 )
@@ -30,6 +31,7 @@ from benchmarks.common import Result, cores  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "charting": bench_charting.run,
+    "session": bench_session.run,
     "startup": bench_startup.run,
     "chart": bench_chart.run,
     "pdf": bench_pdf.run,

@@ -77,12 +77,13 @@ def _measure(services: Any, bare_insert: Callable[[int], None]) -> tuple[Stats, 
 def _rows(label: str, v: Stats, o: Stats, base: Stats, baseline_name: str) -> list[Result]:
     results = []
     for kind, stats in (("record_vitals", v), ("record_observation", o)):
-        ratio = stats.p99 / base.p99
+        # The gate is the median: a p99 of 1,000 samples flips with whatever else the machine does.
+        ratio = stats.median / base.median
         results.append(Result(
             f"charting an entry, {label}: {kind} (n={len(stats.samples)})",
             describe(stats, p99=True), f"{baseline_name}: {describe(base, p99=True)}", ratio,
-            f"p99 ≤ {TARGET:g}×", ratio <= TARGET,
-            [f"p50 ratio {stats.median / base.median:.2f}×"]))
+            f"p50 ≤ {TARGET:g}×", ratio <= TARGET,
+            [f"p99 ratio {stats.p99 / base.p99:.2f}× (reported, not gated)"]))
     return results
 
 

@@ -46,11 +46,13 @@ def start(database_url: str | None = None, *, workstation: str | None = None,
     """
     from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+    from kapconsole import logfile
     from kapconsole.services import Services
     from kapconsole.ui.shell.app_state import AppState
     from kapconsole.ui.shell.main_window import MainWindow
     from kapconsole.ui.widgets import theme
 
+    logfile.setup()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setOrganizationName("KAPConsole")

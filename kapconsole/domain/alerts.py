@@ -48,20 +48,22 @@ def session_alerts(reading: Mapping[str, Any], baseline: Mapping[str, Any] | Non
 
 def predose_holds(reading: Mapping[str, Any] | None, protocol: ProtocolSettings) -> list[str]:
     """Why baseline vitals do not allow dosing (empty when they do)."""
-    return [message for _measure, message in predose_hold_items(reading, protocol)]
+    return [message for _measure, _hold, message in predose_hold_items(reading, protocol)]
 
 
-def predose_hold_items(reading: Mapping[str, Any] | None, protocol: ProtocolSettings) -> list[tuple[str, str]]:
-    """(measure, why) for each reason baseline vitals do not allow dosing; measure "" when none was recorded."""
+def predose_hold_items(reading: Mapping[str, Any] | None,
+                       protocol: ProtocolSettings) -> list[tuple[str, bool, str]]:
+    """(measure, hold, why) for each reason baseline vitals do not allow dosing: ``hold`` when a value is out of
+    the pre-dose limits, not when it is missing; measure "" when no baseline was recorded at all."""
     if reading is None:
-        return [("", "no baseline vitals recorded")]
+        return [("", False, "no baseline vitals recorded")]
     problems = []
     for key, lim in protocol.predose.items():
         value = reading.get(key)
         if value is None:
-            problems.append((key, f"baseline {MEASURES[key][0]} missing"))
+            problems.append((key, False, f"baseline {MEASURES[key][0]} missing"))
             continue
         message = _beyond(key, value, lim, inclusive_high=False)
         if message:
-            problems.append((key, f"pre-dose hold: {message}"))
+            problems.append((key, True, f"pre-dose hold: {message}"))
     return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from kapconsole.domain.entries import VitalsReading
 from kapconsole.domain.enums import SessionState
 from kapconsole.domain.record import SessionRecord, latest_assessment
 
@@ -97,18 +98,7 @@ class BoardRow:
     @property
     def vitals_text(self) -> str:
         """The last reading in one short line, e.g. ``BP 128/82 · HR 76 · SpO2 97%``."""
-        values = dict(self.last_vitals)
-        parts = []
-        if "sbp" in values or "dbp" in values:
-            parts.append(f"BP {_num(values.get('sbp'))}/{_num(values.get('dbp'))}")
-        for key, label, suffix in (("hr", "HR", ""), ("spo2", "SpO2", "%")):
-            if key in values:
-                parts.append(f"{label} {_num(values[key])}{suffix}")
-        return " · ".join(parts)
-
-
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:g}"
+        return VitalsReading.from_payload(dict(self.last_vitals)).short(("bp", "hr", "spo2"))
 
 
 def board_row(record: SessionRecord, now: datetime) -> BoardRow:

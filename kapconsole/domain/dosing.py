@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from kapconsole.domain.allergies import Allergy, AllergySeverity, allergy_conflicts, fold
 from kapconsole.domain.enums import Role, Route
 from kapconsole.domain.errors import PermissionDenied
-from kapconsole.domain.gates import Blocker, WayForward, fmt
+from kapconsole.domain.gates import Blocker, BlockerKind, WayForward, fmt
 from kapconsole.domain.protocol import DosingRules, RouteLimits
 
 #: Names that mean the same medicine for dosing (brand and generic). Ketamine and esketamine differ in dosing.
@@ -77,18 +77,18 @@ def dose_blockers(dose: Dose, *, plan: Plan, earlier: Iterable[Dose], weight_kg:
     name = medicine(dose.drug)
     if not any(c.isalpha() for c in dose.drug):
         return blockers + [Blocker("dose.drug", f"'{dose.drug}' is not a drug name", (("drug", dose.drug),),
-                                   (WayForward.CORRECT,))]
+                                   (WayForward.CORRECT,), kind=BlockerKind.DOSE)]
     if name != medicine(plan.drug):
         blockers.append(Blocker("dose.drug", f"{dose.drug} is not the planned drug ({plan.drug})",
-                                (("drug", dose.drug), ("planned", plan.drug)), (WayForward.CORRECT,)))
+                                (("drug", dose.drug), ("planned", plan.drug)), (WayForward.CORRECT,), kind=BlockerKind.DOSE))
         return blockers
     if dose.route != plan.route:
         blockers.append(Blocker("dose.route", f"route {Route(dose.route).label} differs from the plan "
                                 f"({Route(plan.route).label})", (("route", dose.route), ("planned", plan.route)),
-                                (WayForward.CORRECT, WayForward.OVERRIDE)))
+                                (WayForward.CORRECT, WayForward.OVERRIDE), kind=BlockerKind.DOSE))
     if dose.unit == "mL":
         blockers.append(Blocker("dose.unit", "a dose in mL cannot be checked against the limits; enter it in mg, "
-                                "mg/kg or mcg", (("unit", dose.unit),), (WayForward.CORRECT,)))
+                                "mg/kg or mcg", (("unit", dose.unit),), (WayForward.CORRECT,), kind=BlockerKind.DOSE))
         return blockers
     limits = rules.route_limits.get(dose.route)
     mg = dose.mg(weight_kg)
@@ -96,21 +96,21 @@ def dose_blockers(dose: Dose, *, plan: Plan, earlier: Iterable[Dose], weight_kg:
         limits is not None and (limits.max_dose_mg_per_kg is not None or limits.max_session_mg_per_kg is not None))
     if weight_kg is None and needs_weight:
         blockers.append(Blocker("dose.no_weight", "no weight recorded: mg/kg limits cannot be checked",
-                                (("dose", dose.text),), (WayForward.CONFIRM, WayForward.CORRECT)))
+                                (("dose", dose.text),), (WayForward.CONFIRM, WayForward.CORRECT), kind=BlockerKind.DOSE))
     step = limits.multiple_of_mg if limits is not None else None
     if mg is not None and step and abs(mg / step - round(mg / step)) > 1e-6:
         blockers.append(Blocker("dose.multiple", f"{dose.drug} {fmt(mg)} mg is not a multiple of {fmt(step)} mg "
-                                "(one device)", (("dose", dose.text),), (WayForward.CORRECT,)))
+                                "(one device)", (("dose", dose.text),), (WayForward.CORRECT,), kind=BlockerKind.DOSE))
     planned = Dose(plan.drug, plan.route, plan.dose, plan.unit).mg(weight_kg) if plan.dose else None
     if planned is not None and mg is not None and mg > planned + 1e-9:
         blockers.append(Blocker(f"dose.above_plan:{dose.text}",
                                 f"{dose.text} is above the planned {fmt(plan.dose or 0)} {plan.unit}",
                                 (("dose", dose.text), ("planned", f"{fmt(plan.dose or 0)} {plan.unit}")),
-                                (WayForward.CONFIRM, WayForward.CORRECT)))
+                                (WayForward.CONFIRM, WayForward.CORRECT), kind=BlockerKind.DOSE))
     boosters = len(earlier)  # this dose is booster number len(earlier) when earlier is not empty
     if boosters > rules.max_boosters:
         blockers.append(Blocker("dose.boosters", f"booster {boosters} of at most {rules.max_boosters}",
-                                (("boosters", str(boosters)), ("dose", dose.text)), (WayForward.OVERRIDE,)))
+                                (("boosters", str(boosters)), ("dose", dose.text)), (WayForward.OVERRIDE,), kind=BlockerKind.DOSE))
     if limits is not None:
         blockers += _limit_blockers(dose, mg, earlier, weight_kg, limits)
     return blockers
@@ -123,14 +123,14 @@ def _limit_blockers(dose: Dose, mg: float | None, earlier: list[Dose], weight_kg
     values = (("dose", dose.text),)
     if mg is not None and limits.max_dose_mg is not None and mg > limits.max_dose_mg:
         out.append(Blocker("dose.max_dose", f"{fmt(mg)} mg is above the {route} maximum of "
-                           f"{fmt(limits.max_dose_mg)} mg per dose", values, (WayForward.CORRECT, WayForward.OVERRIDE)))
+                           f"{fmt(limits.max_dose_mg)} mg per dose", values, (WayForward.CORRECT, WayForward.OVERRIDE), kind=BlockerKind.DOSE))
     if mg is not None and weight_kg and limits.max_dose_mg_per_kg is not None:
         per_kg = mg / weight_kg
         if per_kg > limits.max_dose_mg_per_kg + 1e-9:
             out.append(Blocker("dose.max_dose_per_kg", f"{per_kg:.2f} mg/kg ({fmt(mg)} mg at {fmt(weight_kg)} kg) is "
                                f"above the {route} maximum of {fmt(limits.max_dose_mg_per_kg)} mg/kg per dose",
                                values + (("weight", f"{fmt(weight_kg)} kg"),),
-                               (WayForward.CORRECT, WayForward.OVERRIDE)))
+                               (WayForward.CORRECT, WayForward.OVERRIDE), kind=BlockerKind.DOSE))
     given = [d.mg(weight_kg) for d in earlier]
     if mg is not None and None not in given:
         total = mg + sum(g for g in given if g is not None)
@@ -138,14 +138,14 @@ def _limit_blockers(dose: Dose, mg: float | None, earlier: list[Dose], weight_kg
         if limits.max_session_mg is not None and total > limits.max_session_mg + 1e-9:
             out.append(Blocker("dose.max_session", f"the session total {fmt(total)} mg is above the {route} maximum "
                                f"of {fmt(limits.max_session_mg)} mg", tvalues,
-                               (WayForward.CORRECT, WayForward.OVERRIDE)))
+                               (WayForward.CORRECT, WayForward.OVERRIDE), kind=BlockerKind.DOSE))
         if weight_kg and limits.max_session_mg_per_kg is not None:
             per_kg = total / weight_kg
             if per_kg > limits.max_session_mg_per_kg + 1e-9:
                 out.append(Blocker("dose.max_session_per_kg", f"the session total {per_kg:.2f} mg/kg is above the "
                                    f"{route} maximum of {fmt(limits.max_session_mg_per_kg)} mg/kg",
                                    tvalues + (("weight", f"{fmt(weight_kg)} kg"),),
-                                   (WayForward.CORRECT, WayForward.OVERRIDE)))
+                                   (WayForward.CORRECT, WayForward.OVERRIDE), kind=BlockerKind.DOSE))
     return out
 
 
@@ -158,7 +158,7 @@ def allergy_blockers(allergies: Iterable[Allergy], drug: str) -> list[Blocker]:
         out.append(Blocker(f"allergy.{fold(allergy.substance)}",
                            f"recorded allergy to {allergy.substance}{severity}{reaction} — {drug}",
                            (("drug", drug), ("allergy", allergy.describe())),
-                           (WayForward.CORRECT, WayForward.OVERRIDE)))
+                           (WayForward.CORRECT, WayForward.OVERRIDE), kind=BlockerKind.ALLERGY))
     return out
 
 

@@ -42,6 +42,21 @@ class WayForward(StrEnum):
         }[self.value]
 
 
+class BlockerKind(StrEnum):
+    """What sort of thing blocks: screens group and colour blockers by this, never by their wording."""
+
+    CHECKLIST_MISSING = "checklist_missing"  # a required checklist item not answered
+    CHECKLIST_ANSWER = "checklist_answer"  # a checklist item answered with other than its safe answer
+    BASELINE_MISSING = "baseline_missing"  # no vitals before the dose, or a measure the pre-dose limits need
+    PREDOSE_HOLD = "predose_hold"  # a value outside the pre-dose limits
+    ALERT = "alert"  # an unacknowledged alert before a booster
+    DOSE = "dose"  # the dose as entered (drug, route, limits, boosters)
+    ALLERGY = "allergy"  # the drug against a recorded allergy
+    REMS_MISSING = "rems_missing"  # a REMS question not answered before the first esketamine device
+    REMS_ANSWER = "rems_answer"  # a REMS answer that makes the dose wait
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Blocker:
     """One reason an action may not go ahead."""
@@ -53,6 +68,11 @@ class Blocker:
     #: The measured or entered values behind it, as (name, value) pairs.
     values: tuple[tuple[str, str], ...] = ()
     ways: tuple[WayForward, ...] = (WayForward.OVERRIDE,)
+    kind: BlockerKind = BlockerKind.OTHER
+    #: What it is about, as shown: the checklist item's label, or the measure's key ("" when neither).
+    subject: str = ""
+    #: The checklist item's key, for a checklist blocker ("" otherwise).
+    item: str = ""
 
     @property
     def ident(self) -> str:
@@ -62,11 +82,6 @@ class Blocker:
     @property
     def message(self) -> str:
         return self.label
-
-    @property
-    def item(self) -> str:
-        """The checklist item's key, for a checklist blocker ("" otherwise)."""
-        return self.key.removeprefix("checklist.") if self.key.startswith("checklist.") else ""
 
     @property
     def overridable(self) -> bool:
@@ -84,13 +99,18 @@ class Blocker:
         return f"{self.label} — {self.way_forward}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "values": [list(p) for p in self.values],
-                "ways": [w.value for w in self.ways]}
+        out: dict[str, Any] = {"key": self.key, "label": self.label, "values": [list(p) for p in self.values],
+                               "ways": [w.value for w in self.ways]}
+        if self.kind is not BlockerKind.OTHER:
+            out.update(kind=self.kind.value, subject=self.subject, item=self.item)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Blocker:
         return cls(str(data["key"]), str(data["label"]), tuple((str(k), str(v)) for k, v in data.get("values", ())),
-                   tuple(WayForward(w) for w in data.get("ways", ("override",))))
+                   tuple(WayForward(w) for w in data.get("ways", ("override",))),
+                   BlockerKind(data.get("kind", BlockerKind.OTHER.value)), str(data.get("subject", "")),
+                   str(data.get("item", "")))
 
 
 class GateBlocked(IllegalTransition):
@@ -120,13 +140,15 @@ def checklist_blockers(protocol: ProtocolSettings, answers: Mapping[str, str]) -
         if answer is None:
             if item.required:
                 blockers.append(Blocker(f"checklist.{item.key}", f"not confirmed: {item.label}", (),
-                                        (WayForward.ANSWER, WayForward.OVERRIDE)))
+                                        (WayForward.ANSWER, WayForward.OVERRIDE), BlockerKind.CHECKLIST_MISSING,
+                                        item.label, item.key))
             continue
         if answer in SAFE_ANSWERS or (answer == NOT_APPLICABLE and item.allow_na):
             continue
         shown = "not applicable (the protocol does not allow it here)" if answer == NOT_APPLICABLE else answer
         blockers.append(Blocker(f"checklist.{item.key}", f"answered {shown}: {item.label}", (("answer", answer),),
-                                (WayForward.ANSWER, WayForward.OVERRIDE)))
+                                (WayForward.ANSWER, WayForward.OVERRIDE), BlockerKind.CHECKLIST_ANSWER,
+                                item.label, item.key))
     return blockers
 
 
@@ -149,19 +171,20 @@ def predose_blockers(latest: Mapping[str, tuple[float, datetime]] | None, protoc
     if not latest:
         return [Blocker("predose.none", "no vitals recorded before the booster" if booster
                         else "no baseline vitals recorded",
-                        (), (WayForward.RECHECK, WayForward.OVERRIDE))]
+                        (), (WayForward.RECHECK, WayForward.OVERRIDE), BlockerKind.BASELINE_MISSING)]
     blockers = []
     for key, lim in protocol.predose.items():
         label, unit, _ = MEASURES[key]
         if key not in latest:
             blockers.append(Blocker(f"predose.{key}", f"{when} {label} missing", (),
-                                    (WayForward.RECHECK, WayForward.OVERRIDE)))
+                                    (WayForward.RECHECK, WayForward.OVERRIDE), BlockerKind.BASELINE_MISSING, key))
             continue
         value, _at = latest[key]
         beyond = _beyond(value, lim)
         if beyond:
             blockers.append(Blocker(f"predose.{key}", f"pre-dose hold: {label} {fmt(value)} {unit} {beyond}",
-                                    ((key, fmt(value)),), (WayForward.RECHECK, WayForward.OVERRIDE)))
+                                    ((key, fmt(value)),), (WayForward.RECHECK, WayForward.OVERRIDE),
+                                    BlockerKind.PREDOSE_HOLD, key))
     return blockers
 
 

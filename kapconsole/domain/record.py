@@ -11,7 +11,7 @@ from typing import Any
 
 from kapconsole.domain import alerts as alert_rules
 from kapconsole.domain import gates, schedule
-from kapconsole.domain.entries import decode
+from kapconsole.domain.entries import OutcomeMeasure, decode
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, Route, Scale, SessionState
 from kapconsole.domain.episodes import AlertEpisode, build_episodes
@@ -97,6 +97,7 @@ class SessionRecord:
     def __init__(self, info: SessionInfo, entries: tuple[Entry, ...]) -> None:
         self.info = info
         self.entries = entries
+        self._alerts: dict[int, tuple[Mapping[str, Any], Mapping[str, Any] | None, list[alert_rules.Alert]]] = {}
 
     @property
     def last_seq(self) -> int:
@@ -130,7 +131,12 @@ class SessionRecord:
             if target.is_closed:
                 changes["ended_at"] = e.observed_at
                 changes["end_reason"] = str(e.payload.get("reason", ""))
+            if target is SessionState.ENDED_EARLY:
+                # Ended early after a dose: a physician's attestation is due (the service records the same).
+                changes["needs_attestation"] = any(x.kind is EntryKind.ADMINISTRATION for x in self.entries)
             info = replace(info, **changes)
+        elif e.kind is EntryKind.SIGNATURE and self.info.state is SessionState.ENDED_EARLY:
+            info = replace(info, needs_attestation=False)  # the physician's attestation
         self.info = info
         if "by_id" in cache:
             cache["by_id"][e.id] = e
@@ -186,6 +192,10 @@ class SessionRecord:
 
     def amendments_of(self, entry_id: int) -> list[Entry]:
         return self.amendments.get(entry_id, [])
+
+    def current_of(self, entry: Entry) -> Current | None:
+        """One entry as it stands (None when it was marked entered in error)."""
+        return self._current(entry)
 
     def current(self, kind: EntryKind) -> list[Current]:
         """Entries of ``kind`` as they stand: amended content applied, retracted ones left out."""
@@ -270,7 +280,8 @@ class SessionRecord:
         for episode in self.unacknowledged_episodes():
             blockers.append(gates.Blocker(
                 f"alert.{episode.key}", f"unacknowledged alert: {episode.worst_message}",
-                ((episode.measure, f"{episode.worst:g}"),), (gates.WayForward.ACKNOWLEDGE,)))
+                ((episode.measure, f"{episode.worst:g}"),), (gates.WayForward.ACKNOWLEDGE,), gates.BlockerKind.ALERT,
+                episode.measure))
         return blockers
 
     def dosing_blockers(self) -> list[gates.Blocker]:
@@ -364,7 +375,14 @@ class SessionRecord:
     def alerts_for(self, reading: Current) -> list[alert_rules.Alert]:
         first = self.first_dose_at
         baseline = self.baseline_vitals if first is not None and reading.at > first else None
-        return alert_rules.session_alerts(reading.payload, baseline, self.protocol)
+        # Worked out once per reading: kept while the reading and the baseline it is compared with stay the
+        # same objects (an amendment or a new baseline makes new ones).
+        hit = self._alerts.get(reading.id)
+        if hit is not None and hit[0] is reading.payload and hit[1] is baseline:
+            return hit[2]
+        alerts = alert_rules.session_alerts(reading.payload, baseline, self.protocol)
+        self._alerts[reading.id] = (reading.payload, baseline, alerts)
+        return alerts
 
     @cached_property
     def acknowledged(self) -> dict[int, set[str]]:
@@ -447,8 +465,9 @@ class SessionRecord:
         """The latest score of each outcome measure recorded at this session's check-in, by instrument."""
         scores: dict[str, OutcomeScore] = {}
         for c in sorted(self.current(EntryKind.OUTCOME_MEASURE), key=lambda c: (c.at, c.entry.seq)):
-            scores[c.payload["instrument"]] = OutcomeScore(Instrument(c.payload["instrument"]),
-                                                           tuple(int(i) for i in c.payload["items"]))
+            measure = c.content
+            assert isinstance(measure, OutcomeMeasure)
+            scores[measure.instrument] = OutcomeScore(Instrument(measure.instrument), measure.items)
         return scores
 
     @property

@@ -281,12 +281,14 @@ def gate_blockers(values: Mapping[str, Any]) -> list[gates.Blocker]:
     food or drink too recently) is answered again when it no longer holds, or a supervisor overrides it.
     """
     out = []
-    for key, _label, message in predose_blocker_items(values):
+    for key, label, message in predose_blocker_items(values):
         if values.get(key) is None:
-            out.append(gates.Blocker(f"rems.{key}", message, (), (gates.WayForward.ANSWER,)))
+            out.append(gates.Blocker(f"rems.{key}", message, (), (gates.WayForward.ANSWER,),
+                                     gates.BlockerKind.REMS_MISSING, label, key))
         else:
             out.append(gates.Blocker(f"rems.{key}", message, (("answer", "yes" if values[key] else "no"),),
-                                     (gates.WayForward.ANSWER, gates.WayForward.OVERRIDE)))
+                                     (gates.WayForward.ANSWER, gates.WayForward.OVERRIDE),
+                                     gates.BlockerKind.REMS_ANSWER, label, key))
     return out
 
 

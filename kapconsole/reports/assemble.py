@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from kapconsole.domain.entries import ClosingNote
+from kapconsole.domain.entry_base import describe_payload
 from kapconsole.domain.enums import (
     EntryKind,
     ObservationCategory,
@@ -53,55 +55,11 @@ class Clock:
 # ----- describing entry content (for amendments) ---------------------------------------------------------------
 
 
-def vitals_text(values: Mapping[str, Any]) -> str:
-    parts = []
-    if "sbp" in values and "dbp" in values:
-        parts.append(f"BP {values['sbp']:g}/{values['dbp']:g} mmHg")
-    for key, prefix, unit in (("hr", "HR ", "/min"), ("spo2", "SpO2 ", "%"), ("rr", "RR ", "/min"),
-                              ("temp", "", " °C")):
-        if key in values:
-            parts.append(f"{prefix}{values[key]:g}{unit}")
-    return ", ".join(parts)
-
-
 def _route_label(value: str) -> str:
     try:
         return Route(value).label
     except ValueError:
         return value
-
-
-def describe(kind: EntryKind, payload: Mapping[str, Any]) -> str:
-    """One line saying what an entry (or an amendment's corrected content) records."""
-    if kind is EntryKind.VITALS:
-        return vitals_text(payload)
-    if kind is EntryKind.OBSERVATION:
-        return str(payload.get("text", ""))
-    if kind is EntryKind.SIDE_EFFECT:
-        text = f"{SideEffectKind(payload['effect']).label} ({payload['severity']})"
-        extra = [p for p in (payload.get("description", ""), payload.get("intervention", "")) if p]
-        return text + (": " + "; ".join(extra) if extra else "")
-    if kind is EntryKind.SCALE:
-        return f"{Scale(payload['scale']).label} {payload['score']:g}"
-    if kind is EntryKind.ADMINISTRATION:
-        lot = f", lot {payload['lot']}" if payload.get("lot") else ""
-        return f"{payload['drug']} {payload['dose']:g} {payload['unit']} {_route_label(payload['route']).lower()}{lot}"
-    if kind is EntryKind.CHECKLIST:
-        note = f" ({payload['note']})" if payload.get("note") else ""
-        return str(payload["answer"]).replace("_", " ") + note
-    if kind is EntryKind.SIDE_EFFECT_RESOLVED:
-        return "resolved" + (f": {payload['note']}" if payload.get("note") else "")
-    if kind is EntryKind.CLOSING_NOTE:
-        return "; ".join(str(payload[k]) for k in ("state", "words", "themes", "suggestions") if payload.get(k))
-    if kind is EntryKind.OUTCOME_MEASURE:
-        try:
-            return f"{Instrument(payload['instrument']).label} {payload['total']} ({payload['band']})"
-        except (KeyError, ValueError):
-            return ""
-    if kind is EntryKind.ALERT_ACK:
-        names = ", ".join(MEASURES[m][0] for m in payload.get("measures", ()) if m in MEASURES)
-        return f"alert acknowledged: {names}" + (f" ({payload['note']})" if payload.get("note") else "")
-    return ""
 
 
 def corrections(record: SessionRecord, entries: Iterable[Entry], clock: Clock) -> d.Corrections:
@@ -112,7 +70,7 @@ def corrections(record: SessionRecord, entries: Iterable[Entry], clock: Clock) -
     for entry in entries:
         amends = record.amendments_of(entry.id)
         if amends and not original:
-            original = describe(entry.kind, entry.payload)
+            original = entry.content.describe(record)
         for i, a in enumerate(amends):
             content = a.payload.get("content")
             latest = i == len(amends) - 1
@@ -121,7 +79,7 @@ def corrections(record: SessionRecord, entries: Iterable[Entry], clock: Clock) -
             elif latest and entry is entries[0]:
                 change = ""  # the row shows the corrected content
             else:
-                change = "changed to: " + describe(entry.kind, content)
+                change = "changed to: " + describe_payload(entry.kind, content, record)
             note = d.Amendment(clock(a.entered_at), a.author_name, str(a.payload.get("reason", "")), change,
                                record.after_signoff(a), retracts=content is None and latest)
             notes.append((a.entered_at, a.seq, note))
@@ -578,9 +536,10 @@ def closing_note(record: SessionRecord, clock: Clock) -> d.ClosingNote | None:
     c = record.closing_note
     if c is None:
         return None
-    p = c.payload
-    return d.ClosingNote(clock(c.at), c.entry.author_name, str(p.get("state", "")), str(p.get("words", "")),
-                         str(p.get("themes", "")), str(p.get("suggestions", "")), c.amended)
+    note = c.content
+    assert isinstance(note, ClosingNote)
+    return d.ClosingNote(clock(c.at), c.entry.author_name, note.state, note.words, note.themes, note.suggestions,
+                         c.amended)
 
 
 def outcome_trends(record: SessionRecord, course: Iterable[SessionRecord] = (), tz: tzinfo | None = None

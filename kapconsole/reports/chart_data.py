@@ -54,7 +54,7 @@ def chart(record: SessionRecord) -> d.Chart | None:
             lim = alerts.get(key)
             value = getattr(lim, bound) if lim else None
             if value is not None:
-                out.append(d.Threshold(text.format(v=value), float(value)))
+                out.append(d.Threshold(text.format(v=value), float(value), key))
         return tuple(out)
 
     bp = (series("sbp"), series("dbp"), series("hr"))
@@ -64,7 +64,7 @@ def chart(record: SessionRecord) -> d.Chart | None:
         rise = base["sbp"] + record.protocol.sbp_rise_alert
         sbp_alert = alerts["sbp"].high if "sbp" in alerts else None
         if sbp_alert is None or rise < sbp_alert:
-            bp_lines += (d.Threshold(f"SBP baseline +{record.protocol.sbp_rise_alert}", float(rise)),)
+            bp_lines += (d.Threshold(f"SBP baseline +{record.protocol.sbp_rise_alert}", float(rise), "sbp"),)
     bp_values = [v for s in bp for _, v in s.points] + [t.value for t in bp_lines]
     spo2 = series("spo2")
     low_spo2 = min([v for _, v in spo2.points], default=100.0)

@@ -363,6 +363,7 @@ class ChartSeries:
 class Threshold:
     label: str
     value: float
+    measure: str = ""  # the measure the line belongs to (its colour), "" for none
 
 
 @dataclass(frozen=True)

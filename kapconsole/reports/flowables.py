@@ -210,7 +210,7 @@ class VitalsChart(Flowable):
         label_y = spread_labels([py(t.value) - 2.2 for t in shown], y, y + height - 6)
         default = st.SERIES.get(panel.series[0].key, st.MUTED) if panel.series else st.MUTED
         for t, ly in zip(shown, label_y, strict=True):
-            tcolour = _threshold_colour(t.label, default)
+            tcolour = st.SERIES.get(t.measure, default) if t.measure else default
             drawing.add(Line(x, py(t.value), x + width, py(t.value), strokeColor=tcolour, strokeWidth=0.7,
                              strokeDashArray=[3, 2]))
             if abs(ly - (py(t.value) - 2.2)) > 0.5:  # a leader from the moved label to its line
@@ -223,13 +223,6 @@ class VitalsChart(Flowable):
             if panel is c.panels[0]:
                 drawing.add(String(px(mark.minute) + 2, y + height - 8, mark.label, fontName=st.SANS,
                                    fontSize=6.5, fillColor=st.DOSE))
-
-
-def _threshold_colour(label: str, default: colors.Color) -> colors.Color:
-    for prefix, key in (("SBP", "sbp"), ("DBP", "dbp"), ("HR", "hr"), ("SpO2", "spo2"), ("RR", "rr")):
-        if label.startswith(prefix):
-            return st.SERIES[key]
-    return default
 
 
 def value_grid(pairs: list[tuple[str, str]], width: float, columns: int = 4) -> Table:

@@ -6,7 +6,7 @@ before it returns. Nothing here updates or deletes an entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -41,7 +41,6 @@ from kapconsole.domain.entries import (
 from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import Disposition, EndReason, EntryKind, Role, Route, SessionState
 from kapconsole.domain.errors import (
-    DomainError,
     IllegalTransition,
     NotFound,
     PermissionDenied,
@@ -110,6 +109,8 @@ class RecordService(ServiceBase):
         A console holding a record up to ``seq`` applies these instead of reading the whole record again;
         every change to a session (its state too) is an entry, so nothing else can have changed.
         """
+        if not isinstance(session_id, int) or isinstance(session_id, bool) or not 0 < session_id <= MAX_ID:
+            raise NotFound(f"there is no session {session_id}")
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
             raise ValidationError("sequence number", seq, f"a whole number from 0 to {MAX_ID}", key="seq")
         with self.db.read() as s:
@@ -124,7 +125,8 @@ class RecordService(ServiceBase):
             return authorize(s, actor, None).roles
 
     # ----- the one write path --------------------------------------------------------------------------
-    def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, content: ContentFn, *,
+    def _append(self, actor: Actor, session_id: int, request_key: str | None, action: Action, kind: EntryKind,
+                content: ContentFn, *,
                 observed_at: datetime | None = None, amends_id: int | None = None,
                 check: Callable[[Session, SessionRow, SessionRecord | None], None] | None = None,
                 needs_record: bool = False, audit: str = "",
@@ -135,8 +137,7 @@ class RecordService(ServiceBase):
             actor = authorize(s, actor, action)
             # Most appends need only the session's own row; the whole record needs its client, course and staff.
             row = repo.get_session_row(s, session_id, for_update=True, lean=not needs_record)
-            if (done := repo.entry_by_request_key(s, session_id, key, actor, None)) is not None:
-                _same_kind(done, content, row)
+            if (done := repo.entry_by_request_key(s, session_id, key, actor, (kind,))) is not None:
                 return done  # a retry of a request whose commit landed: the entry it made, not a duplicate
             require_state_allows(SessionState(row.state), action)
             now = self.now()
@@ -147,6 +148,8 @@ class RecordService(ServiceBase):
             if check is not None:
                 check(s, row, record)
             value = content(protocol, at)
+            if value.kind is not kind:
+                raise TypeError(f"a {kind.value} write built a {value.kind.value} entry")
             # Queued before the entry, so the entry's flush writes both rows (one round trip fewer).
             repo.add_audit(s, at=now, action=audit or f"{value.kind.value}_recorded", actor=actor,
                            session_id=session_id, detail=f"entry {row.entry_count + 1}")
@@ -261,7 +264,7 @@ class RecordService(ServiceBase):
             _require_item_role(actor, item.roles, item.label)
             return ChecklistConfirmation.build(item.key, item.label, answer=answer, note=note)
 
-        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, content, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.CHECKLIST, content, observed_at=observed_at)
 
     def withdraw_checklist_item(self, actor: Actor, session_id: int, item_key: str, *, reason: str,
                                 request_key: str | None = None) -> Entry:
@@ -283,14 +286,14 @@ class RecordService(ServiceBase):
             if record.checklist_confirmed[item_key].id != confirmed.id:
                 raise StaleRecord("the item was confirmed again meanwhile; look at the checklist again")
 
-        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST,
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.AMENDMENT,
                             lambda _p, _a: Amendment.build(EntryKind.CHECKLIST, why, None), amends_id=confirmed.id,
                             check=check, needs_record=True, audit="checklist_withdrawn")
 
     def record_intention(self, actor: Actor, session_id: int, text: str,
                          observed_at: datetime | None = None, *, request_key: str | None = None) -> Entry:
         value = intention_value(text)
-        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, lambda _p, _a: value,
+        return self._append(actor, session_id, request_key, Action.CONFIRM_CHECKLIST, EntryKind.OBSERVATION, lambda _p, _a: value,
                             observed_at=observed_at)
 
     def override_checklist(self, actor: Actor, session_id: int, *, password: str, reason: str,
@@ -337,7 +340,7 @@ class RecordService(ServiceBase):
             return ChecklistOverride.build(reason, [b.label for b in chosen],
                                            covers=tuple(b.to_dict() for b in chosen), dose=given)
 
-        return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST, content, check=check,
+        return self._append(actor, session_id, request_key, Action.OVERRIDE_CHECKLIST, EntryKind.OVERRIDE, content, check=check,
                             needs_record=True, audit="checklist_overridden", sign=signed_by(password))
 
     def _blockers(self, s: Session, record: SessionRecord, dose: DoseInput | None) -> list[Blocker]:
@@ -455,7 +458,7 @@ class RecordService(ServiceBase):
                                         at=entry.observed_at)
             return None
 
-        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
+        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, content,
                             observed_at=observed_at, check=check, needs_record=True, after=state_follows_dose)
 
     def end_infusion(self, actor: Actor, session_id: int, administration_id: int, *,
@@ -477,7 +480,7 @@ class RecordService(ServiceBase):
                 raise ValidationError("infusion end", timestamp(at), "cannot be before the infusion started")
             return Amendment.build(EntryKind.ADMINISTRATION, "infusion ended", replace(target.content, ended_at=at))
 
-        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
+        return self._append(actor, session_id, request_key, Action.RECORD_DOSE, EntryKind.AMENDMENT, content,
                             observed_at=ended_at, amends_id=administration_id, check=check, needs_record=True,
                             audit="infusion_ended")
 
@@ -520,7 +523,8 @@ class RecordService(ServiceBase):
                 side_effect=side_effect, given_before=before, allergies=context["allergies"],
                 over_max_reason=over_max_reason, allergy_override_reason=allergy_override_reason)
 
-        return self._append(actor, session_id, request_key, Action.GIVE_MEDICATION, content, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.GIVE_MEDICATION, EntryKind.RESCUE_MEDICATION, content,
+                            observed_at=observed_at,
                             check=check, needs_record=True, audit="rescue_medication_recorded")
 
     # ----- charting ------------------------------------------------------------------------------------
@@ -532,7 +536,7 @@ class RecordService(ServiceBase):
 
         ``device`` names the monitor of a confirmed device reading; ``after`` runs in the same unit of work.
         """
-        return self._append(actor, session_id, request_key, Action.CHART,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.VITALS,
                             lambda p, _a: VitalsReading.build(values, p, source=source, confirmed_by=confirmed_by,
                                                               device=device),
                             observed_at=observed_at, after=after)
@@ -540,7 +544,7 @@ class RecordService(ServiceBase):
     def record_side_effect(self, actor: Actor, session_id: int, kind: str, severity: str, *, intervention: str = "",
                            description: str = "", observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = SideEffect.build(kind, severity, intervention=intervention, description=description)
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SIDE_EFFECT, lambda _p, _a: value, observed_at=observed_at)
 
     def resolve_side_effect(self, actor: Actor, session_id: int, side_effect_id: int, *, note: str = "",
                             observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
@@ -553,20 +557,20 @@ class RecordService(ServiceBase):
             if side_effect_id in record.resolutions:
                 raise ValidationError("side effect", side_effect_id, "it is already marked resolved")
 
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SIDE_EFFECT_RESOLVED, lambda _p, _a: value, observed_at=observed_at,
                             check=check, needs_record=True)
 
     def record_observation(self, actor: Actor, session_id: int, text: str, *, category: str = "general",
                            for_integration: bool = False, observed_at: datetime | None = None,
                            after: Callable[[Session, SessionRow, Entry], Entry | None] | None = None, request_key: str | None = None) -> Entry:
         value = Observation.build(category, text, for_integration=for_integration)
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at,
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.OBSERVATION, lambda _p, _a: value, observed_at=observed_at,
                             after=after)
 
     def record_scale(self, actor: Actor, session_id: int, scale: str, score: object, *, instrument: str = "",
                      observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         value = ScaleScore.build(scale, score, instrument=instrument)
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: value, observed_at=observed_at)
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.SCALE, lambda _p, _a: value, observed_at=observed_at)
 
     def acknowledge_alert(self, actor: Actor, session_id: int, vitals_entry_id: int, measures: list[str], *,
                           note: str = "", request_key: str | None = None) -> Entry:
@@ -590,7 +594,8 @@ class RecordService(ServiceBase):
                                       "the alert")
             seen.update({m: episodes[m].worst for m in measures})
 
-        return self._append(actor, session_id, request_key, Action.CHART, lambda _p, _a: replace(base, values=dict(seen)),
+        return self._append(actor, session_id, request_key, Action.CHART, EntryKind.ALERT_ACK,
+                            lambda _p, _a: replace(base, values=dict(seen)),
                             check=check, needs_record=True, audit="alert_acknowledged")
 
     def record_closing_note(self, actor: Actor, session_id: int, *, state: str, words: str = "", themes: str = "",
@@ -604,10 +609,10 @@ class RecordService(ServiceBase):
             if record.closing_note is not None:
                 raise ValidationError("closing note", session_id, "already written; correct it with an amendment")
 
-        return self._append(actor, session_id, request_key, Action.WRITE_CLOSING_NOTE, lambda _p, _a: value,
+        return self._append(actor, session_id, request_key, Action.WRITE_CLOSING_NOTE, EntryKind.CLOSING_NOTE, lambda _p, _a: value,
                             observed_at=observed_at, check=check, needs_record=True)
 
-    def record_outcome_measure(self, actor: Actor, session_id: int, instrument: str, items: list[object], *,
+    def record_outcome_measure(self, actor: Actor, session_id: int, instrument: str, items: Sequence[object], *,
                                observed_at: datetime | None = None, request_key: str | None = None) -> Entry:
         """PHQ-9, GAD-7 or PCL-5 answers at check-in, before the first dose."""
         value = OutcomeMeasure.build(instrument, items)
@@ -617,7 +622,8 @@ class RecordService(ServiceBase):
             if record.first_dose_at is not None:
                 raise IllegalTransition("outcome measures are recorded at check-in, before the first dose")
 
-        return self._append(actor, session_id, request_key, Action.RECORD_OUTCOME, lambda _p, _a: value,
+        return self._append(actor, session_id, request_key, Action.RECORD_OUTCOME, EntryKind.OUTCOME_MEASURE,
+                            lambda _p, _a: value,
                             observed_at=observed_at, check=check, needs_record=True,
                             audit="outcome_measure_recorded")
 
@@ -647,7 +653,7 @@ class RecordService(ServiceBase):
             corrected = None if content is None else target.content.corrected(content, protocol, target)
             return Amendment.build(target.kind, reason, corrected)
 
-        return self._append(actor, session_id, request_key, Action.AMEND, amendment, amends_id=entry_id,
+        return self._append(actor, session_id, request_key, Action.AMEND, EntryKind.AMENDMENT, amendment, amends_id=entry_id,
                             check=check, needs_record=True, audit="entry_amended")
 
 
@@ -662,17 +668,6 @@ def signed_by(password: str, purpose: str = "override") -> SignFn:
                                       purpose=purpose, fields=value.to_payload())
 
     return sign
-
-
-def _same_kind(done: Entry, content: ContentFn, row: SessionRow) -> None:
-    """A request key used again for another kind of entry is a mistake, not a retry."""
-    try:
-        kind = content(session_protocol(row.protocol_json), done.observed_at).kind
-    except (DomainError, KeyError, IndexError):
-        return  # the content needs what only a first try computes; the session and author matched
-    if kind is not done.kind:
-        raise ValidationError("request key", "(not shown)", "a new key for each new entry (this one was used for "
-                                                             "another)")
 
 
 #: Who may amend an entry of each kind: those who may record it, and for entries that gate dosing or discharge

@@ -68,6 +68,7 @@ def take_screenshots(outdir: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kapconsole-screens-") as tmp, _private_settings(Path(tmp)):
         app = QApplication.instance() or QApplication([sys.argv[0]])
+        assert isinstance(app, QApplication)
         app.setApplicationDisplayName("KAP Console")
         services = Services.open(f"sqlite:///{Path(tmp) / 'demo.db'}")
         try:

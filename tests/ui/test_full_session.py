@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QWidget
 
 from kapconsole.domain.enums import EntryKind, SessionState, Severity
+from kapconsole.domain.gates import BlockerKind
 from kapconsole.services import Services
 from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.dose_dialog import DoseDialog
@@ -115,7 +116,7 @@ def test_a_whole_session_at_the_console(qtbot, tmp_path: Path, clock: FakeClock)
 
     # --- blocked, then allowed -------------------------------------------------------------------------------
     baseline(qtbot, window, "150", "95")
-    shown(qtbot, window, lambda r: any("hold" in b.label for b in r.dosing_blockers()))
+    shown(qtbot, window, lambda r: any(b.kind is BlockerKind.PREDOSE_HOLD for b in r.dosing_blockers()))
     assert not checklist.dose_button.isEnabled()
     qtbot.keyClick(checklist.intention, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert window.findChild(DoseDialog) is None  # Ctrl+D does nothing while dosing is blocked

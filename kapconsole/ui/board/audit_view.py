@@ -129,14 +129,14 @@ class AuditView(QWidget):
         self._loading = True
         workstation = self.workstation.currentText().strip()
         audit = self.state.services.audit
-        criteria = {
-            "action": self.action.text().strip().replace(" ", "_") or None,
-            "actor_name": self.person.text().strip() or None,
-            "session_id": int(session_text) if session_text else None,
-            "workstation": None if workstation in ("", ANY) else workstation,
-            "limit": LIMIT,
-        }
-        self.state.runner.submit(lambda: audit.events(actor, **criteria), self._on_loaded, self._on_failed)
+        action = self.action.text().strip().replace(" ", "_") or None
+        actor_name = self.person.text().strip() or None
+        session_id = int(session_text) if session_text else None
+        station = None if workstation in ("", ANY) else workstation
+        self.state.runner.submit(
+            lambda: audit.events(actor, action=action, actor_name=actor_name, session_id=session_id,
+                                 workstation=station, limit=LIMIT),
+            self._on_loaded, self._on_failed)
 
     def _on_loaded(self, events: list[AuditEvent]) -> None:
         self._loading = False

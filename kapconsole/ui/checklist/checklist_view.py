@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -28,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain import checklist as record_items
+from kapconsole.domain.entries import VitalsReading
 from kapconsole.domain.enums import Role, Route, SessionState
-from kapconsole.domain.gates import Blocker
+from kapconsole.domain.gates import Blocker, BlockerKind
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
@@ -39,8 +39,13 @@ from kapconsole.services.record import DoseInput
 from kapconsole.ui.checklist.outcome_dialog import OutcomeDialog
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.actions import Act, keys, shortcut, tip
 from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+#: Blockers shown in the danger colour: a value outside the limits or missing, an alert, an unsafe answer.
+DANGER_KINDS = frozenset({BlockerKind.PREDOSE_HOLD, BlockerKind.BASELINE_MISSING, BlockerKind.ALERT,
+                          BlockerKind.CHECKLIST_ANSWER})
 
 BASELINE_MEASURES = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
 SHORT = {"sbp": "Systolic", "dbp": "Diastolic", "hr": "Heart rate", "spo2": "SpO2", "rr": "Resp. rate",
@@ -54,18 +59,18 @@ def hhmm(moment: Any) -> str:
 def summarise_blockers(blockers: list[Blocker], *, names: int = 2) -> list[str]:
     """One line per kind of blocker, with its way forward: unconfirmed checklist items and unanswered REMS
     questions are counted, not listed one by one."""
-    prefixes = {"not confirmed: ": ("required checklist {noun} not confirmed", "item", "confirm each, or a "
-                                    "supervisor's override"),
-                "REMS answer missing: ": ("REMS {noun} not answered", "question", "answer each (REMS answers…, "
-                                          "Ctrl+Alt+R)")}
+    grouped = {BlockerKind.CHECKLIST_MISSING: ("required checklist {noun} not confirmed", "item",
+                                               "confirm each, or a supervisor's override"),
+               BlockerKind.REMS_MISSING: ("REMS {noun} not answered", "question",
+                                          "answer each (REMS answers…, Ctrl+Alt+R)")}
     lines = []
-    for prefix, (text, noun, way) in prefixes.items():
-        missing = [b.label[len(prefix):] for b in blockers if b.label.startswith(prefix)]
+    for kind, (text, noun, way) in grouped.items():
+        missing = [b.subject for b in blockers if b.kind is kind]
         if missing:
             shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
             plural = noun if len(missing) == 1 else noun + "s"
             lines.append(f"{len(missing)} {text.format(noun=plural)} ({shown}) — {way}")
-    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if not b.label.startswith(tuple(prefixes))]
+    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if b.kind not in grouped]
 
 
 class _ItemLabel(PlainLabel):
@@ -84,15 +89,7 @@ class _ItemLabel(PlainLabel):
         super().mousePressEvent(event)
 
 
-def vitals_text(values: Any) -> str:
-    parts = []
-    if values.get("sbp") is not None and values.get("dbp") is not None:
-        parts.append(f"BP {values['sbp']:g}/{values['dbp']:g}")
-    for key, label in (("hr", "HR"), ("spo2", "SpO2"), ("rr", "RR"), ("temp", "T")):
-        if values.get(key) is not None:
-            unit = MEASURES[key][1]
-            parts.append(f"{label} {values[key]:g}{'' if unit.startswith('/') else ' '}{unit}")
-    return " · ".join(parts)
+_CHECKLIST_STATES = frozenset({SessionState.PLANNED, SessionState.CHECKLIST})
 
 
 class ChecklistView(QWidget):
@@ -162,7 +159,7 @@ class ChecklistView(QWidget):
         self.intention.setTabChangesFocus(True)
         self.intention.setMaximumHeight(110)
         self.intention_button = QPushButton("Save intention", objectName="intentionSave")
-        self.intention_button.setToolTip("Save the intention in the record (Ctrl+Shift+I)")
+        self.intention_button.setToolTip(tip(Act.SAVE_INTENTION))
         self.intention_shown = PlainLabel("", objectName="intentionShown")
         self.intention_shown.setWordWrap(True)
         set_flag(self.intention_shown, "muted")
@@ -176,10 +173,10 @@ class ChecklistView(QWidget):
         self.blockers.setWordWrap(True)
         self.blockers.setAccessibleName("What blocks dosing")
         self.dose_button = QPushButton("Record dose…", objectName="recordDose")
-        self.dose_button.setToolTip("Record the first dose (Ctrl+D); enabled when nothing blocks dosing")
+        self.dose_button.setToolTip(tip(Act.DOSE, "Record the first dose; enabled when nothing blocks dosing"))
         set_flag(self.dose_button, "primary")
         self.override_button = QPushButton("Supervisor override…", objectName="overrideButton")
-        self.override_button.setToolTip("A supervisor lets dosing go ahead despite the checklist (Ctrl+Shift+O)")
+        self.override_button.setToolTip(tip(Act.OVERRIDE))
         gate_box = QGroupBox("Before dosing")
         gbox = QVBoxLayout(gate_box)
         gbox.addWidget(self.blockers)
@@ -234,12 +231,9 @@ class ChecklistView(QWidget):
         self.dose_button.clicked.connect(self._on_dose_clicked)
         self.override_button.clicked.connect(self._on_override_clicked)
         self.rems_button.clicked.connect(self.open_rems)
-        for key, slot in (("Ctrl+D", self._on_dose_clicked), ("Ctrl+Shift+O", self._on_override_clicked),
-                          ("Ctrl+Alt+R", self.open_rems),
-                          ("Ctrl+Shift+I", self._on_save_intention)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        for act, slot in ((Act.DOSE, self._on_dose_clicked), (Act.OVERRIDE, self._on_override_clicked),
+                          (Act.REMS, self.open_rems), (Act.SAVE_INTENTION, self._on_save_intention)):
+            shortcut(self, act, slot)
         controller.record_changed.connect(self._on_record_changed)
         state.actor_changed.connect(lambda _a: self._update_permissions())
         self.dose_button.setEnabled(False)
@@ -247,13 +241,17 @@ class ChecklistView(QWidget):
 
     # ----- showing the record --------------------------------------------------------------------------
     def _on_record_changed(self, record: SessionRecord) -> None:
-        if record.info.id != self._session_id:
-            self._build(record)
-        self._show(record)
+        # Hidden behind the live session, the checklist is not redrawn for every entry charted there;
+        # the main window shows it again with show_record when it comes back.
+        if self.isHidden() and record.info.id == self._session_id and record.info.state not in _CHECKLIST_STATES:
+            return
+        self.show_record(record)
 
     def show_record(self, record: SessionRecord) -> None:
         """Show ``record`` now (the main window calls this when it switches to this screen)."""
-        self._on_record_changed(record)
+        if record.info.id != self._session_id:
+            self._build(record)
+        self._show(record)
 
     def focus_first_open_item(self) -> None:
         """Keyboard focus on the first item still to confirm (or the baseline vitals when all are done)."""
@@ -265,8 +263,9 @@ class ChecklistView(QWidget):
         self._pending.clear()
         while self.items_layout.count():
             child = self.items_layout.takeAt(0)
-            if child.widget() is not None:
-                child.widget().deleteLater()
+            widget = child.widget() if child is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self._boxes.clear()
         self._who.clear()
         self._labels.clear()
@@ -345,7 +344,7 @@ class ChecklistView(QWidget):
         if baseline:
             last = record.vitals[-1] if record.vitals else None
             when = f" — {hhmm(last.at)} by {last.entry.author_name}" if last else ""
-            self.baseline_shown.setText(f"Baseline: {vitals_text(baseline)}{when}")
+            self.baseline_shown.setText(f"Baseline: {VitalsReading.from_payload(baseline).short()}{when}")
         else:
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
@@ -365,8 +364,7 @@ class ChecklistView(QWidget):
                 note = ("\nA supervisor's override was recorded; it covers only the blockers it named, "
                         "not these.")
             self.blockers.setText(f"Dosing is blocked:\n{lines}{note}")
-            set_severity(self.blockers, "danger" if any(b.key.startswith(("predose", "alert")) or "answered" in b.label
-                                                        for b in blockers) else "warning")
+            set_severity(self.blockers, "danger" if any(b.kind in DANGER_KINDS for b in blockers) else "warning")
         else:
             self.blockers.setText("Ready: every required item is confirmed and the baseline is within range.")
             set_severity(self.blockers, "ok")
@@ -383,8 +381,8 @@ class ChecklistView(QWidget):
         blocked = record is None or bool(record.dosing_blockers())
         self.dose_button.setEnabled(not blocked and may(roles, Action.RECORD_DOSE))
         self.dose_button.setToolTip(
-            "Record the first dose (Ctrl+D)" if may(roles, Action.RECORD_DOSE)
-            else "Only medical staff and supervisors record doses (Ctrl+D)")
+            tip(Act.DOSE, "Record the first dose") if may(roles, Action.RECORD_DOSE)
+            else tip(Act.DOSE, "Only medical staff and supervisors record doses"))
         self.override_button.setEnabled(record is not None and any(b.overridable for b in record.dosing_blockers()))
         can_chart = may(roles, Action.CONFIRM_CHECKLIST)
         open_checklist = (record is not None and record.info.state is SessionState.CHECKLIST
@@ -429,7 +427,7 @@ class ChecklistView(QWidget):
                 self._set_checked(key, False)
                 self._set_who(key, "not saved — tick again")
 
-        self.controller.perform(lambda s, a: s.records.confirm_checklist_item(a, sid, key), None, failed)
+        self.controller.perform(lambda s, a: s.records.confirm_checklist_item(a, sid, key), None, failed, receiver=self)
 
     def _set_checked(self, key: str, on: bool) -> None:
         box = self._boxes[key]
@@ -444,6 +442,8 @@ class ChecklistView(QWidget):
         dialog = WithdrawDialog(label, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sid = self._session_id
+        if sid is None:
+            return
 
         def withdraw(reason: str) -> None:
             def failed(exc: Exception) -> None:
@@ -451,7 +451,7 @@ class ChecklistView(QWidget):
 
             self.controller.perform(
                 lambda s, a: s.records.withdraw_checklist_item(a, sid, key, reason=reason),
-                lambda _e: dialog.accept(), failed)
+                lambda _e: dialog.accept(), failed, receiver=dialog)
 
         dialog.submitted.connect(withdraw)
         dialog.finished.connect(lambda _r: self._boxes[key].setFocus() if key in self._boxes else None)
@@ -473,7 +473,7 @@ class ChecklistView(QWidget):
                 e.clear()
             self.vitals["sbp"].setFocus()
 
-        self.controller.perform(record, done)
+        self.controller.perform(record, done, receiver=self)
 
     def _on_save_intention(self) -> None:
         sid = self._session_id
@@ -481,7 +481,7 @@ class ChecklistView(QWidget):
         if sid is None or not self.intention_button.isEnabled():
             return
         self.controller.perform(lambda s, a: s.records.record_intention(a, sid, text),
-                                lambda _e: self.intention.clear())
+                                lambda _e: self.intention.clear(), receiver=self)
 
     def _on_dose_clicked(self) -> None:
         if self.dose_button.isEnabled():
@@ -613,8 +613,8 @@ class OverrideDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
         self.confirm = QPushButton("Override and allow dosing", objectName="overrideConfirm")
-        self.confirm.setToolTip("Record the override (Ctrl+Enter)")
-        self.confirm.setShortcut("Ctrl+Return")
+        self.confirm.setToolTip(tip(Act.CONFIRM, "Record the override"))
+        self.confirm.setShortcut(keys(Act.CONFIRM))
         set_flag(self.confirm, "primary")
         buttons = QDialogButtonBox()
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -653,7 +653,7 @@ class OverrideDialog(QDialog):
 
         self._busy = True
         self.confirm.setEnabled(False)
-        self.controller.perform(override, lambda _e: self.accept(), self._on_failed)
+        self.controller.perform(override, lambda _e: self.accept(), self._on_failed, receiver=self)
 
     def _on_failed(self, exc: Exception) -> None:
         self._busy = False

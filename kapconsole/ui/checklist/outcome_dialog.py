@@ -98,7 +98,7 @@ class OutcomeDialog(QDialog):
         self.save_button.setEnabled(False)
         self._controller.perform(
             lambda services, actor: services.records.record_outcome_measure(actor, sid, instrument, answers),
-            self._on_done, self._on_failed)
+            self._on_done, self._on_failed, receiver=self)
 
     def _on_done(self, _entry: Any) -> None:
         self.accept()

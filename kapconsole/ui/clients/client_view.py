@@ -46,6 +46,7 @@ from kapconsole.ui.clients.pdf_viewer import (
 from kapconsole.ui.clients.summary_export import ExportDialog, one_line
 from kapconsole.ui.session.quick_entry import set_message, shortcut
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.shell.tasks import Lane
 from kapconsole.ui.widgets.table_model import row_table
 from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
@@ -314,7 +315,7 @@ class ClientView(QWidget):
         self.message.hide()
         self.state.runner.submit(lambda: load_client_file(services, actor, client_id),
                                  lambda file: self._on_client_loaded(token, file),
-                                 lambda exc: self._on_client_failed(token, exc))
+                                 lambda exc: self._on_client_failed(token, exc), receiver=self)
 
     def _on_client_loaded(self, token: int, file: ClientFile) -> None:
         if token == self._client_token:
@@ -330,7 +331,8 @@ class ClientView(QWidget):
     def _show_file(self, file: ClientFile | None) -> None:
         same_client = file is not None and self.file is not None and self.file.client.id == file.client.id
         chosen_course = self.course.currentData() if same_client else None
-        chosen_session = self.current_session().id if same_client and self.current_session() else None
+        session = self.current_session() if same_client else None
+        chosen_session = session.id if session is not None else None
         self.file = file
         self.course.clear()
         if file is None:
@@ -411,7 +413,7 @@ class ClientView(QWidget):
         sid = item.id
         self.state.runner.submit(lambda: reports.pdf(actor, sid),
                                  lambda content: self._on_summary_ready(token, item, content),
-                                 lambda exc: self._on_summary_failed(token, exc))
+                                 lambda exc: self._on_summary_failed(token, exc), receiver=self, lane=Lane.REPORTS)
 
     def _on_summary_ready(self, token: int, item: ClientSession, content: bytes) -> None:
         if token != self._summary_token:
@@ -440,7 +442,7 @@ class ClientView(QWidget):
         sid, name = item.id, item.file_name.removesuffix(".pdf")
         self.state.runner.submit(lambda: write_private_copy(reports.pdf(actor, sid), name),
                                  lambda path: self._on_external_ready(token, path),
-                                 lambda exc: self._on_summary_failed(token, exc))
+                                 lambda exc: self._on_summary_failed(token, exc), receiver=self, lane=Lane.REPORTS)
 
     def _on_external_ready(self, token: int, path: object) -> None:
         if token != self._summary_token:

@@ -22,6 +22,7 @@ from kapconsole.domain.validation import MIN_PDF_PASSWORD
 from kapconsole.ui.clients.pdf_viewer import BusyRow, key_text
 from kapconsole.ui.session.quick_entry import set_message
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.shell.tasks import Lane
 from kapconsole.ui.widgets.text import PlainLabel
 from kapconsole.ui.widgets.theme import set_flag
 
@@ -168,7 +169,8 @@ class ExportDialog(QDialog):
         sid = self.session_id
         self._set_writing(True)
         self.state.runner.submit(lambda: reports.write(actor, sid, target, password=password or None),
-                                 lambda path: self._on_written(path, bool(password)), self._on_failed)
+                                 lambda path: self._on_written(path, bool(password)), self._on_failed,
+                                 receiver=self, lane=Lane.REPORTS)
 
     def _set_writing(self, writing: bool) -> None:
         self._writing = writing

@@ -116,6 +116,7 @@ class DischargeDialog(QDialog):
         #: When each bedside item was checked in this dialog (sent with the assessment).
         self.checked_at: dict[str, datetime] = {}
         self._own_change = False
+        self._shown: tuple[str, int] | None = None  # (chain head, entry count) of the record last shown
         self.setWindowTitle("Discharge")
         self._build()
         self._timer = QTimer(self)
@@ -273,10 +274,12 @@ class DischargeDialog(QDialog):
 
     # ----- the record ----------------------------------------------------------------------------------
     def _on_record_changed(self, record: SessionRecord) -> None:
-        shown, own = self.record, self._own_change
+        # The open record grows in place: what was shown is remembered by its chain head and entry count.
+        shown, own = self._shown, self._own_change
         self._own_change = False
-        if shown is not None and shown.info.chain_head == record.info.chain_head:
+        if shown is not None and shown[0] == record.info.chain_head:
             return
+        self._shown = (record.info.chain_head, record.info.entry_count)
         self.record = record
         latest = latest_assessment(record)
         if not self._filled and latest is not None and latest.ready and latest.current:
@@ -285,7 +288,7 @@ class DischargeDialog(QDialog):
             self._fill_from(latest.entry.payload)
         self._filled = True
         if shown is not None and not own:
-            added = record.entries[shown.info.entry_count:]
+            added = record.entries[shown[1]:]
             what = ", ".join(sorted({e.kind.label.lower() for e in added})) or "the session state"
             self.show_message(f"The record changed at another workstation ({what}): review it again.", "warning")
         info = record.info
@@ -430,7 +433,7 @@ class DischargeDialog(QDialog):
                               f"Assessment recorded: not ready ({len(result.assessment.failing)} failing).",
                               "ok" if ready else "warning")
 
-        self.controller.perform(work, done, self._on_action_failed)
+        self.controller.perform(work, done, self._on_action_failed, receiver=self)
 
     def _on_sign_clicked(self) -> None:
         record = self.record
@@ -462,7 +465,7 @@ class DischargeDialog(QDialog):
             if self.signature_dialog is not None:
                 self.signature_dialog.accept()
 
-        self.controller.perform(work, done, self._on_sign_failed)
+        self.controller.perform(work, done, self._on_sign_failed, receiver=self)
 
     def _on_sign_failed(self, exc: Exception) -> None:
         self._own_change = False

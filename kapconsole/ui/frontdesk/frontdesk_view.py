@@ -297,7 +297,7 @@ class FrontDeskView(QWidget):
         if self.file is None:
             return
         dialog = CourseDialog(self.state, self.file.client, course, self.file.staff, self)
-        dialog.done.connect(lambda _c: self._after())
+        dialog.saved.connect(lambda _c: self._after())
         self._open(dialog)
 
     def _edit_latest_course(self) -> None:
@@ -309,7 +309,7 @@ class FrontDeskView(QWidget):
             return
         courses = [c for c in self.file.courses if c.status is CourseStatus.ACTIVE]
         dialog = PlanSessionDialog(self.state, self.file.client, courses, self.file.rooms, self)
-        dialog.done.connect(lambda _i: self._after())
+        dialog.saved.connect(lambda _i: self._after())
         self._open(dialog)
 
     def _selected_session(self) -> SessionListItem | None:
@@ -327,7 +327,7 @@ class FrontDeskView(QWidget):
             return
         assert self.file is not None
         dialog = RescheduleDialog(self.state, item, self.file.rooms, self)
-        dialog.done.connect(lambda _i: self._after())
+        dialog.saved.connect(lambda _i: self._after())
         self._open(dialog)
 
     def cancel_session(self) -> None:
@@ -336,5 +336,5 @@ class FrontDeskView(QWidget):
             show_errors(self.message, ["Select the session to cancel."], "warning")
             return
         dialog = CancelDialog(self.state, item, self)
-        dialog.done.connect(lambda _i: self._after())
+        dialog.saved.connect(lambda _i: self._after())
         self._open(dialog)

@@ -51,7 +51,7 @@ def parse_day(text: str, field: str) -> date | None:
 class _ServiceDialog(QDialog):
     """A form whose Save runs one service call in the worker; refusals stay on screen, the form stays open."""
 
-    done = Signal(object)
+    saved = Signal(object)  # what the service call returned
 
     def __init__(self, state: AppState, title: str, name: str, save_text: str, parent: QWidget | None) -> None:
         super().__init__(parent, objectName=name)
@@ -95,7 +95,7 @@ class _ServiceDialog(QDialog):
     def _on_done(self, value: object) -> None:
         self._busy = False
         self.save_button.setEnabled(True)
-        self.done.emit(value)
+        self.saved.emit(value)
         self.accept()
 
     def _on_failed(self, exc: Exception) -> None:

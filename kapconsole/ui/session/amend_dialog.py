@@ -6,7 +6,7 @@ open until the amendment is saved, so nothing typed is lost when the database ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapconsole.domain.entries import Administration, Observation, ScaleScore, SideEffect, VitalsReading
+from kapconsole.domain.entry_base import EntryContent
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Scale, Severity
 from kapconsole.domain.errors import DomainError
 from kapconsole.domain.protocol import MEASURES
@@ -42,13 +44,13 @@ class AmendDialog(QDialog):
         self.row = row
         self._controller = controller
         self._fields: dict[str, QWidget] = {}
-        payload: Mapping[str, Any] = row.payload or {}
+        content = row.content_value
 
         original = PlainLabel(f"Original ({row.author}, {local_time(row.at)}): {row.content}")
         original.setWordWrap(True)
         original.setObjectName("amendOriginal")
         form = QFormLayout()
-        self._build_fields(form, row.kind, payload)
+        self._build_fields(form, row.kind, content)
 
         self.withdraw = QCheckBox("Entered in error (withdraw this entry; it stays visible, struck through)")
         self.withdraw.setObjectName("amendWithdraw")
@@ -83,7 +85,7 @@ class AmendDialog(QDialog):
         self.resize(560, self.sizeHint().height())
 
     # ----- fields by kind -------------------------------------------------------------------------------
-    def _line(self, key: str, label: str, value: Any, form: QFormLayout) -> QLineEdit:
+    def line(self, key: str, label: str, value: Any, form: QFormLayout) -> QLineEdit:
         edit = QLineEdit("" if value is None else (f"{value:g}" if isinstance(value, float) else str(value)))
         edit.setObjectName(f"amend_{key}")
         edit.setAccessibleName(label)
@@ -91,53 +93,13 @@ class AmendDialog(QDialog):
         self._fields[key] = edit
         return edit
 
-    def _build_fields(self, form: QFormLayout, kind: EntryKind, p: Mapping[str, Any]) -> None:
-        if kind is EntryKind.VITALS:
-            for key, (label, unit, _d) in MEASURES.items():
-                self._line(key, f"{label} ({unit})", p.get(key), form)
-        elif kind is EntryKind.OBSERVATION:
-            text = QPlainTextEdit(str(p.get("text", "")))
-            text.setObjectName("amend_text")
-            text.setAccessibleName("Observation text")
-            text.setTabChangesFocus(True)
-            text.setFixedHeight(90)
-            form.addRow("Observation:", text)
-            self._fields["text"] = text
-            category = QComboBox()
-            category.setAccessibleName("Category")
-            for c in ObservationCategory:
-                category.addItem(c.label, c.value)
-            category.setCurrentIndex(max(0, category.findData(p.get("category", "general"))))
-            form.addRow("Category:", category)
-            self._fields["category"] = category
-            integ = QCheckBox("For integration")
-            integ.setAccessibleName("For integration")
-            integ.setChecked(bool(p.get("for_integration")))
-            form.addRow(integ)
-            self._fields["for_integration"] = integ
-        elif kind is EntryKind.SIDE_EFFECT:
-            severity = QComboBox()
-            severity.setAccessibleName("Severity")
-            for s in Severity:
-                severity.addItem(s.value.capitalize(), s.value)
-            severity.setCurrentIndex(max(0, severity.findData(p.get("severity"))))
-            form.addRow("Severity:", severity)
-            self._fields["severity"] = severity
-            self._line("intervention", "Intervention", p.get("intervention", ""), form)
-            self._line("description", "Description", p.get("description", ""), form)
-        elif kind is EntryKind.SCALE:
-            scale = Scale(p.get("scale", "moaas"))
-            spin = QSpinBox()
-            spin.setAccessibleName(scale.label)
-            spin.setRange(*scale.bounds)
-            spin.setValue(int(p.get("score", scale.bounds[0])))
-            form.addRow(f"{scale.label}:", spin)
-            self._fields["score"] = spin
-        elif kind is EntryKind.ADMINISTRATION:
-            self._line("dose", f"Dose ({p.get('unit', '')})", p.get("dose"), form)
-            self._line("lot", "Lot", p.get("lot", ""), form)
-        else:
-            self._line("note", "Note", p.get("note", ""), form)
+    def add_field(self, key: str, widget: QWidget) -> None:
+        """A field whose value goes into the corrected content under ``key``."""
+        self._fields[key] = widget
+
+    def _build_fields(self, form: QFormLayout, kind: EntryKind, content: EntryContent | None) -> None:
+        build = AMEND_FORMS.get(kind, _note_form)
+        build(self, form, content)
 
     def content(self) -> dict[str, Any] | None:
         """The corrected content, in the shape the service expects (None = entered in error)."""
@@ -180,7 +142,7 @@ class AmendDialog(QDialog):
         self._controller.perform(
             lambda services, actor: services.records.amend(actor, sid, entry_id, reason=reason, content=content),
             lambda _entry: self.accept(),
-            self._on_failed,
+            self._on_failed, receiver=self
         )
 
     def _on_failed(self, exc: Exception) -> None:
@@ -188,3 +150,80 @@ class AmendDialog(QDialog):
         message = str(exc) if isinstance(exc, DomainError) else f"could not save: {exc}"
         self.error_label.setText(f"⚠ Not saved — {message}")
         self.error_label.show()
+
+
+# ----- the form of each kind of entry ------------------------------------------------------------------
+FormBuilder = Callable[[AmendDialog, QFormLayout, Any], None]
+
+#: The fields offered to correct each kind of entry; a kind not listed gets a note field.
+AMEND_FORMS: dict[EntryKind, FormBuilder] = {}
+
+
+def amend_form(kind: EntryKind) -> Callable[[FormBuilder], FormBuilder]:
+    def register(fn: FormBuilder) -> FormBuilder:
+        AMEND_FORMS[kind] = fn
+        return fn
+    return register
+
+
+def _note_form(dialog: AmendDialog, form: QFormLayout, content: Any) -> None:
+    dialog.line("note", "Note", getattr(content, "note", ""), form)
+
+
+@amend_form(EntryKind.VITALS)
+def _vitals_form(dialog: AmendDialog, form: QFormLayout, content: VitalsReading | None) -> None:
+    for key, (label, unit, _d) in MEASURES.items():
+        dialog.line(key, f"{label} ({unit})", getattr(content, key, None), form)
+
+
+@amend_form(EntryKind.OBSERVATION)
+def _observation_form(dialog: AmendDialog, form: QFormLayout, content: Observation | None) -> None:
+    text = QPlainTextEdit(content.text if content else "")
+    text.setObjectName("amend_text")
+    text.setAccessibleName("Observation text")
+    text.setTabChangesFocus(True)
+    text.setFixedHeight(90)
+    form.addRow("Observation:", text)
+    dialog.add_field("text", text)
+    category = QComboBox()
+    category.setAccessibleName("Category")
+    for c in ObservationCategory:
+        category.addItem(c.label, c.value)
+    category.setCurrentIndex(max(0, category.findData(content.category if content else "general")))
+    form.addRow("Category:", category)
+    dialog.add_field("category", category)
+    integ = QCheckBox("For integration")
+    integ.setAccessibleName("For integration")
+    integ.setChecked(bool(content and content.for_integration))
+    form.addRow(integ)
+    dialog.add_field("for_integration", integ)
+
+
+@amend_form(EntryKind.SIDE_EFFECT)
+def _side_effect_form(dialog: AmendDialog, form: QFormLayout, content: SideEffect | None) -> None:
+    severity = QComboBox()
+    severity.setAccessibleName("Severity")
+    for s in Severity:
+        severity.addItem(s.value.capitalize(), s.value)
+    severity.setCurrentIndex(max(0, severity.findData(content.severity if content else None)))
+    form.addRow("Severity:", severity)
+    dialog.add_field("severity", severity)
+    dialog.line("intervention", "Intervention", content.intervention if content else "", form)
+    dialog.line("description", "Description", content.description if content else "", form)
+
+
+@amend_form(EntryKind.SCALE)
+def _scale_form(dialog: AmendDialog, form: QFormLayout, content: ScaleScore | None) -> None:
+    scale = Scale(content.scale if content else "moaas")
+    spin = QSpinBox()
+    spin.setAccessibleName(scale.label)
+    spin.setRange(*scale.bounds)
+    spin.setValue(int(content.score) if content else scale.bounds[0])
+    form.addRow(f"{scale.label}:", spin)
+    dialog.add_field("score", spin)
+
+
+@amend_form(EntryKind.ADMINISTRATION)
+def _administration_form(dialog: AmendDialog, form: QFormLayout, content: Administration | None) -> None:
+    dialog.line("dose", f"Dose ({content.unit if content else ''})", content.dose if content else None, form)
+    dialog.line("lot", "Lot", content.lot if content else "", form)

@@ -82,8 +82,10 @@ class ClosingNoteDialog(QDialog):
             return
         self.save_button.setEnabled(False)
         self._controller.perform(
-            lambda services, actor: services.records.record_closing_note(actor, sid, **values),
-            self._on_done, self._on_failed)
+            lambda services, actor: services.records.record_closing_note(
+                actor, sid, state=values["state"], words=values["words"], themes=values["themes"],
+                suggestions=values["suggestions"]),
+            self._on_done, self._on_failed, receiver=self)
 
     def _on_done(self, _entry: Any) -> None:
         self.accept()

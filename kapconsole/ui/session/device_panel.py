@@ -19,6 +19,7 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.ui.session.device_feed import DeviceFeed, FeedUpdate
 from kapconsole.ui.session.quick_entry import VitalsEntry
 from kapconsole.ui.session.vitals_chart import VitalsChart
+from kapconsole.ui.widgets.actions import Act, key_text
 from kapconsole.ui.widgets.theme import set_severity
 
 #: Which stream measure draws which chart channel (the oximeter's pulse only when there is no ECG rate).
@@ -122,6 +123,6 @@ class DeviceStreamBinder(QObject):
             self.alert_label.hide()
             return
         self.alert_label.setText("⚠ Monitor, UNCONFIRMED: " + "; ".join(a.message for a in alerts)
-                                 + " — check the client, then confirm (Ctrl+Shift+V, Enter) or reject as artefact")
+                                 + f" — check the client, then confirm ({key_text(Act.VITALS)}, Enter) or reject as artefact")
         set_severity(self.alert_label, "danger")
         self.alert_label.show()

@@ -30,6 +30,7 @@ from kapconsole.services import Services
 from kapconsole.services.record import DoseInput
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets.actions import Act, keys, tip
 from kapconsole.ui.widgets.blockers import BlockerList
 from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.draft_key import DraftKey
@@ -152,8 +153,8 @@ class DoseDialog(QDialog):
         self.override_button.hide()
         self.override_button.clicked.connect(self._on_override)
         self.record_button = QPushButton("Record dose", objectName="doseRecord")
-        self.record_button.setToolTip("Save this dose in the record (Ctrl+Enter)")
-        self.record_button.setShortcut("Ctrl+Return")
+        self.record_button.setToolTip(tip(Act.CONFIRM, "Save this dose in the record"))
+        self.record_button.setShortcut(keys(Act.CONFIRM))
         set_flag(self.record_button, "primary")
         buttons = QDialogButtonBox()
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -379,7 +380,7 @@ class DoseDialog(QDialog):
 
         self._busy = True
         self.record_button.setEnabled(False)
-        self.controller.perform(record, self._on_saved, self._on_failed)
+        self.controller.perform(record, self._on_saved, self._on_failed, receiver=self)
 
     def _on_saved(self, entry: Entry) -> None:
         self.draft.saved()

@@ -103,7 +103,7 @@ class EndEarlyDialog(QDialog):
         self.ok_button.setEnabled(False)
         self._controller.perform(lambda services, actor: services.records.end_early(actor, sid, code, text,
                                                                                     disposition=disposition),
-                                 self._on_done, self._on_failed)
+                                 self._on_done, self._on_failed, receiver=self)
 
     def _on_done(self, _entry: Any) -> None:
         self.accept()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapconsole.domain.entry_base import local_time
 from kapconsole.domain.enums import ObservationCategory, Scale, SideEffectKind
 from kapconsole.domain.errors import DomainError, ValidationError, ValidationErrors
 from kapconsole.domain.monitor.values import DeviceOffer
@@ -36,7 +37,7 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
-from kapconsole.ui.session.timeline import describe, local_time, vitals_text
+from kapconsole.ui.widgets.actions import Act, key_text, tip
 from kapconsole.ui.widgets.clinical_time import ClinicalTimeField
 from kapconsole.ui.widgets.draft_key import DraftKey
 from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
@@ -140,7 +141,7 @@ class _Entry(QGroupBox):
                 w.setEnabled(True)
             self.on_failed(exc)
 
-        self.controller.perform(lambda services, actor: work(services, actor), done, failed)
+        self.controller.perform(lambda services, actor: work(services, actor), done, failed, receiver=self)
 
     def on_failed(self, exc: Exception) -> None:
         set_message(self.message, f"Not saved — {failure_text(exc)}", "danger")
@@ -162,8 +163,8 @@ class ObservationEntry(_Entry):
         self.text = QLineEdit()
         self.text.setObjectName("observationText")
         self.text.setAccessibleName("Observation text")
-        self.text.setPlaceholderText("Type an observation, Enter saves  (Ctrl+O)")
-        self.text.setToolTip("Observation — Enter saves (Ctrl+O)")
+        self.text.setPlaceholderText(f"Type an observation, Enter saves  ({key_text(Act.OBSERVATION)})")
+        self.text.setToolTip(tip(Act.OBSERVATION))
         self.text.returnPressed.connect(self.commit)
         self.category = QComboBox()
         self.category.setObjectName("observationCategory")
@@ -173,7 +174,7 @@ class ObservationEntry(_Entry):
         self.integration = QCheckBox("★ For integration")
         self.integration.setObjectName("observationIntegration")
         self.integration.setAccessibleName("For integration")
-        self.integration.setToolTip("Mark a client statement or insight for the integration session (Ctrl+I)")
+        self.integration.setToolTip(tip(Act.INTEGRATION))
         self.when = ClinicalTimeField("observationTime", label="Time observed")
         self.when.setMaximumWidth(170)
         self.save = QPushButton("Save")
@@ -197,15 +198,15 @@ class ObservationEntry(_Entry):
         if lines == self._lines:
             return
         self._lines = lines
-        for w in (self.text, self.category, self.integration, self.when, self.save):
+        widgets: list[QWidget] = [self.text, self.category, self.integration, self.when, self.save]
+        for w in widgets:
             self.grid.removeWidget(w)
         places = {
             1: ((0, 0, 1, 1), (0, 1, 1, 1), (0, 2, 1, 1), (0, 3, 1, 1), (0, 4, 1, 1)),
             2: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 1), (1, 3, 1, 1), (1, 4, 1, 1)),
             3: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 4), (2, 0, 1, 1), (2, 4, 1, 1)),
         }[lines]
-        for w, (row, col, rows, cols) in zip((self.text, self.category, self.integration, self.when, self.save),
-                                            places, strict=True):
+        for w, (row, col, rows, cols) in zip(widgets, places, strict=True):
             self.grid.addWidget(w, row, col, rows, cols)
         self.grid.setColumnStretch(0, 1 if lines == 1 else 0)
         self.grid.setColumnStretch(2, 0 if lines == 1 else 1)
@@ -228,6 +229,8 @@ class ObservationEntry(_Entry):
         if not ok:
             return
         sid = self.controller.session_id
+        if sid is None:
+            return
         key = self.draft.key_for((sid, text, category, integ, at))
         self.submit(
             lambda s, a: s.records.record_observation(a, sid, text, category=category, for_integration=integ,
@@ -259,7 +262,7 @@ class VitalsEntry(_Entry):
             edit = QLineEdit()
             edit.setObjectName(f"vitals_{key}")
             edit.setAccessibleName(f"{label} ({unit})")
-            edit.setToolTip(f"{label} in {unit}. Tab to the next measure, Enter saves the row (Ctrl+Shift+V)")
+            edit.setToolTip(tip(Act.VITALS, f"{label} in {unit}. Tab to the next measure, Enter saves the row"))
             edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
             edit.setMaxLength(6)
             edit.setMinimumWidth(44)
@@ -332,6 +335,8 @@ class VitalsEntry(_Entry):
         if not ok:
             return
         sid = self.controller.session_id
+        if sid is None:
+            return
         filled = self.filled
         if filled is not None:
             self._confirm(filled, values)
@@ -355,6 +360,8 @@ class VitalsEntry(_Entry):
             return
         checked = self._suspect_armed
         sid = self.controller.session_id
+        if sid is None:
+            return
         self.submit(lambda s, a: s.monitor.confirm(a, sid, filled, values=typed, checked_suspect=checked),
                     self._on_saved, [self.save])
 
@@ -365,7 +372,7 @@ class VitalsEntry(_Entry):
         self.when.clear()
         confirmed = " (monitor reading confirmed)" if entry.payload.get("source") == "device" else ""
         self._clear_device()
-        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {vitals_text(entry.payload)}{confirmed}",
+        set_message(self.message, f"Saved {local_time(entry.observed_at)}: {entry.content.describe()}{confirmed}",
                     "ok")
         self.fields["sbp"].setFocus()
 
@@ -378,7 +385,7 @@ class VitalsEntry(_Entry):
             return
         parts = [f"{SHORT[k]} {o.value:g}" + (" ⚠" if o.suspect else "") for k, o in offer.values.items()]
         self.device_line.setText(f"Monitor ({offer.device_name or 'device'}, {local_time(offer.device_time)}, "
-                                 f"unconfirmed): {' · '.join(parts)} — Ctrl+Shift+V fills the row")
+                                 f"unconfirmed): {' · '.join(parts)} — {key_text(Act.VITALS)} fills the row")
         self.device_line.show()
 
     def fill_from_device(self) -> None:
@@ -417,6 +424,8 @@ class VitalsEntry(_Entry):
         keys = [k for k, o in filled.values.items() if o.suspect] or list(filled.values)
         ids = [filled.values[k].reading_id for k in keys]
         sid = self.controller.session_id
+        if sid is None:
+            return
 
         def done(_entry: Any) -> None:
             for key in keys:
@@ -434,11 +443,17 @@ class VitalsEntry(_Entry):
         self._suspect_armed = False
         self.artefact_row.hide()
 
+    def _field_key(self, error: ValidationError) -> str | None:
+        """The measure a validation error is about: its key, or the measure its field names."""
+        if error.key in self.fields:
+            return error.key
+        return next((k for k, (label, _u, _d) in MEASURES.items() if label == error.field and k in self.fields), None)
+
     def on_failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationError):
             # Every refused measure is marked at once; the keyboard goes to the first.
             errors = exc.errors if isinstance(exc, ValidationErrors) else (exc,)
-            keys = [k for e in errors for k, (label, _u, _d) in MEASURES.items() if label == e.field]
+            keys = [k for e in errors for k in (self._field_key(e),) if k is not None]
             for key in keys:
                 self._mark(self.fields[key], True)
             if keys:
@@ -462,7 +477,7 @@ class VitalsEntry(_Entry):
             return
         alerts = record.alerts_for(latest)
         flag = "  ⚠ ALERT" if alerts else ""
-        self.last.setText(f"Last reading {local_time(latest.at)}: {vitals_text(latest.payload)}{flag}")
+        self.last.setText(f"Last reading {local_time(latest.at)}: {latest.content.describe()}{flag}")
 
     def focus(self) -> None:
         self.fields["sbp"].setFocus()
@@ -488,7 +503,7 @@ class ScaleEntry(_Entry):
                 combo.addItem(text, score)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
-            combo.setToolTip(f"{scale.label} (Ctrl+M to go to the scales, Enter records)")
+            combo.setToolTip(tip(Act.SCALES, f"{scale.label}: Enter records; the keys go to the scales"))
             label = PlainLabel(f"{scale.label.split(' (')[0]}:")
             label.setBuddy(combo)
             latest = ElidedLabel("", min_chars=5)
@@ -499,7 +514,12 @@ class ScaleEntry(_Entry):
             self.inputs[scale] = combo
         grid.setColumnStretch(1, 1)
         grid.setVerticalSpacing(0)
-        self.latest = {s: grid.itemAtPosition(r, 2).widget() for r, s in enumerate(self.SCALES)}
+        self.latest: dict[Scale, QLabel] = {}
+        for r, s in enumerate(self.SCALES):
+            item = grid.itemAtPosition(r, 2)
+            widget = item.widget() if item is not None else None
+            assert isinstance(widget, QLabel)
+            self.latest[s] = widget
         self.watch(*self.inputs.values())
         self.save = QPushButton("Record scores")
         self.save.setObjectName("scaleSave")
@@ -529,6 +549,8 @@ class ScaleEntry(_Entry):
         if not ok:
             return
         sid = self.controller.session_id
+        if sid is None:
+            return
 
         def work(services: Services, actor: Any) -> list[Any]:
             return [services.records.record_scale(actor, sid, s.value, v, observed_at=at) for s, v in scores.items()]
@@ -562,7 +584,8 @@ class SideEffectPanel(_Entry):
             button = QPushButton(EFFECT_CAPTIONS.get(kind, kind.label))
             button.setObjectName(f"sideEffect_{kind.value}")
             button.setAccessibleName(f"Record side effect: {kind.label}")
-            button.setToolTip(f"Record {kind.label.lower()} with severity and intervention (Ctrl+E to choose)")
+            button.setToolTip(tip(Act.SIDE_EFFECT, f"Record {kind.label.lower()} with severity and intervention; "
+                                                   "the keys choose any side effect"))
             button.clicked.connect(lambda _c=False, k=kind: self.open_dialog(k))
             self.buttons[kind] = button
         self.button_grid = grid
@@ -575,13 +598,12 @@ class SideEffectPanel(_Entry):
         self.unresolved.itemSelectionChanged.connect(self._on_selection)
         self.resolve = QPushButton("Mark resolved")
         self.resolve.setObjectName("resolveButton")
-        self.resolve.setToolTip("Mark the selected side effect resolved (Ctrl+Shift+R)")
+        self.resolve.setToolTip(tip(Act.RESOLVE))
         self.resolve.setEnabled(False)
         self.resolve.clicked.connect(self.resolve_selected)
         self.medication = QPushButton("Medication…")
         self.medication.setObjectName("medicationButton")
-        self.medication.setToolTip("Record a rescue or adjunct medication, linked to the selected side effect "
-                                   "(Ctrl+Shift+M)")
+        self.medication.setToolTip(tip(Act.MEDICATION))
         self.medication.clicked.connect(lambda: self.medication_requested.emit(self._selected_id()))
         self.message.setObjectName("sideEffectMessage")
         self.dialog: SideEffectDialog | None = None
@@ -641,7 +663,7 @@ class SideEffectPanel(_Entry):
         self.unresolved.clear()
         items = record.unresolved_side_effects()
         for c in items:
-            item = QListWidgetItem(f"{describe(c.entry.kind, c.payload)} — since {local_time(c.at)}")
+            item = QListWidgetItem(f"{c.content.describe()} — since {local_time(c.at)}")
             item.setData(Qt.ItemDataRole.UserRole, c.id)
             self.unresolved.addItem(item)
             if c.id == selected:
@@ -678,6 +700,8 @@ class SideEffectPanel(_Entry):
         if not ok:
             return
         sid = self.controller.session_id
+        if sid is None:
+            return
 
         had_focus = self.resolve.hasFocus() or self.resolved_when.hasFocus()
 

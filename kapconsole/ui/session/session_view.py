@@ -7,6 +7,7 @@ without touching the database. Alerts are visual only (colour, banner, icon): th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -27,11 +28,13 @@ from kapconsole.domain import esketamine
 from kapconsole.domain.enums import Disposition, EntryKind, Route, SessionState
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
+from kapconsole.domain.values import Actor, Entry
+from kapconsole.services import Services
 from kapconsole.services.record import ATTESTATION_MEANING
 from kapconsole.ui.discharge.signature_dialog import SignatureDialog
 from kapconsole.ui.session.amend_dialog import AmendDialog
 from kapconsole.ui.session.closing_note_dialog import ClosingNoteDialog
-from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.controller import RecordChange, SessionController
 from kapconsole.ui.session.device_feed import DeviceFeed
 from kapconsole.ui.session.device_panel import DeviceStreamBinder
 from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
@@ -41,14 +44,19 @@ from kapconsole.ui.session.quick_entry import (
     SideEffectPanel,
     VitalsEntry,
     set_message,
-    shortcut,
 )
 from kapconsole.ui.session.rescue_dialog import RescueDialog
 from kapconsole.ui.session.timeline import TimelineRow, TimelineView, local_time
 from kapconsole.ui.session.vitals_chart import VitalsChart
 from kapconsole.ui.shell.app_state import AppState
+from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.actions import Act, key_text, keys, shortcut, tip
 from kapconsole.ui.widgets.text import ElidedLabel, PlainLabel
 from kapconsole.ui.widgets.theme import set_flag, set_severity
+
+#: Kinds of entry that change which alerts are pending, and the side-effect list.
+_ALERTING = frozenset({EntryKind.VITALS, EntryKind.ALERT_ACK, EntryKind.ADMINISTRATION, EntryKind.STATE})
+_SIDE_EFFECTS = frozenset({EntryKind.SIDE_EFFECT, EntryKind.SIDE_EFFECT_RESOLVED, EntryKind.STATE})
 
 READ_ONLY_TEXT = "Read-only — opened from the supervisor board. Nothing can be entered or amended here."
 LOCKED_TEXT = "Signed and locked — corrections are amendments (select an entry in the timeline, then Amend)"
@@ -190,7 +198,7 @@ class SessionView(QWidget):
 
         self._install_shortcuts()
         self.setStyleSheet(session_stylesheet(False))
-        controller.record_changed.connect(self._on_record_changed)
+        controller.changed.connect(self._on_changed)
         controller.connection_changed.connect(self._on_connection_changed)
         controller.integrity_changed.connect(self._on_integrity)
         self._clock = QTimer(self)
@@ -236,13 +244,12 @@ class SessionView(QWidget):
         self.integrity_label = self._label("integrityState")
         self.integrity_label.setTextFormat(Qt.TextFormat.PlainText)
         self.integrity_label.setWordWrap(True)
-        self.booster_button = self._button("boosterButton", "Booster…", "Record a booster dose (Ctrl+D)",
+        self.booster_button = self._button("boosterButton", "Booster…", tip(Act.DOSE, "Record a booster dose"),
                                            self.dose_requested.emit)
-        self.discharge_button = self._button("dischargeButton", "Discharge…",
-                                             "Assess the client for discharge (Ctrl+Shift+D)",
+        self.discharge_button = self._button("dischargeButton", "Discharge…", tip(Act.DISCHARGE),
                                              self.discharge_requested.emit)
-        self.end_early_button = self._button("endEarlyButton", "End early…",
-                                             "End the session early with a reason (Ctrl+Shift+E)", self.open_end_early)
+        self.end_early_button = self._button("endEarlyButton", "End early…", tip(Act.END_EARLY),
+                                             self.open_end_early)
         self.closing_note_button = self._button(
             "closingNoteButton", "Closing note…",
             "The therapist's note at departure: state, words, themes, suggestions for integration",
@@ -290,9 +297,8 @@ class SessionView(QWidget):
         self.alert_title = self._label("alertTitle", "⚠ ALERT")
         self.alert_text = self._label("alertText")
         self.alert_text.setWordWrap(True)
-        self.ack_button = self._button("acknowledgeButton", "Acknowledge (Ctrl+K)",
-                                       "Record that you have seen these alerts, with your name and the time (Ctrl+K)",
-                                       self.acknowledge_alerts)
+        self.ack_button = self._button("acknowledgeButton", f"Acknowledge ({key_text(Act.ACKNOWLEDGE)})",
+                                       tip(Act.ACKNOWLEDGE), self.acknowledge_alerts)
         self.ack_button.setAccessibleName("Acknowledge alerts")
         self.ack_note = QLineEdit(objectName="ackNote")
         self.ack_note.setAccessibleName("Note with the acknowledgement")
@@ -325,9 +331,8 @@ class SessionView(QWidget):
         self.read_only_banner.setObjectName("readOnlyBanner")
         self.read_only_label = self._label("readOnlyText", READ_ONLY_TEXT)
         self.read_only_label.setWordWrap(True)
-        self.back_button = self._button("backToBoardButton", "Back to board (Esc)",
-                                        "Close this record and return to the supervisor board (Esc)",
-                                        self.back_requested.emit)
+        self.back_button = self._button("backToBoardButton", f"Back to board ({key_text(Act.BACK)})",
+                                        tip(Act.BACK), self.back_requested.emit)
         row = QHBoxLayout(self.read_only_banner)
         row.setContentsMargins(12, 6, 12, 6)
         row.addWidget(self.read_only_label, 1)
@@ -335,31 +340,42 @@ class SessionView(QWidget):
         self.read_only_banner.hide()
 
     def _install_shortcuts(self) -> None:
-        actions = {
-            "Ctrl+O": self.focus_observation,
-            "Ctrl+I": self.observation.toggle_integration,
-            "Ctrl+Shift+V": self.vitals.fill_from_device,
-            "Ctrl+E": lambda: self.side_effects.open_dialog(),
-            "Ctrl+Shift+R": self.side_effects.resolve_selected,
-            "Ctrl+Shift+M": lambda: self.open_medication(self.side_effects._selected_id()),
-            "Ctrl+M": self.scales.focus,
-            "Ctrl+K": self.acknowledge_alerts,
-            "Ctrl+D": lambda: self.booster_button.isEnabled() and self.dose_requested.emit(),
-            "Ctrl+Shift+D": lambda: self.discharge_button.isEnabled() and self.discharge_requested.emit(),
-            "Ctrl+Shift+E": self.open_end_early,
-            "Ctrl+T": self.timeline.table.setFocus,
-            "Ctrl+Alt+R": self.open_rems,
+        actions: dict[Act, Callable[[], object]] = {
+            Act.OBSERVATION: self.focus_observation,
+            Act.INTEGRATION: self.observation.toggle_integration,
+            Act.VITALS: self.vitals.fill_from_device,
+            Act.SIDE_EFFECT: lambda: self.side_effects.open_dialog(),
+            Act.RESOLVE: self.side_effects.resolve_selected,
+            Act.MEDICATION: lambda: self.open_medication(self.side_effects._selected_id()),
+            Act.SCALES: self.scales.focus,
+            Act.ACKNOWLEDGE: self.acknowledge_alerts,
+            Act.DOSE: self._on_dose_key,
+            Act.DISCHARGE: self._on_discharge_key,
+            Act.END_EARLY: self.open_end_early,
+            Act.TIMELINE: self.timeline.table.setFocus,
+            Act.REMS: self.open_rems,
         }
         sequences = []
-        for keys, slot in actions.items():
-            seq = QKeySequence(keys)
-            sequences.append(seq)
-            shortcut(self, keys, slot)
+        for act, slot in actions.items():
+            sequences.append(QKeySequence(keys(act)))
+            shortcut(self, act, slot)
         # Not in the filter: Esc keeps its meaning in an input everywhere but in read-only mode.
-        shortcut(self, "Esc", lambda: self._read_only and self.back_requested.emit())
+        shortcut(self, Act.BACK, self._on_back_key)
         self._shortcut_filter = _ShortcutsWin(sequences, self)
         for w in self.findChildren(QWidget):
             w.installEventFilter(self._shortcut_filter)
+
+    def _on_back_key(self) -> None:
+        if self._read_only:
+            self.back_requested.emit()
+
+    def _on_dose_key(self) -> None:
+        if self.booster_button.isEnabled():
+            self.dose_requested.emit()
+
+    def _on_discharge_key(self) -> None:
+        if self.discharge_button.isEnabled():
+            self.discharge_requested.emit()
 
     # ----- public API ----------------------------------------------------------------------------------
     @property
@@ -381,8 +397,14 @@ class SessionView(QWidget):
             self.entry_scroll.setVisible(not on)
 
     def set_night(self, night: bool) -> None:
+        changed = night != self._night or not self.styleSheet()
         self._night = night
-        self.setStyleSheet(session_stylesheet(night))
+        if self.property("themedSubtree"):  # the main window's screen: the theme and this screen's own rules
+            theme.style_subtree(self, night, session_stylesheet(night))
+        elif changed:
+            self.setStyleSheet(session_stylesheet(night))
+        if not changed:
+            return
         self.chart.set_night(night)
         self.timeline.set_night(night)
         self.side_effects.set_columns(3 if night else 5)
@@ -514,12 +536,11 @@ class SessionView(QWidget):
             return
         self.ack_button.setEnabled(False)
 
-        def work(services: object, actor: object) -> list[object]:
-            return [services.records.acknowledge_alert(actor, sid, rid, measures,  # type: ignore[attr-defined]
-                                                       note=note)
+        def work(services: Services, actor: Actor) -> list[Entry]:
+            return [services.records.acknowledge_alert(actor, sid, rid, measures, note=note)
                     for rid, measures in groups.items()]
 
-        def done(entries: list[object]) -> None:
+        def done(entries: list[Entry]) -> None:
             self.ack_button.setEnabled(True)
             self.ack_note.clear()
             actor = self.state.actor
@@ -530,13 +551,48 @@ class SessionView(QWidget):
             self.ack_button.setEnabled(True)
             set_message(self.ack_message, f"Not recorded — {exc}", "danger")
 
-        self.controller.perform(work, done, failed)
+        self.controller.perform(work, done, failed, receiver=self)
 
     # ----- rendering -----------------------------------------------------------------------------------
     def _now(self) -> datetime:
         return self.state.services.records.now()
 
+    def _on_changed(self, change: RecordChange) -> None:
+        """Update what the change touches: rows and points are appended, the rest re-derived from the record."""
+        if change.replaced or self.record is not change.record:
+            self._on_record_changed(change.record)
+            return
+        record = change.record
+        kinds = change.kinds()
+        # The header's buttons follow more than the state (a running infusion, the closing note, an attestation).
+        self._render_state(record)
+        if change.state_changed:
+            self.device.set_record(record)
+        amended = EntryKind.AMENDMENT in kinds
+        if kinds & _ALERTING or amended:
+            self._render_alerts(record)
+        if EntryKind.VITALS in kinds or amended:
+            self.vitals.set_record(record)
+        if EntryKind.SCALE in kinds or amended:
+            self.scales.set_record(record)
+        if kinds & _SIDE_EFFECTS or amended:
+            self.side_effects.set_record(record)
+        self.chart.apply(record, change.appended)
+        self.timeline.apply(record, change.appended)
+        self._render_header()
+
     def _on_record_changed(self, record: SessionRecord) -> None:
+        self._render_state(record)
+        self._render_alerts(record)
+        self.vitals.set_record(record)
+        self.scales.set_record(record)
+        self.side_effects.set_record(record)
+        self.chart.set_record(record)
+        self.timeline.set_record(record)
+        self.device.set_record(record)
+        self._render_header()
+
+    def _render_state(self, record: SessionRecord) -> None:
         self.record = record
         info = record.info
         self.client_label.setText(f"{info.client.name}  ({info.client.identifier})")
@@ -577,7 +633,6 @@ class SessionView(QWidget):
         if self._ack_session != info.id:
             self._ack_session = info.id
             self.ack_message.hide()
-        actor = self.state.actor
         writes_note = actor is not None and may(actor.roles, Action.WRITE_CLOSING_NOTE)
         self.closing_note_button.setVisible(writes_note)
         self.closing_note_button.setEnabled(editable and writes_note and record.closing_note is None
@@ -585,14 +640,6 @@ class SessionView(QWidget):
         self.closing_note_button.setToolTip(
             "Written: correct it from the timeline (Amend)" if record.closing_note is not None else
             "The therapist's note at departure: state, words, themes, suggestions for integration")
-        self._render_alerts(record)
-        self.vitals.set_record(record)
-        self.scales.set_record(record)
-        self.side_effects.set_record(record)
-        self.chart.set_record(record)
-        self.timeline.set_record(record)
-        self.device.set_record(record)
-        self._render_header()
 
     def _render_alerts(self, record: SessionRecord) -> None:
         pending = record.unacknowledged_alerts()

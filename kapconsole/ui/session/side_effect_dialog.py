@@ -123,7 +123,7 @@ class SideEffectDialog(QDialog):
             lambda services, actor: services.records.record_side_effect(
                 actor, sid, kind, severity, intervention=intervention, description=description, observed_at=at,
                 request_key=key),
-            self._on_done, self._on_failed,
+            self._on_done, self._on_failed, receiver=self,
         )
 
     def _on_done(self, _entry: Any) -> None:

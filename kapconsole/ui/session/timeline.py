@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from PySide6.QtCore import (
@@ -21,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,13 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.entries import AMENDABLE
-from kapconsole.domain.entry_base import describe_payload
-from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
-from kapconsole.domain.protocol import MEASURES
+from kapconsole.domain.entry_base import EntryContent, decode, describe_payload, local_time
+from kapconsole.domain.enums import EntryKind
 from kapconsole.domain.record import SessionRecord
-from kapconsole.domain.rems import describe_answers
 from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.actions import Act, shortcut, tip
 from kapconsole.ui.widgets.table_model import row_table
 from kapconsole.ui.widgets.text import PlainLabel, tooltip_text
 
@@ -70,100 +70,9 @@ SHORT_KIND = {EntryKind.SIDE_EFFECT_RESOLVED: "Resolved", EntryKind.ALERT_ACK: "
               EntryKind.OVERRIDE: "Override", EntryKind.RESCUE_MEDICATION: "Medication"}
 
 
-# ----- describing entries -----------------------------------------------------------------------------
-def _num(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
-
-
-def vitals_text(p: Mapping[str, Any]) -> str:
-    parts = []
-    if "sbp" in p and "dbp" in p:
-        parts.append(f"BP {_num(p['sbp'])}/{_num(p['dbp'])}")
-    for key, short in (("hr", "HR"), ("spo2", "SpO2"), ("rr", "RR"), ("temp", "T")):
-        if key in p and p[key] is not None:
-            unit = {"spo2": "%", "temp": " °C"}.get(key, "")
-            parts.append(f"{short} {_num(p[key])}{unit}")
-    text = " · ".join(parts) or "(no measures)"
-    if p.get("source") != "device":
-        return text
-    device = p.get("device") or {}
-    name = device.get("name") if isinstance(device, dict) else None
-    edited = device.get("edited") if isinstance(device, dict) else None
-    return text + (f" (monitor {name}" if name else " (monitor") + (", edited" if edited else "") + ", confirmed)"
-
-
-def _label(enum_type: Any, value: Any) -> str:
-    try:
-        return str(enum_type(value).label)
-    except ValueError:
-        return str(value)
-
-
-def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord | None = None) -> str:
-    """One line a person can read for an entry's content."""
-    if p is None:
-        return "(entered in error)"
-    if kind is EntryKind.VITALS:
-        return vitals_text(p)
-    if kind is EntryKind.OBSERVATION:
-        text = f"[{_label(ObservationCategory, p.get('category'))}] {p.get('text', '')}"
-        return text + ("  ★ for integration" if p.get("for_integration") else "")
-    if kind is EntryKind.SIDE_EFFECT:
-        text = f"{_label(SideEffectKind, p.get('effect'))} ({p.get('severity', '')})"
-        if p.get("description"):
-            text += f": {p['description']}"
-        return text + (f" — intervention: {p['intervention']}" if p.get("intervention") else "")
-    if kind is EntryKind.SIDE_EFFECT_RESOLVED:
-        target = record.by_id.get(int(p.get("side_effect", 0))) if record else None
-        what = _label(SideEffectKind, target.payload.get("effect")) if target else "side effect"
-        return f"Resolved: {what}" + (f" — {p['note']}" if p.get("note") else "")
-    if kind is EntryKind.ADMINISTRATION:
-        text = f"{p.get('drug', '')} {_num(p.get('dose', ''))} {p.get('unit', '')}, {_label(Route, p.get('route'))}"
-        if p.get("lot"):
-            text += f", lot {p['lot']}"
-        if p.get("device"):
-            text += f", device {p['device']} of {p.get('devices_planned', '?')}, device lot {p.get('device_lot', '')}"
-            if p.get("early_reason"):
-                text += f" (early: {p['early_reason']})"
-        return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
-    if kind is EntryKind.SCALE:
-        return f"{_label(Scale, p.get('scale'))}: {_num(p.get('score', ''))}"
-    if kind is EntryKind.RESCUE_MEDICATION:
-        return describe_payload(kind, p, record)  # the entry's own description
-    if kind is EntryKind.ALERT_ACK:
-        labels = ", ".join(MEASURES.get(m, (m,))[0] for m in p.get("measures", []))
-        reading = record.by_id.get(int(p.get("vitals", 0))) if record else None
-        when = f" of the {local_time(reading.observed_at)} reading" if reading else ""
-        return f"Alert acknowledged: {labels}{when}" + (f" — {p['note']}" if p.get("note") else "")
-    if kind is EntryKind.CHECKLIST:
-        return f"✓ {p.get('label', p.get('item', ''))} ({p.get('answer', '')})" + (
-            f" — {p['note']}" if p.get("note") else "")
-    if kind is EntryKind.STATE:
-        text = f"{_label(SessionState, p.get('from'))} → {_label(SessionState, p.get('to'))}"
-        return text + (f": {p['reason']}" if p.get("reason") else "")
-    if kind is EntryKind.OVERRIDE:
-        return f"Checklist override: {p.get('reason', '')}"
-    if kind is EntryKind.SIGNATURE:
-        return f"Signed: {p.get('meaning', '')}".rstrip(": ")
-    if kind is EntryKind.DISCHARGE_ASSESSMENT:
-        return "Discharge assessment: " + ("ready" if p.get("ready") else "not ready")
-    if kind is EntryKind.CLOSING_NOTE:
-        return "Closing note: " + " · ".join(str(p[k]) for k in ("state", "words", "themes", "suggestions") if p.get(k))
-    if kind is EntryKind.OUTCOME_MEASURE:
-        return f"{str(p.get('instrument', '')).upper().replace('PHQ9', 'PHQ-9').replace('GAD7', 'GAD-7').replace('PCL5', 'PCL-5')} " \
-               f"{p.get('total', '')} ({p.get('band', '')})"
-    if kind is EntryKind.REMS_ANSWERS:
-        return describe_answers(p)
-    return ", ".join(f"{k}: {v}" for k, v in p.items())
-
-
-def local_time(moment: datetime, seconds: bool = False) -> str:
-    return moment.astimezone().strftime("%H:%M:%S" if seconds else "%H:%M")
-
-
 @dataclass(frozen=True)
 class TimelineRow:
-    """One line of the timeline: plain values only."""
+    """One line of the timeline: plain values only; its cells are formatted once, when the row is made."""
 
     entry_id: int
     seq: int
@@ -186,48 +95,90 @@ class TimelineRow:
     def amendable(self) -> bool:
         return self.kind in AMENDABLE
 
+    @cached_property
+    def cells(self) -> tuple[str, str, str, str, str]:
+        status = self.amendment
+        if self.alert:
+            status = (status + "; " if status else "") + ("acknowledged" if self.acknowledged
+                                                          else "NOT acknowledged")
+        if self.late:
+            status = (status + "; " if status else "") + self.late
+        if self.after_signoff:
+            status = (status + " " if status else "") + "[after sign-off]"
+        # The row is already red: a short marker leaves the width to the entry itself.
+        kind = SHORT_KIND.get(self.kind, self.kind.label) + (" ⚠" if self.alert else "")
+        return (local_time(self.at) + (" ◷" if self.late else ""), self.author, kind, self.content, status)
 
-def build_rows(record: SessionRecord) -> list[TimelineRow]:
-    """The timeline rows of ``record``, in chain order."""
-    current = {c.id: c for kind in EntryKind for c in record.current(kind)}
-    rows = []
-    for e in record.entries:
-        content = describe(e.kind, e.payload, record)
-        amendment, superseded, alert, acknowledged = "", False, "", False
-        now_payload: Mapping[str, Any] | None = e.payload
-        if e.kind is EntryKind.AMENDMENT:
-            target = record.by_id.get(e.amends_id or 0)
-            new = e.payload.get("content")
-            what = f"{target.kind.label} of {local_time(target.observed_at)}" if target else "an entry"
-            content = f"Amends {what} → {describe(target.kind, new, record) if target else new}"
-            amendment = f"reason: {e.payload.get('reason', '')}"
-        else:
-            amends = record.amendments_of(e.id)
-            if amends:
-                last = amends[-1]
-                new = last.payload.get("content")
-                now_payload = new
-                superseded = True
-                arrow = "entered in error" if new is None else f"amended → {describe(e.kind, new, record)}"
-                amendment = f"{arrow} — {last.author_name}, {local_time(last.observed_at)}; reason: " \
-                            f"{last.payload.get('reason', '')}"
-                if len(amends) > 1:
-                    amendment += f" ({len(amends)} amendments)"
-            if e.kind is EntryKind.VITALS and e.id in current:
-                alerts = record.alerts_for(current[e.id])
+    @property
+    def content_value(self) -> EntryContent | None:
+        """The typed content as it stands (None when withdrawn)."""
+        return None if self.payload is None else decode(self.kind, self.payload)
+
+
+def build_row(record: SessionRecord, e: Entry) -> TimelineRow:
+    """The timeline row of one entry of ``record``, as the record stands."""
+    content = e.content.describe(record)
+    amendment, superseded, alert, acknowledged = "", False, "", False
+    now_payload: Mapping[str, Any] | None = e.payload
+    if e.kind is EntryKind.AMENDMENT:
+        target = record.by_id.get(e.amends_id or 0)
+        new = e.payload.get("content")
+        what = f"{target.kind.label} of {local_time(target.observed_at)}" if target else "an entry"
+        content = f"Amends {what} → {describe_payload(target.kind, new, record) if target else new}"
+        amendment = f"reason: {e.payload.get('reason', '')}"
+    else:
+        amends = record.amendments_of(e.id)
+        if amends:
+            last = amends[-1]
+            new = last.payload.get("content")
+            now_payload = new
+            superseded = True
+            arrow = "entered in error" if new is None else f"amended → {describe_payload(e.kind, new, record)}"
+            amendment = f"{arrow} — {last.author_name}, {local_time(last.observed_at)}; reason: " \
+                        f"{last.payload.get('reason', '')}"
+            if len(amends) > 1:
+                amendment += f" ({len(amends)} amendments)"
+        if e.kind is EntryKind.VITALS:
+            current = record.current_of(e)
+            if current is not None:
+                alerts = record.alerts_for(current)
                 alert = "; ".join(a.message for a in alerts)
                 done = record.acknowledged.get(e.id, set())
                 acknowledged = bool(alerts) and all(a.measure in done for a in alerts)
-            if e.kind is EntryKind.SIDE_EFFECT and e.id in record.resolutions:
-                res = record.resolutions[e.id]
-                amendment = (amendment + "; " if amendment else "") + f"resolved {local_time(res.at)}"
-        rows.append(TimelineRow(
-            entry_id=e.id, seq=e.seq, at=e.observed_at, entered_at=e.entered_at, author=e.author_name,
-            workstation=e.workstation, kind=e.kind, content=content, payload=now_payload, amendment=amendment,
-            superseded=superseded, alert=alert, acknowledged=acknowledged, after_signoff=record.after_signoff(e),
-            late=_late_text(record, e),
-        ))
-    return rows
+        if e.kind is EntryKind.SIDE_EFFECT and e.id in record.resolutions:
+            res = record.resolutions[e.id]
+            amendment = (amendment + "; " if amendment else "") + f"resolved {local_time(res.at)}"
+    return TimelineRow(
+        entry_id=e.id, seq=e.seq, at=e.observed_at, entered_at=e.entered_at, author=e.author_name,
+        workstation=e.workstation, kind=e.kind, content=content, payload=now_payload, amendment=amendment,
+        superseded=superseded, alert=alert, acknowledged=acknowledged, after_signoff=record.after_signoff(e),
+        late=_late_text(record, e),
+    )
+
+
+def build_rows(record: SessionRecord) -> list[TimelineRow]:
+    """The timeline rows of ``record``, in chain order."""
+    return [build_row(record, e) for e in record.entries]
+
+
+def affected_by(record: SessionRecord, appended: Iterable[Entry]) -> set[int]:
+    """Ids of rows already shown whose text the ``appended`` entries change (amended, acknowledged, resolved…)."""
+    ids: set[int] = set()
+    first = record.first_dose_at
+    for e in appended:
+        if e.kind is EntryKind.AMENDMENT and e.amends_id is not None:
+            ids.add(e.amends_id)
+            target = record.by_id.get(e.amends_id)
+            if target is not None and target.kind in (EntryKind.VITALS, EntryKind.ADMINISTRATION):
+                ids.update(c.id for c in record.vitals)  # the baseline, and so every alert, may change
+        elif e.kind is EntryKind.ALERT_ACK:
+            ids.add(int(e.payload.get("vitals", 0)))
+        elif e.kind is EntryKind.SIDE_EFFECT_RESOLVED:
+            ids.add(int(e.payload.get("side_effect", 0)))
+        elif e.kind is EntryKind.ADMINISTRATION or (
+                e.kind is EntryKind.VITALS and (first is None or e.observed_at <= first)):
+            ids.update(c.id for c in record.vitals)  # a new baseline: alerts of the readings after it change
+    return ids
 
 
 def _late_text(record: SessionRecord, entry: Entry) -> str:
@@ -250,17 +201,41 @@ class TimelineModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[TimelineRow] = []
+        self._ids: set[int] = set()
         self._night = False
 
     # ----- updating -------------------------------------------------------------------------------------
     def set_record(self, record: SessionRecord) -> None:
         self.set_rows(build_rows(record))
 
+    def apply(self, record: SessionRecord, appended: Iterable[Entry]) -> None:
+        """Show the entries ``appended`` to ``record``: their rows are inserted, rows they change are updated."""
+        appended = list(appended)
+        changed = affected_by(record, appended)
+        if changed:
+            for i, old in enumerate(self._rows):
+                if old.entry_id in changed:
+                    entry = record.by_id.get(old.entry_id)
+                    new = build_row(record, entry) if entry is not None else old
+                    if new != old:
+                        self._rows[i] = new
+                        self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+        for e in appended:
+            if e.id in self._ids:
+                continue
+            row = build_row(record, e)
+            pos = self._insert_position(row)
+            self.beginInsertRows(QModelIndex(), pos, pos)
+            self._rows.insert(pos, row)
+            self._ids.add(e.id)
+            self.endInsertRows()
+
     def set_rows(self, rows: Iterable[TimelineRow]) -> None:
         fresh = {r.entry_id: r for r in rows}
-        if any(r.entry_id not in fresh for r in self._rows):  # a different session: start over
+        if not self._rows or any(r.entry_id not in fresh for r in self._rows):  # new, or a different session
             self.beginResetModel()
             self._rows = sorted(fresh.values(), key=_order_key, reverse=True)
+            self._ids = set(fresh)
             self.endResetModel()
             return
         for i, old in enumerate(self._rows):
@@ -273,6 +248,7 @@ class TimelineModel(QAbstractTableModel):
             pos = self._insert_position(row)
             self.beginInsertRows(QModelIndex(), pos, pos)
             self._rows.insert(pos, row)
+            self._ids.add(row.entry_id)
             self.endInsertRows()
 
     def _insert_position(self, row: TimelineRow) -> int:
@@ -335,25 +311,9 @@ class TimelineModel(QAbstractTableModel):
                 return QBrush(QColor(theme.text_colour("warning", self._night)))
         return None
 
-    def _display(self, row: TimelineRow, col: int) -> str:
-        if col == 0:
-            return local_time(row.at) + (" ◷" if row.late else "")
-        if col == 1:
-            return row.author
-        if col == 2:
-            # The row is already red: a short marker leaves the width to the entry itself.
-            return SHORT_KIND.get(row.kind, row.kind.label) + (" ⚠" if row.alert else "")
-        if col == 3:
-            return row.content
-        status = row.amendment
-        if row.alert:
-            status = (status + "; " if status else "") + ("acknowledged" if row.acknowledged
-                                                          else "NOT acknowledged")
-        if row.late:
-            status = (status + "; " if status else "") + row.late
-        if row.after_signoff:
-            status = (status + " " if status else "") + "[after sign-off]"
-        return status
+    @staticmethod
+    def _display(row: TimelineRow, col: int) -> str:
+        return row.cells[col]
 
     @staticmethod
     def _tooltip(row: TimelineRow, col: int) -> str:
@@ -409,12 +369,10 @@ class TimelineView(QWidget):
         self.filter_combo.currentTextChanged.connect(self._on_filter_changed)
         self.amend_button = QPushButton("Amend entry…")
         self.amend_button.setObjectName("amendButton")
-        self.amend_button.setToolTip("Correct the selected entry; a reason is required (Ctrl+Shift+A)")
+        self.amend_button.setToolTip(tip(Act.AMEND))
         self.amend_button.setEnabled(False)
         self.amend_button.clicked.connect(self._on_amend_clicked)
-        amend_key = QShortcut(QKeySequence("Ctrl+Shift+A"), self)
-        amend_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        amend_key.activated.connect(self._on_amend_clicked)
+        shortcut(self, Act.AMEND, self._on_amend_clicked)
 
         self.table = row_table("timelineTable", "Session timeline, newest first", self.proxy)
         self.table.setWordWrap(False)
@@ -422,7 +380,10 @@ class TimelineView(QWidget):
         # The entry itself gets the width: time fits its text, the other columns take a fixed share that
         # the user can drag (names and long states are elided; the tooltip has them whole).
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed sizes: sizing to contents would ask data() of every row of a six-hour session on each change.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for col in (1, 2, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -452,6 +413,8 @@ class TimelineView(QWidget):
         metrics = self.table.fontMetrics()
         width = max(self.table.viewport().width(), 400)
         header = self.table.horizontalHeader()
+        header.resizeSection(0, metrics.horizontalAdvance("88:88") + 24)
+        self.table.verticalHeader().setDefaultSectionSize(metrics.height() + 10)
         for col, sample, share in ((1, "Jordan Kim, RN", 0.18), (2, "Observation ⚠", 0.15),
                                    (4, "NOT acknowledged", 0.16)):
             header.resizeSection(col, min(metrics.horizontalAdvance(sample) + 32, int(width * share)))
@@ -466,6 +429,11 @@ class TimelineView(QWidget):
         self._size_columns()
     def set_record(self, record: SessionRecord) -> None:
         self.model.set_record(record)
+        self._on_selection_changed()
+
+    def apply(self, record: SessionRecord, appended: Iterable[Entry]) -> None:
+        """Insert the rows of entries appended to ``record`` (and update the rows they change)."""
+        self.model.apply(record, appended)
         self._on_selection_changed()
 
     def set_night(self, night: bool) -> None:

@@ -11,7 +11,7 @@ colours mixed with the background: a translucent line across the whole plot cost
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +21,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from kapconsole.domain.enums import SideEffectKind
+from kapconsole.domain.enums import EntryKind, SideEffectKind
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rescue import RescueMedication
+from kapconsole.domain.values import Entry
 
 try:  # the shell's theme owns the colours; fall back to our own until it exists
     from kapconsole.ui.widgets.theme import chart_palette as _theme_palette
 except ImportError:  # pragma: no cover - depends on the shell being present
-    _theme_palette = None
+    _theme_palette = None  # type: ignore[assignment]
 
 #: Plotted measures, in legend order (temperature has its own scale and stays in the timeline).
 CHANNELS: tuple[str, ...] = ("sbp", "dbp", "hr", "spo2", "rr")
@@ -151,6 +152,13 @@ class _ClinicalAxis(_GridAxis):
         return [f"{v:g}" if v >= 0 else "" for v in values]
 
 
+SYMBOLS = {"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s", "rr": "d"}
+
+#: Entries that change what is already drawn: the chart is drawn again from the record.
+_REDRAWN_BY = frozenset({EntryKind.ADMINISTRATION, EntryKind.SIDE_EFFECT, EntryKind.AMENDMENT,
+                         EntryKind.RESCUE_MEDICATION, EntryKind.STATE})
+
+
 def minutes_between(origin: datetime, moment: datetime) -> float:
     return (moment - origin).total_seconds() / 60.0
 
@@ -176,6 +184,8 @@ class VitalsChart(QWidget):
         self._colors = palette(False)
         self._origin: datetime | None = None
         self._charted_keys: list[tuple[int, tuple[tuple[str, Any], ...]]] = []
+        self._charted_at: list[datetime] = []
+        self._new_symbols: dict[str, list[tuple[float, float]]] = {}  # drawn on the next frame
         self._charted = {k: _Series() for k in CHANNELS}
         self._stream = {k: _Series() for k in CHANNELS}
         # Which curves have new data: the charted readings and the monitor stream change independently.
@@ -214,7 +224,20 @@ class VitalsChart(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for key in CHANNELS:
             self.stream_curves[key] = self.plot.plot([], [], name=None)
-            self.curves[key] = self.plot.plot([], [], name=SHORT_LABELS[key], symbolSize=7)
+            self.curves[key] = self.plot.plot([], [])
+        # The readings' symbols are scatter items of their own that take new points one by one (a curve with
+        # symbols rebuilds every symbol of the session each time a point is added); the legend shows a sample
+        # with the line and the symbol.
+        self.symbols: dict[str, pg.ScatterPlotItem] = {}
+        self._legend_samples: dict[str, pg.PlotDataItem] = {}
+        for key in CHANNELS:
+            symbols = pg.ScatterPlotItem(size=7, symbol=SYMBOLS[key])
+            symbols.setZValue(5)
+            self.plot.addItem(symbols)
+            self.symbols[key] = symbols
+            sample = pg.PlotDataItem([], [], symbol=SYMBOLS[key], symbolSize=7)
+            self.legend.addItem(sample, SHORT_LABELS[key])
+            self._legend_samples[key] = sample
         for curve in (*self.stream_curves.values(), *self.curves.values()):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
@@ -257,11 +280,15 @@ class VitalsChart(QWidget):
             self._origin = origin
             for series in self._charted.values():
                 series.clear()
+            for symbols in self.symbols.values():
+                symbols.clear()
+            self._new_symbols = {}
             self._dirty_charted.update(CHANNELS)
             n = 0
         for reading in record.vitals[n:]:
             self._add_reading(minutes_between(origin, reading.at) if origin else 0.0, reading.payload)
         self._charted_keys = keys
+        self._charted_at = [c.at for c in record.vitals]
         schedule = record.protocol.schedule
         self._reading_gap = float(2 * max(schedule.later_interval, schedule.first_phase_interval))
         starts = [0.0] + ([minutes_between(origin, record.vitals[0].at)] if origin and record.vitals else [])
@@ -301,6 +328,35 @@ class VitalsChart(QWidget):
         now = self._now_minutes if self._now_minutes is not None else 0.0
         start = min(self._x_start, now - MIN_SPAN)
         self.plot.setXRange(start, now, padding=0.02)
+
+    def apply(self, record: SessionRecord, appended: Iterable[Entry]) -> None:
+        """Chart the entries appended to ``record``: new readings are appended, their alerts marked.
+
+        Anything that moves what is already drawn (a first dose sets the time origin, a dose or side effect
+        adds a marker line, an amendment changes a reading) draws the record again.
+        """
+        appended = list(appended)
+        kinds = {e.kind for e in appended}
+        origin = record.first_dose_at or self._fallback_origin(record)
+        readings = [e for e in appended if e.kind is EntryKind.VITALS]
+        last = self._charted_at[-1] if self._charted_at else None
+        highest = max((float(e.payload[k]) for e in readings for k in CHANNELS if k in e.payload), default=0.0)
+        if (origin != self._origin or kinds & _REDRAWN_BY or highest + TOP_MARGIN > self._y_top
+                or any(last is not None and e.observed_at < last for e in readings)):
+            self.set_record(record)
+            return
+        spots: list[dict[str, Any]] = []
+        for e in readings:
+            x = minutes_between(origin, e.observed_at) if origin else 0.0
+            self._add_reading(x, e.payload)
+            self._charted_keys.append((e.id, tuple(sorted(e.payload.items()))))
+            self._charted_at.append(e.observed_at)
+            current = record.current_of(e)
+            if origin is not None and current is not None:
+                spots += [{"pos": (x, float(a.value)), "data": a.message} for a in record.alerts_for(current)
+                          if a.measure in CHANNELS]
+        if spots:
+            self.alert_markers.addPoints(spots)
 
     def append_point(self, minutes: float, values: Mapping[str, float]) -> None:
         """Add one monitor sample at ``minutes`` since the first dose (cheap: drawn on the next frame)."""
@@ -370,6 +426,7 @@ class VitalsChart(QWidget):
             if value is not None:
                 self._charted[key].add(minutes, float(value))
                 self._dirty_charted.add(key)
+                self._new_symbols.setdefault(key, []).append((minutes, float(value)))
 
     def _set_thresholds(self, record: SessionRecord) -> None:
         wanted: dict[str, float] = {}
@@ -504,9 +561,12 @@ class VitalsChart(QWidget):
             dashed = key == "dbp"
             style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
             self.curves[key].setPen(pg.mkPen(color, width=2.5, style=style))
-            self.curves[key].setSymbol({"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s", "rr": "d"}[key])
-            self.curves[key].setSymbolBrush(pg.mkBrush(color))
-            self.curves[key].setSymbolPen(pg.mkPen(c["background"]))
+            self.symbols[key].setBrush(pg.mkBrush(color))
+            self.symbols[key].setPen(pg.mkPen(c["background"]))
+            sample = self._legend_samples[key]
+            sample.setPen(pg.mkPen(color, width=2.5, style=style))
+            sample.setSymbolBrush(pg.mkBrush(color))
+            sample.setSymbolPen(pg.mkPen(c["background"]))
             faint = pg.mkColor(color)
             faint.setAlpha(110)
             # Thin and faint, no symbols: a dotted pen would say it too, but Qt draws a dash pattern along
@@ -548,6 +608,9 @@ class VitalsChart(QWidget):
             for key in dirty:
                 self.curves[key].setData(*with_gaps(*self._charted[key].view(), self._reading_gap),
                                          connect="finite")
+            new, self._new_symbols = self._new_symbols, {}
+            for key, points in new.items():
+                self.symbols[key].addPoints(x=[p[0] for p in points], y=[p[1] for p in points])
         if self._dirty_stream:
             dirty, self._dirty_stream = self._dirty_stream, set()
             for key in dirty:

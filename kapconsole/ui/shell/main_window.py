@@ -7,10 +7,11 @@ the open session; the screen follows the session's state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
@@ -34,6 +35,7 @@ from kapconsole.ui.shell.lock import IdleWatcher, LockScreen, ask_idle_minutes
 from kapconsole.ui.shell.sign_in import SignInDialog
 from kapconsole.ui.today.today_view import TodayView
 from kapconsole.ui.widgets import theme
+from kapconsole.ui.widgets.actions import ACTIONS, Act, make_action, tip
 from kapconsole.ui.widgets.banner import Banner
 from kapconsole.ui.widgets.text import PlainLabel
 
@@ -51,6 +53,8 @@ OFFLINE_TEXT = "NOT SAVED — the database cannot be written; what you typed sta
 class MainWindow(QMainWindow):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="mainWindow")
+        # The theme lives on the screens and windows, not the application: switching restyles one screen.
+        theme.scope_to_windows(self)
         self.state = state
         self.controller = SessionController(state, self)
         # The platform adds the application's name after the title unless the title already ends with it.
@@ -129,7 +133,8 @@ class MainWindow(QMainWindow):
             from kapconsole.ui.session.session_view import SessionView
 
             view = SessionView(self.state, self.controller)  # shows the open record, if any, at once
-            view.set_night(theme.is_night() if self._night_shown is None else self._night_shown)
+            view.setProperty("themedSubtree", True)  # styled as a screen of its own (see _sync_theme)
+            view.set_night(theme.remembered_night(theme.SESSION))
             if self._read_only:
                 view.set_read_only(True)
             view.dose_requested.connect(self.open_dose_dialog)
@@ -185,33 +190,28 @@ class MainWindow(QMainWindow):
         return self._frontdesk
 
     # ----- menus and shortcuts -------------------------------------------------------------------------
-    def _action(self, name: str, text: str, shortcut: str | None, slot: object, *, checkable: bool = False) -> QAction:
-        action = QAction(text, self, objectName=name)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        plain = text.replace("&", "").rstrip("…")
-        action.setToolTip(f"{plain} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-                          if shortcut else plain)
-        action.setCheckable(checkable)
-        (action.toggled if checkable else action.triggered).connect(slot)
+    def _action(self, name: str, act: Act, slot: Callable[..., object], *, checkable: bool = False) -> QAction:
+        action = make_action(self, act, slot, name=name, checkable=checkable,
+                             text=ACTIONS[act].text)
+        action.setToolTip(tip(act, ACTIONS[act].text.replace("&", "").rstrip("…")))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addAction(action)
         return action
 
     def _make_actions(self) -> None:
         a = self._action
-        self.act_today = a("actionToday", "&Today", "Ctrl+Shift+T", self.show_today)
-        self.act_switch = a("actionSwitchUser", "&Switch user…", "Ctrl+U", self.switch_user)
-        self.act_lock = a("actionLock", "&Lock console", "Ctrl+L", self.lock)
-        self.act_idle = a("actionIdleLock", "Lock after &idle time…", "Ctrl+Shift+L", self.set_idle_time)
-        self.act_quit = a("actionQuit", "&Quit", "Ctrl+Q", self.request_quit)
-        self.act_night = a("actionNight", "&Night mode", "Ctrl+Shift+N", self.set_night, checkable=True)
-        self.act_board = a("actionBoard", "Supervisor &board", "Ctrl+B", self.show_board)
-        self.act_audit = a("actionAudit", "&Audit trail", "Ctrl+Alt+A", self.show_audit)
-        self.act_clients = a("actionClients", "&Clients and summaries", "Ctrl+Shift+C", self.show_clients)
-        self.act_frontdesk = a("actionFrontDesk", "&Front desk", "Ctrl+Shift+F", self.show_frontdesk)
-        self.act_setup = a("actionClinicSetup", "&Staff and rooms…", "Ctrl+Alt+S", self.show_clinic_setup)
-        self.act_rems = a("actionRemsForms", "&REMS forms due…", "Ctrl+Alt+F", self.show_rems_forms)
+        self.act_today = a("actionToday", Act.TODAY, self.show_today)
+        self.act_switch = a("actionSwitchUser", Act.SWITCH_USER, self.switch_user)
+        self.act_lock = a("actionLock", Act.LOCK, self.lock)
+        self.act_idle = a("actionIdleLock", Act.IDLE_LOCK, self.set_idle_time)
+        self.act_quit = a("actionQuit", Act.QUIT, self.request_quit)
+        self.act_night = a("actionNight", Act.NIGHT, self.set_night, checkable=True)
+        self.act_board = a("actionBoard", Act.BOARD, self.show_board)
+        self.act_audit = a("actionAudit", Act.AUDIT, self.show_audit)
+        self.act_clients = a("actionClients", Act.CLIENTS, self.show_clients)
+        self.act_frontdesk = a("actionFrontDesk", Act.FRONTDESK, self.show_frontdesk)
+        self.act_setup = a("actionClinicSetup", Act.CLINIC_SETUP, self.show_clinic_setup)
+        self.act_rems = a("actionRemsForms", Act.REMS_FORMS, self.show_rems_forms)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_audit)
         view.addAction(self.act_rems)
         tools = QToolBar("Main", objectName="mainToolBar")
+        self._toolbar = tools
         tools.setMovable(False)
         for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_frontdesk,
                     self.act_clients, self.act_board):
@@ -453,7 +454,7 @@ class MainWindow(QMainWindow):
             if not isinstance(exc, DomainError) or isinstance(exc, DatabaseUnavailable):
                 self.show_error(exc)
 
-        self.state.runner.submit(lambda: clinic.session(remembered), found, failed)
+        self.state.runner.submit(lambda: clinic.session(remembered), found, failed, receiver=self)
 
     def _on_record_changed(self, record: SessionRecord) -> None:
         if self._locked:
@@ -524,20 +525,29 @@ class MainWindow(QMainWindow):
         return theme.ELSEWHERE
 
     def _sync_theme(self) -> None:
+        """Give the screen on show and the window around it the theme of their context.
+
+        Only those are restyled: a hidden screen keeps its look until it is shown again, so going back and
+        forth between Today (day) and the session (night) restyles neither screen.
+        """
         context = self._theme_context()
         night = theme.remembered_night(context)
-        if theme.is_night() != night:
-            theme.apply_theme(night)
-        if self._night_shown != night:
-            if self._session_view is not None:  # a view built later takes it then
-                self._session_view.set_night(night)
-            self._night_shown = night
+        theme.set_shown(night)
+        page = self.stack.currentWidget()
+        if page is self._session_view and self._session_view is not None:
+            self._session_view.set_night(night)
+        elif page is not None:
+            theme.style_subtree(page, night)
+        for part in (self.menuBar(), self._toolbar, self.statusBar(), self.error_banner, self.offline_banner):
+            theme.style_subtree(part, night)
+        theme.style_windows(self)
+        self._night_shown = night
         if self.act_night.isChecked() != night:
             self.act_night.blockSignals(True)
             self.act_night.setChecked(night)
             self.act_night.blockSignals(False)
         where = "the session screens" if context == theme.SESSION else "these screens (all but the session)"
-        self.act_night.setToolTip(f"Night mode for {where}, remembered separately (Ctrl+Shift+N)")
+        self.act_night.setToolTip(tip(Act.NIGHT, f"Night mode for {where}, remembered separately"))
 
     def show_error(self, exc: object) -> None:
         if isinstance(exc, DatabaseUnavailable):

@@ -226,7 +226,8 @@ class TodayView(QWidget):
             self.room.addItems([ALL_ROOMS, *rooms])
             self.room.blockSignals(False)
         self.room.setCurrentText(chosen or ALL_ROOMS)
-        keep = self.current_item().id if self.current_item() else None
+        current = self.current_item()
+        keep = current.id if current is not None else None
         self.model.set_items(items, now)
         where = f"in {chosen}" if chosen else "in any room"
         self.heading.setText(f"Today — {chosen}" if chosen else "Today — all rooms")
@@ -292,7 +293,7 @@ class TodayView(QWidget):
         self._update_button()
         sid = item.id
         self.state.runner.submit(lambda: records.start_session(actor, sid), lambda _e: self._on_started(sid),
-                                 self._on_start_failed)
+                                 self._on_start_failed, receiver=self)
 
     def _on_started(self, session_id: int) -> None:
         self._starting = False

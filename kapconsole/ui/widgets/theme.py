@@ -26,7 +26,9 @@ the stylesheets' ``severity`` rules) and :func:`text_colour`, so no view keeps i
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from functools import lru_cache
+
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -73,6 +75,7 @@ def register_cjk_fallback() -> list[str]:
     return families
 
 
+@lru_cache(maxsize=2)
 def stylesheet(night: bool) -> str:
     """The theme's QSS, with ``@STYLES@`` replaced by the folder its images are in."""
     text = resource_path("styles", "night.qss" if night else "day.qss").read_text(encoding="utf-8")
@@ -91,6 +94,72 @@ def apply_theme(night: bool, app: QApplication | None = None) -> None:
     app.setPalette(palette(night))
     app.setStyleSheet(stylesheet(night))
     app.setProperty("night", night)
+
+
+def set_shown(night: bool) -> None:
+    """Make ``night`` the theme on screen: the application's palette (what :func:`is_night` answers).
+
+    Only the palette is the application's: widgets under a style sheet take their colours from it (a palette
+    set on a screen does not reach them), and changing it restyles nothing.
+    """
+    app = QApplication.instance()
+    if not isinstance(app, QApplication) or (app.property("night") is not None and is_night() == night):
+        return
+    app.setPalette(palette(night))
+    app.setProperty("night", night)
+
+
+def style_subtree(widget: QWidget, night: bool, extra: str = "") -> bool:
+    """Give ``widget`` and its children the day or night style sheet (the colours come from the palette of
+    :func:`set_shown`).
+
+    Only that subtree is restyled (``QApplication.setStyleSheet`` would restyle every widget of the
+    application), and nothing at all when it already has this look. ``extra`` is QSS of the widget's own,
+    added after the theme's. Returns whether anything changed.
+    """
+    key = f"{'night' if night else 'day'}:{hash(extra)}"
+    if widget.property("themeKey") == key:
+        return False
+    _load_fonts()
+    widget.setStyleSheet(stylesheet(night) + extra)
+    widget.setProperty("themeKey", key)
+    widget.setProperty("night", night)
+    return True
+
+
+def style_windows(main: QWidget) -> None:
+    """Style every shown window but ``main`` (dialogs, message boxes) with the theme on screen."""
+    night = is_night()
+    for widget in QApplication.topLevelWidgets():
+        if widget is not main and widget.isVisible():
+            style_subtree(widget, night)
+
+
+def scope_to_windows(main: QWidget) -> None:
+    """Move the theme from the application to its windows: clear the application's style sheet (once, before
+    the main window has many widgets); the main window styles its screens one by one, and every other window
+    is styled when it takes the focus (:func:`style_windows`)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    _load_fonts()
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    if app.styleSheet():
+        app.setStyleSheet("")
+    styler = _WindowStyler(main)
+    app.focusWindowChanged.connect(styler.on_focus_window_changed)
+
+
+class _WindowStyler(QObject):
+    """Belongs to the main window, so the connection ends with it."""
+
+    def __init__(self, main: QWidget) -> None:
+        super().__init__(main)
+        self._main = main
+
+    def on_focus_window_changed(self, _window: object) -> None:
+        style_windows(self._main)
 
 
 def palette(night: bool) -> QPalette:
