@@ -115,7 +115,7 @@ class RemsService(ServiceBase):
                                                 at=entry.observed_at)
             return None
 
-        return self.records._append(actor, session_id, request_key, Action.RECORD_DOSE, content,
+        return self.records._append(actor, session_id, request_key, Action.RECORD_DOSE, EntryKind.ADMINISTRATION, content,
                                     observed_at=observed_at, check=check, needs_record=True,
                                     after=state_follows_device, audit="esketamine_device_recorded")
 
@@ -156,7 +156,7 @@ class RemsService(ServiceBase):
             return rems.RemsAnswers.build(answers, confirmed_carried, session_start=start.get("at"), now=self.now())
 
         return self.records._append(actor, session_id, request_key, Action.AMEND if closed else Action.CHART,
-                                    content, check=check, needs_record=True, audit="rems_answers_recorded")
+                                    EntryKind.REMS_ANSWERS, content, check=check, needs_record=True, audit="rems_answers_recorded")
 
     def prefill(self, actor: Actor | None, session_id: int) -> dict[str, rems.Prefill]:
         """Starting values from the client's previous esketamine session with REMS answers, for the questions
