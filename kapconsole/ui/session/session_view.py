@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -106,6 +107,22 @@ class _ShortcutsWin(QObject):
                 and QKeySequence(event.keyCombination()).toString() in self._keys)
 
 
+def _tighten(panel: QWidget) -> None:
+    """Closer rows inside a quick-entry panel (the type keeps its size): the column then fits a short screen."""
+    layout = panel.layout()
+    if layout is None:
+        return
+    layout.setContentsMargins(8, 4, 8, 4)
+    layout.setSpacing(4)
+    for i in range(layout.count()):
+        inner = layout.itemAt(i).layout()
+        if isinstance(inner, QGridLayout):
+            if inner.verticalSpacing() != 0:  # a grid set to no spacing keeps it
+                inner.setVerticalSpacing(4)
+        elif inner is not None:
+            inner.setSpacing(4)
+
+
 class SessionView(QWidget):
     dose_requested = Signal()
     discharge_requested = Signal()
@@ -146,6 +163,8 @@ class SessionView(QWidget):
         # side effects and scales, which then fit without scrolling on a 1280×800 or 1600×1000 screen.
         for w in (self.vitals, self.side_effects, self.scales):
             col.addWidget(w)
+        for panel in (self.vitals, self.side_effects, self.scales, self.observation):
+            _tighten(panel)
         col.addStretch(1)
         end_row = QHBoxLayout()
         end_row.addWidget(self.closing_note_button)
@@ -247,24 +266,28 @@ class SessionView(QWidget):
                                           "A physician attests this session ended early after a dose (password)",
                                           self.open_attestation)
         self.attest_button.hide()
-        who = QVBoxLayout()
-        who.setSpacing(0)
-        who.addWidget(self.client_label)
+        # Two lines: the name beside the clocks and buttons, then the course, state, monitor and the record's
+        # verification on one line under them (the live screen keeps its height for the chart and timeline).
+        top = QHBoxLayout()
+        top.addWidget(self.client_label, 1)
         sub = QHBoxLayout()
+        sub.setSpacing(4)
         sub.addWidget(self.course_label)
         sub.addWidget(self.state_label)
-        sub.addStretch(1)
-        who.addLayout(sub)
-        who.addWidget(self.device_state_label)
-        who.addWidget(self.integrity_label)
-        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
+        sub.addSpacing(16)
+        sub.addWidget(self.device_state_label, 1)
+        sub.addSpacing(16)
+        sub.addWidget(self.integrity_label, 0)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
         for label in (self.course_label, self.state_label, self.since_dose_label,
                       self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
-        row = QHBoxLayout(self.header)
-        row.setContentsMargins(10, 6, 10, 6)
-        row.addLayout(who, 1)
+        lines = QVBoxLayout(self.header)
+        lines.setContentsMargins(10, 4, 10, 4)
+        lines.setSpacing(2)
+        lines.addLayout(top)
+        lines.addLayout(sub)
+        row = top
         for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
             row.addWidget(clock, 0)  # as wide as its text; the client's name takes (and elides in) the rest
