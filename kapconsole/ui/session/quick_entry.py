@@ -217,6 +217,10 @@ class ObservationEntry(_Entry):
         room = self.text.fontMetrics().horizontalAdvance("Type an observation, Enter saves") + 20
         width = event.size().width()
         self._arrange(lines=1 if width >= options + room else 2 if width >= options else 3)
+        # As narrow as the two-line form allows, whichever form it shows now: a window made narrower re-arranges.
+        narrow = max(self.text.minimumSizeHint().width() + self.when.minimumSizeHint().width(),
+                     self.category.sizeHint().width() + self.integration.sizeHint().width())
+        self.setMinimumWidth(narrow + self.save.sizeHint().width() + 40)
 
     def commit(self) -> None:
         text = self.text.text()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -269,6 +270,8 @@ class SessionView(QWidget):
         # Two lines: the name beside the clocks and buttons, then the course, state, monitor and the record's
         # verification on one line under them (the live screen keeps its height for the chart and timeline).
         top = QHBoxLayout()
+        # The name takes the room the clocks leave (down to its shortest form): the clocks keep their two lines.
+        self.client_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top.addWidget(self.client_label, 1)
         sub = QHBoxLayout()
         sub.setSpacing(4)
@@ -279,8 +282,7 @@ class SessionView(QWidget):
         sub.addSpacing(16)
         sub.addWidget(self.integrity_label, 0)
         # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
-        for label in (self.course_label, self.state_label, self.since_dose_label,
-                      self.vitals_due_label, self.discharge_label):
+        for label in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
         lines = QVBoxLayout(self.header)
         lines.setContentsMargins(10, 4, 10, 4)
@@ -401,6 +403,8 @@ class SessionView(QWidget):
         self.side_effects.set_columns(3 if night else 5)
         if self.isVisible():
             self._fit_entry_column()
+            # Again once the new type has reached every input (the column is then as wide as they need).
+            QTimer.singleShot(0, self._fit_entry_column)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -415,6 +419,8 @@ class SessionView(QWidget):
     def _fit_entry_column(self) -> None:
         """Give the quick-entry column the width its inputs need (type is larger at night)."""
         self.quick_entry.ensurePolished()
+        self.client_label.ensurePolished()
+        self.client_label.setMinimumWidth(self.client_label.minimumSizeHint().width())
         need = self.quick_entry.minimumSizeHint().width() + self.entry_scroll.verticalScrollBar().sizeHint().width() + 6
         total = sum(self.splitter.sizes()) or self.width()
         self.entry_scroll.setMinimumWidth(need)
