@@ -270,7 +270,7 @@ class SessionView(QWidget):
         # Two lines: the name beside the clocks and buttons, then the course, state, monitor and the record's
         # verification on one line under them (the live screen keeps its height for the chart and timeline).
         top = QHBoxLayout()
-        # The name takes the room the clocks leave (down to its shortest form): the clocks keep their two lines.
+        # The name takes the room the clocks leave, down to its shortest form (the tooltip has it whole).
         self.client_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top.addWidget(self.client_label, 1)
         sub = QHBoxLayout()
@@ -281,7 +281,8 @@ class SessionView(QWidget):
         sub.addWidget(self.device_state_label, 1)
         sub.addSpacing(16)
         sub.addWidget(self.integrity_label, 0)
-        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
+        # The clocks may wrap: with night mode's large type the header must still fit a 1280-wide screen (the line
+        # under them has the header's whole width, and the monitor's state elides in it).
         for label in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
         lines = QVBoxLayout(self.header)
