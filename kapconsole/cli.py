@@ -120,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     for sp in (ua, up_, ud):
         sp.add_argument("--as", dest="as_login", metavar="ADMIN", help="the administrator making the change")
     cli_frontdesk.add_parsers(sub, DB_HELP)
+    from kapconsole.cli_rems import add_parsers as add_rems_parsers
+
+    add_rems_parsers(sub, DB_HELP)
+
     from kapconsole import cli_monitor
 
     cli_monitor.add_parser(sub, DB_HELP)
@@ -361,6 +365,15 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
 COMMANDS = {"monitor": _cmd_monitor, "demo": _cmd_demo, "sessions": _cmd_sessions, "report": _cmd_report,
             "verify": _cmd_verify, "db": _cmd_db, "user": _cmd_user, "protocol": _cmd_protocol,
             "client": _cmd_frontdesk, "course": _cmd_frontdesk, "session": _cmd_frontdesk, "room": _cmd_frontdesk}
+
+
+def _rems_commands() -> None:
+    from kapconsole.cli_rems import cmd_rems, cmd_rems_form
+
+    COMMANDS.update({"rems-form": cmd_rems_form, "rems": cmd_rems})
+
+
+_rems_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -322,6 +322,21 @@ class SettingRow(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
+class RemsFilingRow(Base):
+    """An esketamine session's REMS Patient Monitoring Form marked as submitted (one per session)."""
+
+    __tablename__ = "rems_filings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinical_sessions.id"), unique=True)
+    submitted_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(32))
+    confirmation: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    recorder: Mapped[StaffRow] = relationship(lazy="joined")
 # ----- bedside monitor capture ------------------------------------------------------------------------------
 
 

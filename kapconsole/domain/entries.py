@@ -11,7 +11,7 @@ one kind; they are kept for scripts and tests that build payloads directly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -152,6 +152,11 @@ class Administration(EntryContent):
     ended_at: datetime | None = None  # stored only for IV infusions; None while an infusion runs
     #: Blocker keys the giver confirmed (e.g. the dose above the plan, by its amount); stored only when set.
     confirmed: tuple[str, ...] = ()
+    # Esketamine: the device's number in the session, the devices planned, and why it was given before the
+    # 5-minute rest (stored only for esketamine devices; see domain.esketamine).
+    device: int | None = None
+    devices_planned: int | None = None
+    early_reason: str = ""
 
     @classmethod
     def build(cls, *, drug: str, route: str, dose: object, unit: str, lot: str = "", device_lot: str = "",
@@ -194,6 +199,11 @@ class Administration(EntryContent):
             payload["ended_at"] = timestamp(self.ended_at)
         if self.confirmed:
             payload["confirmed"] = list(self.confirmed)
+        if self.device is not None:
+            payload["device"] = self.device
+            payload["devices_planned"] = self.devices_planned
+            if self.early_reason:
+                payload["early_reason"] = self.early_reason
         return payload
 
     @classmethod
@@ -202,7 +212,8 @@ class Administration(EntryContent):
         return cls(str(p["drug"]), str(p["route"]), p["dose"], str(p["unit"]), str(p.get("lot", "")),
                    p.get("ordered_by", 0), str(p.get("ordered_by_name", "")), p.get("given_by", 0),
                    str(p.get("given_by_name", "")), p.get("device_lot"), _parse_ts(end) if end else None,
-                   tuple(p.get("confirmed", ())))
+                   tuple(p.get("confirmed", ())), p.get("device"), p.get("devices_planned"),
+                   str(p.get("early_reason", "")))
 
     @property
     def route_label(self) -> str:
@@ -212,17 +223,24 @@ class Administration(EntryContent):
         text = f"{self.drug} {num(self.dose)} {self.unit}, {self.route_label}"
         if self.lot:
             text += f", lot {self.lot}"
+        if self.device is not None:
+            text += f", device {self.device} of {self.devices_planned}, device lot {self.device_lot or ''}"
+            if self.early_reason:
+                text += f" (early: {self.early_reason})"
         return text + f"; given by {self.given_by_name}, ordered by {self.ordered_by_name}"
 
     def corrected(self, changes: Mapping[str, Any], protocol: ProtocolSettings, original: Entry) -> EntryContent:
         merged = {**self.to_payload(), **changes}
         end = merged.get("ended_at")
-        return Administration.build(
+        corrected = Administration.build(
             drug=merged["drug"], route=merged["route"], dose=merged["dose"], unit=merged["unit"], lot=merged["lot"],
             device_lot=merged.get("device_lot") or "", started_at=original.observed_at,
             ended_at=_parse_ts(end) if isinstance(end, str) else end, ordered_by=merged["ordered_by"],
             ordered_by_name=merged["ordered_by_name"], given_by=merged["given_by"],
             given_by_name=merged["given_by_name"])
+        # A device keeps its number in the session (a correction fixes its lot or time, not which device it was).
+        return replace(corrected, confirmed=self.confirmed, device=self.device, devices_planned=self.devices_planned,
+                       early_reason=str(merged.get("early_reason", self.early_reason)))
 
 
 # ----- vitals --------------------------------------------------------------------------------------------------
@@ -726,6 +744,8 @@ class Amendment(EntryContent):
 
 
 # Registers the rescue and adjunct medication entry (its own module: it needs the formulary and allergies).
+# The esketamine REMS answers are a kind of entry of their own, defined with the REMS rules.
+from kapconsole.domain import rems as _rems  # noqa: E402, F401 - registers RemsAnswers
 from kapconsole.domain import rescue as _rescue  # noqa: E402, F401
 
 AMENDABLE = frozenset(kind for kind, cls in REGISTRY.items() if cls.amendable)

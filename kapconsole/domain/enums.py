@@ -83,10 +83,12 @@ class EntryKind(StrEnum):
     RESCUE_MEDICATION = "rescue_medication"  # a rescue or adjunct (PRN) medication given
     CLOSING_NOTE = "closing_note"  # the therapist's note at the end of the session
     OUTCOME_MEASURE = "outcome_measure"  # PHQ-9, GAD-7, PCL-5 at check-in
+    REMS_ANSWERS = "rems_answers"  # esketamine REMS questions, answered with the session
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize().replace("Alert ack", "Alert acknowledged")
+        return (self.value.replace("_", " ").capitalize().replace("Alert ack", "Alert acknowledged")
+                .replace("Rems", "REMS"))
 
 
 class Route(StrEnum):

@@ -392,6 +392,14 @@ class ProtocolSettings:
         if not isinstance(d.scores, tuple) or not all(isinstance(x, str) for x in d.scores):
             raise ValidationError("discharge.scores", d.scores, "a list of score names")
 
+    def for_route(self, route: str) -> ProtocolSettings:
+        """The protocol a session on ``route`` is planned under: esketamine (intranasal) has its own."""
+        if route == "intranasal":
+            from kapconsole.domain.esketamine import esketamine_protocol
+
+            return esketamine_protocol(self)
+        return self
+
     def checklist_item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.key == key), None)
 

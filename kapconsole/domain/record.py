@@ -70,7 +70,9 @@ def latest_assessment(record: SessionRecord) -> LatestAssessment | None:
     if not items:
         return None
     latest = items[-1]
-    later = any(e.seq > latest.entry.seq and e.kind is not EntryKind.STATE for e in record.entries)
+    # State changes and REMS answers do not change what the assessment judged.
+    later = any(e.seq > latest.entry.seq and e.kind not in (EntryKind.STATE, EntryKind.REMS_ANSWERS)
+                for e in record.entries)
     return LatestAssessment(latest, not later)
 
 
@@ -257,8 +259,13 @@ class SessionRecord:
         Before a booster: the pre-dose holds on each measure's latest value, and every unacknowledged alert.
         """
         if not self.administrations:
-            return (gates.checklist_blockers(self.protocol, self.checklist_answers)
-                    + gates.predose_blockers(self.latest_values(baseline=True), self.protocol))
+            blockers = (gates.checklist_blockers(self.protocol, self.checklist_answers)
+                        + gates.predose_blockers(self.latest_values(baseline=True), self.protocol))
+            if self.info.route is Route.INTRANASAL:
+                from kapconsole.domain import rems
+
+                blockers += rems.gate_blockers({k: a.value for k, a in rems.answers_of(self).items()})
+            return blockers
         blockers = gates.predose_blockers(self.latest_values(), self.protocol, booster=True)
         for episode in self.unacknowledged_episodes():
             blockers.append(gates.Blocker(

@@ -31,6 +31,7 @@ class Action(StrEnum):
     WRITE_CLOSING_NOTE = "write_closing_note"  # the therapist's note at the end of the session
     RECORD_OUTCOME = "record_outcome"  # PHQ-9, GAD-7, PCL-5 at check-in, before dosing
     MANAGE_ROOMS = "manage_rooms"
+    FILE_REMS_FORM = "file_rems_form"  # mark an esketamine monitoring form as submitted to the REMS
     MANAGE_DEVICES = "manage_devices"  # the bedside monitor table: which device feeds which room
     VIEW_UNASSIGNED = "view_unassigned"  # device messages that reached no session
 
@@ -67,6 +68,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WRITE_CLOSING_NOTE: frozenset({_T}),
     Action.RECORD_OUTCOME: frozenset({_T, _M, _S}),
     Action.MANAGE_ROOMS: frozenset({_A}),
+    Action.FILE_REMS_FORM: frozenset({_M, _S}),
     Action.MANAGE_DEVICES: frozenset({_A}),
     Action.VIEW_UNASSIGNED: frozenset({_S, _A}),
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +18,8 @@ from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
 from kapconsole.domain.frontdesk import ClientDetails, CourseDetails
 from kapconsole.domain.protocol import ProtocolSettings
+from kapconsole.domain.rems import clean_answer
+from kapconsole.domain.rems_form import SettingDetails
 from kapconsole.domain.rules import Action
 from kapconsole.domain.values import Actor, Client, Course, SessionInfo, SessionListItem
 from kapconsole.services.base import Clock, ServiceBase, authorize, system_clock, valid_id
@@ -23,6 +27,7 @@ from kapconsole.services.clients import ClientService
 from kapconsole.services.planning import PlanningService
 
 PROTOCOL_KEY = "protocol"
+REMS_SETTING_KEY = "rems_setting"
 
 
 class ClinicService(ServiceBase):
@@ -119,3 +124,29 @@ class ClinicService(ServiceBase):
     def session(self, session_id: int) -> SessionInfo:
         with self.db.read() as s:
             return repo.session_value(repo.get_session_row(s, session_id))
+
+    # ----- the esketamine REMS treatment setting -------------------------------------------------------
+    def rems_setting(self) -> SettingDetails:
+        """The setting's name, address, telephone and REMS certification number (for the monitoring form)."""
+        with self.db.read() as s:
+            text = repo.get_setting(s, REMS_SETTING_KEY)
+        if not text:
+            return SettingDetails()
+        data = json.loads(text)
+        return SettingDetails(**{k: str(data.get(k, "")) for k in ("name", "address", "phone", "certification")})
+
+    def update_rems_setting(self, actor: Actor, *, name: str, address: str, phone: str = "",
+                            certification: str) -> SettingDetails:
+        """Administrators record the setting's details as the REMS knows them."""
+        details = SettingDetails(
+            name=v.text("setting name", name, required=True),
+            address=v.text("setting address", address, limit=v.REASON_TEXT, required=True),
+            phone=clean_answer("clinician_contact", phone) if v.text("telephone", phone) else "",
+            certification=v.text("REMS certification number", certification, limit=64, required=True),
+        )
+        with self.db.write() as s:
+            actor = authorize(s, actor, Action.EDIT_PROTOCOL)
+            repo.set_setting(s, REMS_SETTING_KEY, json.dumps(asdict(details), ensure_ascii=False), at=self.now(),
+                             by=actor.staff_id)
+            repo.add_audit(s, at=self.now(), action="rems_setting_updated", actor=actor)
+        return details

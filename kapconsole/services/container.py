@@ -16,6 +16,7 @@ from kapconsole.services.discharge import DischargeService
 from kapconsole.services.integrity import IntegrityService
 from kapconsole.services.monitor.service import MonitorService
 from kapconsole.services.record import RecordService
+from kapconsole.services.rems import RemsService
 from kapconsole.services.staff import StaffService
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class Services:
         self.integrity = IntegrityService(db, clock)
         self.audit = AuditService(db, clock)
         self.board = BoardService(db, clock)
+        self.rems = RemsService(db, self.records, self.clinic, clock)
         self.monitor = MonitorService(db, self.records, clock)
 
     @cached_property

@@ -124,6 +124,10 @@ def seed_demo(services: Services, *, now: datetime | None = None, seed: int = 7)
     count += 1
     # Today, live: one session per state across the rooms.
     count += _live_sessions(svc, clock, rng, clients, courses, real_now, who)
+    # An esketamine client in induction under the REMS: forms filed, due and overdue.
+    from kapconsole.services.demo_rems import seed_esketamine
+
+    count += seed_esketamine(svc, clock, rng, real_now, who, DEMO_PASSWORD)
     clock.at(real_now)
     # The bedside monitors: Room 2's feeds its session once 'kapconsole demo --live-monitor' runs it.
     from kapconsole.services.monitor.simulate import bed_id, equipment_id

@@ -9,12 +9,15 @@ from typing import Any
 
 from kapconsole.data import repositories as repo
 from kapconsole.domain import discharge as rules
+from kapconsole.domain import rems_form
 from kapconsole.domain import validation as v
 from kapconsole.domain.entries import Signature
-from kapconsole.domain.enums import EntryKind, SessionState
+from kapconsole.domain.enums import EntryKind, Route, SessionState
 from kapconsole.domain.errors import IllegalTransition, StaleRecord, ValidationError
 from kapconsole.domain.integrity import timestamp
 from kapconsole.domain.record import SessionRecord, latest_assessment
+from kapconsole.domain.rems import RemsIncomplete
+from kapconsole.domain.rems_form import SettingDetails
 from kapconsole.domain.rules import Action, require_state_allows
 from kapconsole.domain.values import Actor, Entry
 from kapconsole.services import keys
@@ -103,6 +106,11 @@ class DischargeService(ServiceBase):
             if not latest.current:
                 # The assessment no longer describes the record: something was charted after it.
                 raise StaleRecord("entries were added after the latest assessment; assess again before signing")
+            if record.info.route is Route.INTRANASAL:
+                # The esketamine REMS: no signature while a monitoring-form answer is missing.
+                blockers = rems_form.build(record, SettingDetails()).signature_blockers
+                if blockers:
+                    raise RemsIncomplete(blockers)
             now = self.now()
             signed_head = row.chain_head
             signature = Signature.build(meaning=meaning, signer=actor.staff_id, signer_name=actor.name, signed_at=now,

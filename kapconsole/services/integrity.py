@@ -44,6 +44,10 @@ SIGNED_KINDS = {EntryKind.SIGNATURE.value: "discharge", EntryKind.OVERRIDE.value
 MAX_REGISTRATION_DEPTH = 32
 
 
+#: Entries a closed session may still take: amendments, and the esketamine REMS answers (the monitoring form of a
+#: session ended early after a device is completed after it closed, with the rights of an amendment).
+AFTER_CLOSING = frozenset({EntryKind.AMENDMENT.value, EntryKind.REMS_ANSWERS.value})
+
 class IntegrityService(ServiceBase):
     def verify(self, session_id: int | None = None) -> VerifyResult:
         """Check one session (with the clinic-wide chain) or, without ``session_id``, everything."""
@@ -252,7 +256,7 @@ class _Checker:
                 closed_at = r.seq
                 if payload.get("to") == "discharged" and (signed_discharge is None or signed_discharge != r.seq - 1):
                     problems.append(_problem(sid, "discharged without a signature over the record it closed", r))
-            elif closed_at is not None and r.kind != EntryKind.AMENDMENT.value:
+            elif closed_at is not None and r.kind not in AFTER_CLOSING:
                 problems.append(_problem(sid, f"entry #{r.seq} ({r.kind}) was added after the session closed and "
                                               "is not an amendment", r))
         if row.state == "discharged" and signed_discharge is None:

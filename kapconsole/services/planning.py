@@ -15,6 +15,7 @@ from kapconsole.domain import validation as v
 from kapconsole.domain.allergies import fold
 from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import NotFound, ValidationError
+from kapconsole.domain.esketamine import check_plan
 from kapconsole.domain.frontdesk import (
     CalendarSlot,
     CourseDetails,
@@ -208,7 +209,9 @@ class PlanningService(ServiceBase):
             number = None
             if course_id is not None:
                 number = self._check_course(s, course_id, client_id)
-            protocol = ProtocolSettings.from_json(repo.get_setting(s, PROTOCOL_KEY))
+            protocol = ProtocolSettings.from_json(repo.get_setting(s, PROTOCOL_KEY)).for_route(route_value.value)
+            if route_value is Route.INTRANASAL:
+                check_plan(dose, unit)  # esketamine: 56 or 84 mg, two or three devices
             end = when + timedelta(minutes=protocol.session_minutes)
             room_row = self._room(s, room, for_update=True)
             self._check_free(s, room_row.name, client_id, when, end, own_id=None)

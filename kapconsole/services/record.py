@@ -378,6 +378,32 @@ class RecordService(ServiceBase):
         return tuple(b for b in pending if not (b.confirmable and b.key in confirmed))
 
     # ----- dosing --------------------------------------------------------------------------------------
+    def _gate_dose(self, s: Session, record: SessionRecord, request: DoseInput, *, ordered_by: int, given_by: int,
+                   confirmed: set[str]) -> dict[int, str]:
+        """The safety gate every dose passes (an esketamine device too): who orders and gives it, then the
+        gate's and the dose's own blockers after the overrides recorded for it and the keys the giver confirmed.
+        Returns the names of the person who ordered and who gives it, by staff id."""
+        people: dict[int, StaffRow] = {}
+        for field, sid in (("ordered by", ordered_by), ("given by", given_by)):
+            person = repo.get_by_id(s, StaffRow, sid)
+            if person is None or not person.active:
+                raise ValidationError(field, sid, "an active staff member")
+            people[sid] = person
+        rules = record.protocol.dosing
+        require_people(ordered_by_roles=frozenset(Role(r.role) for r in people[ordered_by].roles),
+                       ordered_by_name=people[ordered_by].name,
+                       given_by_roles=frozenset(Role(r.role) for r in people[given_by].roles),
+                       given_by_name=people[given_by].name, rules=rules)
+        overrides = record.overrides_since_last_dose()
+        if rules.separate_override_and_giver and any(o.entry.author_id == given_by for o in overrides):
+            raise PermissionDenied("the protocol requires that the supervisor who overrode this dose's "
+                                   "blockers is not the person who gives it")
+        pending, _done = gates.covered(self._blockers(s, record, request), (o.payload for o in overrides))
+        remaining = [b for b in pending if not (b.confirmable and b.key in confirmed)]
+        if remaining:
+            raise GateBlocked("dosing", remaining)
+        return {sid: person.name for sid, person in people.items()}
+
     def record_administration(self, actor: Actor, session_id: int, *, drug: str, route: Route | str,
                               dose: object, unit: str, lot: str = "", device_lot: str = "",
                               observed_at: datetime | None = None, infusion_end: datetime | None = None,
@@ -400,26 +426,11 @@ class RecordService(ServiceBase):
 
         def check(s: Session, row: SessionRow, record: SessionRecord | None) -> None:
             assert record is not None
-            people: dict[int, StaffRow] = {}
-            for field, sid in (("ordered by", ordered_by), ("given by", given)):
-                person = repo.get_by_id(s, StaffRow, sid)
-                if person is None or not person.active:
-                    raise ValidationError(field, sid, "an active staff member")
-                names[sid] = person.name
-                people[sid] = person
-            rules = record.protocol.dosing
-            require_people(ordered_by_roles=frozenset(Role(r.role) for r in people[ordered_by].roles),
-                           ordered_by_name=people[ordered_by].name,
-                           given_by_roles=frozenset(Role(r.role) for r in people[given].roles),
-                           given_by_name=people[given].name, rules=rules)
-            overrides = record.overrides_since_last_dose()
-            if rules.separate_override_and_giver and any(o.entry.author_id == given for o in overrides):
-                raise PermissionDenied("the protocol requires that the supervisor who overrode this dose's "
-                                       "blockers is not the person who gives it")
-            pending, _done = gates.covered(self._blockers(s, record, request), (o.payload for o in overrides))
-            remaining = [b for b in pending if not (b.confirmable and b.key in confirmed)]
-            if remaining:
-                raise GateBlocked("dosing", remaining)
+            if record.info.route is Route.INTRANASAL:
+                raise ValidationError("dose", dose, "an esketamine session records each 28 mg device on its own "
+                                                    "(record device), 5 minutes apart")
+            names.update(self._gate_dose(s, record, request, ordered_by=ordered_by, given_by=given,
+                                         confirmed=confirmed))
 
         def content(p: ProtocolSettings, at: datetime) -> EntryContent:
             if infusion_end is not None:

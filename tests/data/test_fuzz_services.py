@@ -23,11 +23,12 @@ from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from tests.conftest import PASSWORD, FakeClock, make_staff
 from tests.data.helpers import dosed
+from tests.data.rems_helpers import PREDOSE_ANSWERS, esketamine_checklist_done
 
 EXAMPLES = int(os.environ.get("KAPCONSOLE_FUZZ_EXAMPLES", "12"))
 #: Methods left out, and why: writing files, rendering PDFs (covered by the report tests), process plumbing.
 SKIP = {"write", "pdf", "build", "close", "upgrade", "open", "now", "preview"}
-SERVICES = ("staff", "clinic", "records", "discharge", "integrity", "audit", "board", "monitor")
+SERVICES = ("staff", "clinic", "records", "discharge", "integrity", "audit", "board", "monitor", "rems")
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
@@ -115,6 +116,9 @@ def arguments(method: Callable[..., Any], actors: list[Actor]) -> st.SearchStrat
 def fuzz_target(services: Services, clock: FakeClock) -> tuple[Services, list[Actor], int]:
     staff = make_staff(services)
     sid = dosed(services, staff, clock)
+    # An esketamine session with its pre-dose REMS answers, so the REMS methods reach past "not esketamine".
+    esk = esketamine_checklist_done(services, staff, clock, identifier="ESK-FUZZ")
+    services.rems.record_answers(staff["medical"], esk, PREDOSE_ANSWERS)
     forged = Actor(staff["therapist"].staff_id, "theo", "Theo", frozenset(), "room-1" * 40)
     return services, [*staff.values(), forged], sid
 

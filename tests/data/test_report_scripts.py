@@ -22,6 +22,7 @@ from kapconsole.reports.text import markup
 from kapconsole.services import Services
 from tests.conftest import FakeClock
 from tests.data.helpers import BASELINE
+from tests.data.rems_helpers import PREDOSE_ANSWERS
 
 PASSWORD = "Violet-Harbour-42"
 SAMPLES = {
@@ -71,13 +72,15 @@ def _session(services: Services, clock: FakeClock, sample: str) -> int:
     r = services.records
     r.start_session(sup, sid)
     services.clinic.set_staff(sup, sid, [sup.staff_id, theo.staff_id])
-    for item in services.clinic.protocol().checklist:
+    for item in r.record(sup, sid).protocol.checklist:  # the esketamine session's own checklist
         r.confirm_checklist_item(sup, sid, item.key, note=f"Checked {s}" if item.key == "identity" else "")
     r.record_intention(theo, sid, f"Intention {s}")
     r.record_vitals(sup, sid, BASELINE)
+    services.rems.record_answers(sup, sid, {**PREDOSE_ANSWERS, "escort_name": f"Escort {s}"})
     clock.advance(minutes=5)
-    r.record_administration(sup, sid, drug=f"Esketamine {s}", route="intranasal", dose=56, unit="mg",
-                            lot=f"Lot {s}", device_lot=f"Device {s}", ordered_by=sup.staff_id)
+    for _device in (1, 2):  # one 28 mg device at a time, 5 minutes apart
+        services.rems.record_device(sup, sid, lot=f"Lot {s}", device_lot=f"Device {s}", ordered_by=sup.staff_id)
+        clock.advance(minutes=5)
     clock.advance(minutes=20)
     high = r.record_vitals(sup, sid, {**BASELINE, "sbp": 185, "dbp": 100})
     r.acknowledge_alert(sup, sid, high.id, ["sbp"], note=f"Seen {s}")

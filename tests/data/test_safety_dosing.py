@@ -16,6 +16,7 @@ from kapconsole.services import Services
 from kapconsole.services.record import DoseInput
 from tests.conftest import PASSWORD, FakeClock, ensure_room
 from tests.data.helpers import BASELINE
+from tests.data.rems_helpers import PREDOSE_ANSWERS
 
 _n = iter(range(1, 10_000))
 
@@ -38,6 +39,8 @@ def prepared(services: Services, staff: dict[str, Actor], *, route: str = "subli
         for item in services.records.record(nurse, info.id).protocol.checklist:
             services.records.confirm_checklist_item(nurse, info.id, item.key)
     services.records.record_vitals(nurse, info.id, baseline or BASELINE)
+    if route == "intranasal":  # an esketamine session: its REMS answers are part of the gate
+        services.rems.record_answers(nurse, info.id, PREDOSE_ANSWERS)
     return info.id
 
 
@@ -45,6 +48,13 @@ def give(services: Services, staff: dict[str, Actor], sid: int, **kw: Any) -> An
     args: dict[str, Any] = dict(drug="Ketamine", route="sublingual", dose=200, unit="mg",
                                 ordered_by=staff["supervisor"].staff_id)
     args.update(kw)
+    if services.clinic.session(sid).route.value == "intranasal":
+        # An esketamine session records one device at a time; what would block this dose is the same gate.
+        confirm = args.pop("confirm", ())
+        check = {k: args[k] for k in ("drug", "route", "dose", "unit")}
+        found = services.records.check_administration(staff["medical"], sid, **check, confirm=confirm)
+        if found:
+            raise GateBlocked("dosing", found)
     return services.records.record_administration(staff["medical"], sid, **args)
 
 
@@ -191,7 +201,14 @@ def test_esketamine_in_whole_devices(services: Services, staff, clock: FakeClock
     sid = prepared(services, staff, route="intranasal", drug="Esketamine", dose=84)
     found = blocked(lambda: give(services, staff, sid, drug="Esketamine", route="intranasal", dose=70, device_lot="D1"))
     assert set(found) == {"dose.multiple"} and not found["dose.multiple"].overridable
-    give(services, staff, sid, drug="Spravato", route="intranasal", dose=56, device_lot="D1")
+    # A dose in whole devices passes the gate, and is recorded one 28 mg device at a time, each gated.
+    with pytest.raises(ValidationError, match="record device"):
+        give(services, staff, sid, drug="Spravato", route="intranasal", dose=56, device_lot="D1")
+    for n in (1, 2):
+        entry = services.rems.record_device(staff["medical"], sid, device_lot=f"D{n}",
+                                            ordered_by=staff["supervisor"].staff_id)
+        assert (entry.payload["dose"], entry.payload["device"]) == (28, n)
+        clock.advance(minutes=5)
 
 
 def test_without_a_weight_mg_per_kg_limits_need_a_confirmation(services: Services, staff, clock: FakeClock) -> None:

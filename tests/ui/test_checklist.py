@@ -13,6 +13,7 @@ from kapconsole.ui.checklist.checklist_view import OverrideDialog, WithdrawDialo
 from kapconsole.ui.session.dose_dialog import DoseDialog
 from kapconsole.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, make_staff
+from tests.data.rems_helpers import PREDOSE_ANSWERS
 from tests.ui.shell_support import (
     OFFSCREEN_SIZE_HINTS,
     close_window,
@@ -27,9 +28,10 @@ from tests.ui.shell_support import (
 pytestmark = [pytest.mark.usefixtures("isolated_settings"), OFFSCREEN_SIZE_HINTS]
 
 
-def _started(qtbot, services: Services, clock, *, login: str = "nina", route: Route = Route.SUBLINGUAL):  # type: ignore[no-untyped-def]
+def _started(qtbot, services: Services, clock, *, login: str = "nina", route: Route = Route.SUBLINGUAL,  # type: ignore[no-untyped-def]
+             dose: float = 100):
     staff = make_staff(services)
-    sid = plan(services, staff["therapist"], when=clock.now, route=route)
+    sid = plan(services, staff["therapist"], when=clock.now, route=route, dose=dose)
     services.records.start_session(staff["medical"], sid)
     window = make_window(qtbot, services)
     sign_in(qtbot, window, login, PASSWORD)
@@ -186,8 +188,9 @@ def test_dose_dialog_records_a_running_iv_infusion(qtbot, sqlite_services, clock
 
 
 def test_dose_dialog_keeps_input_and_shows_why_a_dose_is_refused(qtbot, sqlite_services, clock) -> None:
-    window, staff, sid = _started(qtbot, sqlite_services, clock, route=Route.INTRANASAL)
+    window, staff, sid = _started(qtbot, sqlite_services, clock, route=Route.INTRANASAL, dose=56)
     confirm_all(sqlite_services, staff["medical"], sid)
+    sqlite_services.rems.record_answers(staff["medical"], sid, PREDOSE_ANSWERS)
     sqlite_services.records.record_vitals(staff["medical"], sid, {"sbp": 120, "dbp": 78, "spo2": 99})
     window.controller.refresh()
     qtbot.waitUntil(lambda: window.checklist.dose_button.isEnabled(), timeout=10000)
@@ -195,18 +198,20 @@ def test_dose_dialog_keeps_input_and_shows_why_a_dose_is_refused(qtbot, sqlite_s
     dialog = window.findChild(DoseDialog)
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.ordered_by.count() > 1, timeout=10000)
+    # An esketamine session records one 28 mg device at a time.
     assert dialog.device_lot.isVisible() and dialog.drug.currentText() == "Esketamine"
-    dialog.amount.clear()
-    qtbot.keyClicks(dialog.amount, "56")
+    assert dialog.amount.text() == "28" and not dialog.amount.isEnabled()
+    assert dialog.windowTitle() == "Record esketamine device 1 of 2"
     qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)  # no device lot
     qtbot.waitUntil(lambda: dialog.message.isVisible(), timeout=10000)
     assert "device lot" in dialog.message.text()
-    assert dialog.isVisible() and dialog.amount.text() == "56"
+    assert dialog.isVisible() and dialog.amount.text() == "28"
     qtbot.keyClicks(dialog.device_lot, "DEV-1")
     with qtbot.waitSignal(dialog.finished, timeout=10000):
         qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     record = sqlite_services.records.record(None, sid)
     assert record.administrations[0].payload["device_lot"] == "DEV-1"
+    assert record.administrations[0].payload["device"] == 1
     close_window(qtbot, window)
 
 

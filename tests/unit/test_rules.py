@@ -33,6 +33,7 @@ EXPECTED = {
     Action.WRITE_CLOSING_NOTE: {T},
     Action.RECORD_OUTCOME: {T, M, S},
     Action.MANAGE_ROOMS: {A},
+    Action.FILE_REMS_FORM: {M, S},
     Action.MANAGE_DEVICES: {A},
     Action.VIEW_UNASSIGNED: {S, A},
 }

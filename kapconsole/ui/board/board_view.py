@@ -28,6 +28,7 @@ from kapconsole.domain.errors import DatabaseUnavailable
 from kapconsole.domain.monitor.values import DeviceStatus
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.rules import Action, may
+from kapconsole.ui.board.rems_due import RemsDuePanel
 from kapconsole.ui.discharge.discharge_view import SEVERITY_ROLE, DischargeDialog, duration_text, local_hm
 from kapconsole.ui.session.controller import SessionController
 from kapconsole.ui.session.device_panel import device_state_text
@@ -235,9 +236,11 @@ class BoardView(QWidget):
         bottom.addStretch(1)
         bottom.addWidget(self.open_button)
         bottom.addWidget(self.discharge_button)
+        # Esketamine REMS monitoring forms due and overdue, under the rooms.
+        self.rems = RemsDuePanel(state)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
         layout.addWidget(self.empty)
         # Each room's bedside monitor: connected, last message age, clock offset (polled every few seconds).
         self.monitors = PlainLabel("", objectName="boardMonitors")
@@ -246,6 +249,7 @@ class BoardView(QWidget):
         self.monitors.hide()
         layout.addWidget(self.monitors)
         layout.addLayout(bottom)
+        layout.addWidget(self.rems, 1)
 
         self.table.activated.connect(lambda _i: self._on_open_clicked())
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._update_buttons())
@@ -273,6 +277,7 @@ class BoardView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self.refresh()
+        self.rems.refresh()
         self._poll.start()
         self._age.start()
         self._monitor_poll.start()
@@ -365,6 +370,7 @@ class BoardView(QWidget):
             row = 0
         if row is not None:
             self.table.selectRow(row)
+        self.rems.refresh()  # a session signed or dosed changes what is due
         self.empty.setText("" if rows else "No active session in any room.")
         self.empty.setVisible(not rows)
         self._show_status(None)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain import checklist as record_items
-from kapconsole.domain.enums import Role, SessionState
+from kapconsole.domain.enums import Role, Route, SessionState
 from kapconsole.domain.gates import Blocker
 from kapconsole.domain.protocol import MEASURES, ChecklistItem
 from kapconsole.domain.record import SessionRecord
@@ -52,17 +52,20 @@ def hhmm(moment: Any) -> str:
 
 
 def summarise_blockers(blockers: list[Blocker], *, names: int = 2) -> list[str]:
-    """One line per kind of blocker, with its way forward: unconfirmed checklist items are counted, not listed
-    one by one."""
-    prefix = "not confirmed: "
-    missing = [b.label[len(prefix):] for b in blockers if b.label.startswith(prefix)]
+    """One line per kind of blocker, with its way forward: unconfirmed checklist items and unanswered REMS
+    questions are counted, not listed one by one."""
+    prefixes = {"not confirmed: ": ("required checklist {noun} not confirmed", "item", "confirm each, or a "
+                                    "supervisor's override"),
+                "REMS answer missing: ": ("REMS {noun} not answered", "question", "answer each (REMS answers…, "
+                                          "Ctrl+Alt+R)")}
     lines = []
-    if missing:
-        shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
-        noun = "item" if len(missing) == 1 else "items"
-        lines.append(f"{len(missing)} required checklist {noun} not confirmed ({shown}) — confirm each, "
-                     "or a supervisor's override")
-    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if not b.label.startswith(prefix)]
+    for prefix, (text, noun, way) in prefixes.items():
+        missing = [b.label[len(prefix):] for b in blockers if b.label.startswith(prefix)]
+        if missing:
+            shown = "; ".join(missing[:names]) + (f"; and {len(missing) - names} more" if len(missing) > names else "")
+            plural = noun if len(missing) == 1 else noun + "s"
+            lines.append(f"{len(missing)} {text.format(noun=plural)} ({shown}) — {way}")
+    return lines + [f"{b.label} — {b.way_forward}" for b in blockers if not b.label.startswith(tuple(prefixes))]
 
 
 class _ItemLabel(PlainLabel):
@@ -180,7 +183,11 @@ class ChecklistView(QWidget):
         gate_box = QGroupBox("Before dosing")
         gbox = QVBoxLayout(gate_box)
         gbox.addWidget(self.blockers)
+        self.rems_button = QPushButton("REMS answers…", objectName="remsAnswers")
+        self.rems_button.setToolTip("Esketamine REMS: enrolment, phase, medications, fasting, escort (Ctrl+Alt+R)")
+        self.rems_button.hide()
         buttons = QHBoxLayout()
+        buttons.addWidget(self.rems_button)
         buttons.addWidget(self.override_button)
         buttons.addStretch(1)
         buttons.addWidget(self.dose_button)
@@ -226,7 +233,9 @@ class ChecklistView(QWidget):
         self.intention_button.clicked.connect(self._on_save_intention)
         self.dose_button.clicked.connect(self._on_dose_clicked)
         self.override_button.clicked.connect(self._on_override_clicked)
+        self.rems_button.clicked.connect(self.open_rems)
         for key, slot in (("Ctrl+D", self._on_dose_clicked), ("Ctrl+Shift+O", self._on_override_clicked),
+                          ("Ctrl+Alt+R", self.open_rems),
                           ("Ctrl+Shift+I", self._on_save_intention)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -340,6 +349,7 @@ class ChecklistView(QWidget):
         else:
             self.baseline_shown.setText("No baseline vitals yet.")
         self.intention_shown.setText(f"Recorded: “{record.intention}”" if record.intention else "No intention recorded yet.")
+        self.rems_button.setVisible(record.info.route is Route.INTRANASAL)
         blockers = record.dosing_blockers()
         overrides = record.overrides_since_last_dose()
         if overrides and not blockers and not record.administrations:
@@ -476,6 +486,18 @@ class ChecklistView(QWidget):
     def _on_dose_clicked(self) -> None:
         if self.dose_button.isEnabled():
             self.dose_requested.emit()
+
+    def open_rems(self) -> QDialog | None:
+        """The esketamine REMS answers (an intranasal session only)."""
+        record = self.controller.record
+        if record is None or record.info.route is not Route.INTRANASAL:
+            return None
+        from kapconsole.ui.checklist.rems_dialog import RemsDialog
+
+        dialog = RemsDialog(self.state, self.controller, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_outcome_clicked(self) -> None:
         if self.controller.session_id is None or not self.outcome_button.isEnabled():

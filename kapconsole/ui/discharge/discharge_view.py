@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain import discharge
-from kapconsole.domain.enums import SessionState
+from kapconsole.domain import discharge, rems_form
+from kapconsole.domain.enums import Route, SessionState
 from kapconsole.domain.errors import AuthenticationFailed, DatabaseUnavailable, StaleRecord
 from kapconsole.domain.record import LatestAssessment, SessionRecord, latest_assessment
 from kapconsole.domain.rules import Action, may
@@ -390,6 +390,12 @@ class DischargeDialog(QDialog):
             return "The latest assessment is not ready: " + "; ".join(latest.failing)
         if not latest.current:
             return "Entries were added after the latest assessment: record a new one."
+        if record.info.route is Route.INTRANASAL:
+            # The esketamine REMS: the same rule the discharge service applies when signing.
+            missing = rems_form.build(record, rems_form.SettingDetails()).signature_blockers
+            if missing:
+                return ("REMS answers needed before signing (REMS…, Ctrl+Alt+R on the session screen): "
+                        + "; ".join(missing))
         return ""
 
     def show_message(self, text: str, severity: str = "danger") -> None:

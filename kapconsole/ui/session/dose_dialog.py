@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapconsole.domain import esketamine
 from kapconsole.domain.entries import DOSE_UNITS
 from kapconsole.domain.enums import Role, Route
 from kapconsole.domain.errors import ValidationError
@@ -106,6 +107,13 @@ class DoseDialog(QDialog):
         self.end_widget.setLayout(end_row)
         end_row.setContentsMargins(0, 0, 0, 0)
 
+        self.early_reason = QLineEdit(objectName="doseEarlyReason")
+        self.early_reason.setAccessibleName("Reason for giving this device before the 5-minute rest")
+        self.early_reason_label = PlainLabel("&Early: why")
+        self.early_reason_label.setBuddy(self.early_reason)
+        self.device_status = PlainLabel("", objectName="doseDeviceStatus")
+        self.device_status.setWordWrap(True)
+
         self.ordered_by = QComboBox(objectName="doseOrderedBy")
         self.ordered_by.setAccessibleName("Ordered by")
         self.given_by = QComboBox(objectName="doseGivenBy")
@@ -117,12 +125,15 @@ class DoseDialog(QDialog):
         dose_label = PlainLabel("D&ose")
         dose_label.setBuddy(self.amount)
         form.addRow(dose_label, dose_row)
-        form.addRow("&Lot", self.lot)
+        self.lot_label = PlainLabel("&Lot")
+        self.lot_label.setBuddy(self.lot)
+        form.addRow(self.lot_label, self.lot)
         form.addRow(self.device_lot_label, self.device_lot)
         time_label = PlainLabel("&Time")
         time_label.setBuddy(self.given_now)
         form.addRow(time_label, time_row)
         form.addRow(self.minutes_label, self.end_widget)
+        form.addRow(self.early_reason_label, self.early_reason)
         form.addRow("Ordered &by", self.ordered_by)
         form.addRow("&Given by", self.given_by)
 
@@ -150,6 +161,7 @@ class DoseDialog(QDialog):
         buttons.addButton(self.record_button, QDialogButtonBox.ButtonRole.ActionRole)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
+        layout.addWidget(self.device_status)
         layout.addLayout(form)
         layout.addWidget(self.summary)
         layout.addWidget(self.blocker_list)
@@ -167,8 +179,11 @@ class DoseDialog(QDialog):
         self.given_now.toggled.connect(self._on_now_toggled)
         self._staff: list[StaffMember] = []
         self._busy = False
+        self.heading = heading
+        self.esketamine = bool(record and record.info.route is Route.INTRANASAL)
         self._apply_plan()
         self._on_route_changed()
+        self._apply_esketamine()
         self.setMinimumWidth(620)
         self._load_staff()
 
@@ -189,6 +204,48 @@ class DoseDialog(QDialog):
             last = record.administrations[-1].payload
             self.lot.setText(str(last.get("lot", "")))
             self.device_lot.setText(str(last.get("device_lot", "")))
+
+    def _apply_esketamine(self) -> None:
+        """An esketamine session records one 28 mg device at a time, 5 minutes apart (the label)."""
+        record = self.controller.record
+        self.device_status.setVisible(self.esketamine)
+        self.early_reason.setVisible(False)
+        self.early_reason_label.setVisible(False)
+        if not self.esketamine or record is None:
+            return
+        status = esketamine.device_status(record)
+        number = status.given + 1
+        title = f"Esketamine device {number} of {status.planned}"
+        self.setWindowTitle(f"Record {title.lower()}")
+        self.heading.setText(title if not status.complete else "All devices given")
+        self.drug.setCurrentText(esketamine.device_drug(record.info.planned_drug))
+        self.amount.setText(str(esketamine.RULES.device_mg))
+        self.unit.setCurrentText("mg")
+        for w in (self.drug, self.route, self.amount, self.unit):
+            w.setEnabled(False)
+        self.lot.setVisible(False)
+        self.lot_label.setVisible(False)
+        self.record_button.setText("Record device")
+        self.record_button.setShortcut("Ctrl+Return")  # setText drops the shortcut
+        wait = status.wait(self.state.services.records.now())
+        early = wait.total_seconds() > 0 and status.next_allowed_at is not None
+        if status.complete:
+            text = f"All {status.planned} devices of this session are recorded."
+        elif status.next_allowed_at is None:
+            text = f"{status.planned} devices of {esketamine.RULES.device_mg} mg planned; 5 minutes between devices."
+        elif early:
+            assert status.next_allowed_at is not None
+            text = (f"⚠ The 5-minute rest ends at {status.next_allowed_at.astimezone():%H:%M:%S} "
+                    f"({int(wait.total_seconds() // 60)}:{int(wait.total_seconds() % 60):02d} to go): "
+                    "giving it now needs a reason.")
+        else:
+            text = "The 5-minute rest since the previous device has passed."
+        self.device_status.setText(text)
+        set_severity(self.device_status, "warning" if early or status.complete else "info")
+        # Shown from the second device on: the time may also be set back by hand.
+        self.early_reason.setVisible(status.given >= 1 and not status.complete)
+        self.early_reason_label.setVisible(status.given >= 1 and not status.complete)
+        self.record_button.setEnabled(not status.complete)
 
     def _load_staff(self) -> None:
         staff = self.state.services.staff
@@ -309,9 +366,15 @@ class DoseDialog(QDialog):
             given_by=int(given) if given is not None else None, confirm=self.blocker_list.confirmed_keys,
         )
 
-        key = self.draft.key_for((session_id, sorted(fields.items())))
+        reason = self.early_reason.text().strip()
+        key = self.draft.key_for((session_id, sorted(fields.items()), reason))
 
         def record(services: Services, actor: Any) -> Entry:
+            if self.esketamine:
+                return services.rems.record_device(actor, session_id, device_lot=fields["device_lot"],
+                                                   ordered_by=fields["ordered_by"], given_by=fields["given_by"],
+                                                   observed_at=start, early_reason=reason,
+                                                   confirm=fields["confirm"], request_key=key)
             return services.records.record_administration(actor, session_id, **fields, request_key=key)
 
         self._busy = True

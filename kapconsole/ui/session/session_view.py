@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapconsole.domain.enums import Disposition, EntryKind, SessionState
+from kapconsole.domain import esketamine
+from kapconsole.domain.enums import Disposition, EntryKind, Route, SessionState
 from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.rules import Action, may
 from kapconsole.services.record import ATTESTATION_MEANING
@@ -244,6 +245,13 @@ class SessionView(QWidget):
         self.since_dose_label = self._label("sinceDoseLabel")
         self.vitals_due_label = self._label("vitalsDueLabel")
         self.discharge_label = self._label("dischargeLabel")
+        self.device_label = self._label("deviceTimerLabel")
+        self.device_label.setAccessibleName("Esketamine device timer")
+        self.device_label.hide()
+        self.rems_button = self._button("remsButton", "REMS…",
+                                        "Esketamine REMS answers and the Patient Monitoring Form (Ctrl+Alt+R)",
+                                        self.open_rems)
+        self.rems_button.hide()
         self.device_state_label = ElidedLabel("", objectName="deviceState")  # one line: it elides
         self.integrity_label = self._label("integrityState")
         self.integrity_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -291,13 +299,14 @@ class SessionView(QWidget):
         lines.addLayout(top)
         lines.addLayout(sub)
         row = top
-        for clock in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
+        for clock in (self.since_dose_label, self.device_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
             row.addWidget(clock, 0)  # as wide as its text; the client's name takes (and elides in) the rest
         # Ending early is rare and final: set apart from the everyday buttons.
         row.addWidget(self.end_early_button)
         row.addSpacing(16)
-        for b in (self.end_infusion_button, self.booster_button, self.discharge_button, self.attest_button):
+        for b in (self.rems_button, self.end_infusion_button, self.booster_button, self.discharge_button,
+                  self.attest_button):
             row.addWidget(b)
 
     def _build_banners(self) -> None:
@@ -365,6 +374,7 @@ class SessionView(QWidget):
             "Ctrl+Shift+D": lambda: self.discharge_button.isEnabled() and self.discharge_requested.emit(),
             "Ctrl+Shift+E": self.open_end_early,
             "Ctrl+T": self.timeline.table.setFocus,
+            "Ctrl+Alt+R": self.open_rems,
         }
         sequences = []
         for keys, slot in actions.items():
@@ -505,6 +515,17 @@ class SessionView(QWidget):
         dialog.open()
         return dialog
 
+    def open_rems(self) -> QWidget | None:
+        """The esketamine REMS answers and monitoring form (an intranasal session only)."""
+        if self.record is None or self.record.info.route is not Route.INTRANASAL or self._read_only:
+            return None
+        from kapconsole.ui.checklist.rems_dialog import RemsDialog
+
+        dialog = RemsDialog(self.state, self.controller, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def acknowledge_alerts(self) -> None:
         record = self.record
         if record is None or record.locked or self._read_only or not self.ack_button.isEnabled():
@@ -565,8 +586,20 @@ class SessionView(QWidget):
                                       and may(actor.roles, Action.SIGN_DISCHARGE))
         self.end_infusion_button.setVisible(editable and bool(record.running_infusions))
         self.locked_banner.setVisible(locked and not self._read_only)
-        self.booster_button.setEnabled(editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
+        live = editable and info.state in (SessionState.MONITORING, SessionState.DISCHARGE)
+        nasal = info.route is Route.INTRANASAL
+        if nasal:
+            devices = esketamine.device_status(record)
+            self.booster_button.setText("Next device…")
+            self.booster_button.setToolTip("Record the next esketamine device, 5 minutes after the previous one "
+                                           "(Ctrl+D)")
+            live = live and not devices.complete
+        else:
+            self.booster_button.setText("Booster…")
+            self.booster_button.setToolTip("Record a booster dose (Ctrl+D)")
+        self.booster_button.setEnabled(live)
         self.booster_button.setVisible(not self._read_only)
+        self.rems_button.setVisible(nasal and not self._read_only)
         self.discharge_button.setEnabled(info.state in (SessionState.MONITORING, SessionState.DISCHARGE))
         self.end_early_button.setEnabled(editable)
         for panel in (self.vitals, self.observation, self.scales, self.side_effects):
@@ -655,6 +688,7 @@ class SessionView(QWidget):
         else:
             set_severity(self.vitals_due_label, "")
             self.vitals_due_label.setText(f"Next vitals due in\n{clock_text(due - now, hours=False)}")
+        self._render_device_timer(record, now, closed)
         allowed_at = record.earliest_discharge_at
         if allowed_at is None or closed:
             self.discharge_label.setText("")
@@ -665,6 +699,27 @@ class SessionView(QWidget):
                 self.discharge_label.setText(f"Earliest discharge in\n{clock_text(left)}")
             else:
                 self.discharge_label.setText(f"Minimum observation\nmet ({minutes} min)")
+
+    def _render_device_timer(self, record: SessionRecord, now: datetime, closed: bool) -> None:
+        """Esketamine: the 5-minute rest between devices, counted down, until every device is given."""
+        if record.info.route is not Route.INTRANASAL or closed:
+            self.device_label.hide()
+            return
+        status = esketamine.device_status(record)
+        if status.given == 0 or status.complete:
+            self.device_label.setVisible(status.given > 0)
+            self.device_label.setText(f"Devices\n{status.given} of {status.planned} given")
+            set_severity(self.device_label, "")
+            return
+        wait = status.wait(now)
+        number = status.given + 1
+        if wait.total_seconds() > 0:
+            self.device_label.setText(f"Device {number} of {status.planned} in\n{clock_text(wait, hours=False)}")
+            set_severity(self.device_label, "")
+        else:
+            self.device_label.setText(f"Device {number} of {status.planned}\nmay be given now (Ctrl+D)")
+            set_severity(self.device_label, "ok")
+        self.device_label.show()
 
     def _on_connection_changed(self, connected: bool, message: str) -> None:
         text = "" if connected else (f"⚠ NOT SAVED — the database cannot be written ({message}). What you typed "

@@ -36,6 +36,7 @@ from kapconsole.domain.entry_base import describe_payload
 from kapconsole.domain.enums import EntryKind, ObservationCategory, Route, Scale, SessionState, SideEffectKind
 from kapconsole.domain.protocol import MEASURES
 from kapconsole.domain.record import SessionRecord
+from kapconsole.domain.rems import describe_answers
 from kapconsole.domain.values import Entry
 from kapconsole.ui.widgets import theme
 from kapconsole.ui.widgets.table_model import row_table
@@ -58,7 +59,7 @@ FILTERS: dict[str, frozenset[EntryKind] | None] = {
     "Amendments": frozenset({EntryKind.AMENDMENT}),
     "Checklist and state": frozenset(
         {EntryKind.CHECKLIST, EntryKind.OVERRIDE, EntryKind.STATE, EntryKind.DISCHARGE_ASSESSMENT,
-         EntryKind.SIGNATURE}
+         EntryKind.SIGNATURE, EntryKind.REMS_ANSWERS}
     ),
 }
 
@@ -120,6 +121,10 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
         text = f"{p.get('drug', '')} {_num(p.get('dose', ''))} {p.get('unit', '')}, {_label(Route, p.get('route'))}"
         if p.get("lot"):
             text += f", lot {p['lot']}"
+        if p.get("device"):
+            text += f", device {p['device']} of {p.get('devices_planned', '?')}, device lot {p.get('device_lot', '')}"
+            if p.get("early_reason"):
+                text += f" (early: {p['early_reason']})"
         return text + f"; given by {p.get('given_by_name', '')}, ordered by {p.get('ordered_by_name', '')}"
     if kind is EntryKind.SCALE:
         return f"{_label(Scale, p.get('scale'))}: {_num(p.get('score', ''))}"
@@ -147,6 +152,8 @@ def describe(kind: EntryKind, p: Mapping[str, Any] | None, record: SessionRecord
     if kind is EntryKind.OUTCOME_MEASURE:
         return f"{str(p.get('instrument', '')).upper().replace('PHQ9', 'PHQ-9').replace('GAD7', 'GAD-7').replace('PCL5', 'PCL-5')} " \
                f"{p.get('total', '')} ({p.get('band', '')})"
+    if kind is EntryKind.REMS_ANSWERS:
+        return describe_answers(p)
     return ", ".join(f"{k}: {v}" for k, v in p.items())
 
 

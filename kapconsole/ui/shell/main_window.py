@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
 
         self.lock_screen.unlocked.connect(self._on_unlocked)
         self.today.open_session.connect(self.open_session)
+        self.today.rems_button.clicked.connect(self.show_rems_forms)
         self.today.failed.connect(self.show_error)
         self.today.loaded.connect(self._on_today_loaded)
         self.checklist.dose_requested.connect(self.open_dose_dialog)
@@ -210,6 +211,7 @@ class MainWindow(QMainWindow):
         self.act_clients = a("actionClients", "&Clients and summaries", "Ctrl+Shift+C", self.show_clients)
         self.act_frontdesk = a("actionFrontDesk", "&Front desk", "Ctrl+Shift+F", self.show_frontdesk)
         self.act_setup = a("actionClinicSetup", "&Staff and rooms…", "Ctrl+Alt+S", self.show_clinic_setup)
+        self.act_rems = a("actionRemsForms", "&REMS forms due…", "Ctrl+Alt+F", self.show_rems_forms)
         menu = self.menuBar()
         console = menu.addMenu("&Console")
         console.setToolTipsVisible(True)
@@ -227,6 +229,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_clients)
         view.addAction(self.act_board)
         view.addAction(self.act_audit)
+        view.addAction(self.act_rems)
         tools = QToolBar("Main", objectName="mainToolBar")
         tools.setMovable(False)
         for act in (self.act_today, self.act_switch, self.act_lock, self.act_night, self.act_frontdesk,
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
         # administrators'. The services check again.
         self.act_board.setEnabled(signed and may(roles, Action.VIEW_AUDIT) and may(roles, Action.VIEW_RECORD))
         self.act_audit.setEnabled(signed and may(roles, Action.VIEW_AUDIT))
+        self.act_rems.setEnabled(signed and may(roles, Action.VIEW_RECORD))
         self.act_clients.setEnabled(signed and may(roles, Action.VIEW_RECORD))
         self.act_frontdesk.setEnabled(signed and (may(roles, Action.MANAGE_CLIENTS) or may(roles, Action.PLAN_SESSION)))
         self.act_setup.setEnabled(signed and (may(roles, Action.ADMINISTER_USERS) or may(roles, Action.MANAGE_ROOMS)))
@@ -361,6 +365,17 @@ class MainWindow(QMainWindow):
             return
         self.today.deactivate()
         self.stack.setCurrentWidget(self.audit)
+
+    def show_rems_forms(self) -> None:
+        """Esketamine REMS monitoring forms due and overdue, and marking one submitted (Ctrl+Alt+F)."""
+        if self._locked or not self.act_rems.isEnabled():
+            return
+        from kapconsole.ui.board.rems_due import RemsDueDialog
+
+        dialog = RemsDueDialog(self.state, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: self.today.refresh())
+        dialog.open()
 
     def show_clients(self) -> None:
         """Clients and summaries: a client's course, session by session (therapists, medical, supervisors)."""

@@ -16,13 +16,15 @@ from PySide6.QtWidgets import (
 )
 
 from kapconsole.domain.enums import SessionState
+from kapconsole.domain.rems import FilingItem, FilingStatus
 from kapconsole.domain.rules import Action, may
 from kapconsole.domain.values import SessionListItem
+from kapconsole.ui.board.rems_due import counts_text
 from kapconsole.ui.shell import settings as cfg
 from kapconsole.ui.shell.app_state import AppState
 from kapconsole.ui.widgets.table_model import RowsTableModel, row_table
 from kapconsole.ui.widgets.text import PlainLabel, button_text, shorten, tooltip_text
-from kapconsole.ui.widgets.theme import set_flag
+from kapconsole.ui.widgets.theme import set_flag, set_severity
 
 ALL_ROOMS = "All rooms"
 REFRESH_MS = 30_000
@@ -121,6 +123,19 @@ class TodayView(QWidget):
         top.addWidget(room_label)
         top.addWidget(self.room)
         top.addWidget(self.refresh_button)
+        # Esketamine REMS monitoring forms waiting to be submitted (shown when there are any).
+        self.rems_label = PlainLabel("", objectName="todayRems")
+        self.rems_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.rems_button = QPushButton("REMS forms…", objectName="todayRemsButton")
+        self.rems_button.setToolTip("REMS monitoring forms due and overdue; mark one submitted (Ctrl+Alt+F)")
+        self.rems_label.hide()
+        self.rems_button.hide()
+        # On a row of its own: beside the hint and the open button it would widen the screen in night type.
+        rems_row = QHBoxLayout()
+        rems_row.addWidget(self.rems_label)
+        rems_row.addWidget(self.rems_button)
+        rems_row.addStretch(1)
+        self.rems_label.setWordWrap(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.hint)
         bottom.addStretch(1)
@@ -129,6 +144,7 @@ class TodayView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
+        layout.addLayout(rems_row)
         layout.addLayout(bottom)
 
         self.table.activated.connect(self._on_activated)
@@ -182,6 +198,23 @@ class TodayView(QWidget):
             return rooms, items, chosen, now
 
         self.state.runner.submit(load, self._on_loaded, self._on_load_failed)
+        self._load_rems()
+
+    def _load_rems(self) -> None:
+        actor = self.state.actor
+        if actor is None or not may(actor.roles, Action.VIEW_RECORD):
+            self.rems_label.hide()
+            self.rems_button.hide()
+            return
+        rems = self.state.services.rems
+        self.state.runner.submit(lambda: rems.filings(actor), self._on_rems, lambda _exc: None)
+
+    def _on_rems(self, items: list[FilingItem]) -> None:
+        overdue = any(i.status is FilingStatus.OVERDUE for i in items)
+        self.rems_label.setText(counts_text(items))
+        set_severity(self.rems_label, "danger" if overdue else "warning")
+        self.rems_label.setVisible(bool(items))
+        self.rems_button.setVisible(bool(items))
 
     def _on_loaded(self, result: tuple[list[str], list[SessionListItem], str | None, datetime]) -> None:
         self._loading = False
