@@ -194,7 +194,7 @@ class ObservationEntry(_Entry):
         self._arrange(lines=1)
 
     def _arrange(self, *, lines: int) -> None:
-        """One line when there is room; else the text above its options (on one line, or two when narrow)."""
+        """One line when there is room; else two: the text above its options, or beside the time and Save."""
         if lines == self._lines:
             return
         self._lines = lines
@@ -204,7 +204,8 @@ class ObservationEntry(_Entry):
         places = {
             1: ((0, 0, 1, 1), (0, 1, 1, 1), (0, 2, 1, 1), (0, 3, 1, 1), (0, 4, 1, 1)),
             2: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 1), (1, 3, 1, 1), (1, 4, 1, 1)),
-            3: ((0, 0, 1, 5), (1, 0, 1, 1), (1, 1, 1, 4), (2, 0, 1, 1), (2, 4, 1, 1)),
+            # Narrow: the time and Save beside the text, the category and "For integration" under it.
+            3: ((0, 0, 1, 3), (1, 0, 1, 1), (1, 1, 1, 4), (0, 3, 1, 1), (0, 4, 1, 1)),
         }[lines]
         for w, (row, col, rows, cols) in zip(widgets, places, strict=True):
             self.grid.addWidget(w, row, col, rows, cols)
@@ -217,6 +218,10 @@ class ObservationEntry(_Entry):
         room = self.text.fontMetrics().horizontalAdvance("Type an observation, Enter saves") + 20
         width = event.size().width()
         self._arrange(lines=1 if width >= options + room else 2 if width >= options else 3)
+        # As narrow as the two-line form allows, whichever form it shows now: a window made narrower re-arranges.
+        narrow = max(self.text.minimumSizeHint().width() + self.when.minimumSizeHint().width(),
+                     self.category.sizeHint().width() + self.integration.sizeHint().width())
+        self.setMinimumWidth(narrow + self.save.sizeHint().width() + 40)
 
     def commit(self) -> None:
         text = self.text.text()
@@ -614,38 +619,41 @@ class SideEffectPanel(_Entry):
         head = QHBoxLayout()
         self.unresolved_title = ElidedLabel("Unresolved: none")
         self.unresolved_title.setObjectName("unresolvedTitle")
-        # The unresolved list sits under its title, beside the buttons that act on it: one row, not two.
-        listing = QVBoxLayout()
-        listing.setSpacing(0)
-        listing.addWidget(self.unresolved_title)
-        listing.addWidget(self.unresolved)
-        head.addLayout(listing, 1)
+        # One row for what acts on the unresolved list ("Other…" and "Medication…" too when the kinds fill whole
+        # rows), the list under it at the panel's full width.
+        head.addWidget(self.unresolved_title, 1)
         self.resolved_when = ClinicalTimeField("resolvedTime", label="Time resolved")
         self.resolved_when.setMaximumWidth(130)
         self.resolved_when.returnPressed.connect(self.resolve_selected)
         self.watch(self.resolved_when)
-        head.addWidget(self.resolved_when, 0, Qt.AlignmentFlag.AlignTop)
-        head.addWidget(self.resolve, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.resolved_when, 0)
+        head.addWidget(self.resolve, 0)
         self.head = head
-        self.set_columns(EFFECT_COLUMNS)
         layout.addLayout(head)
+        layout.addWidget(self.unresolved)
         layout.addWidget(self.message)
+        self.set_columns(EFFECT_COLUMNS)
 
     def set_columns(self, columns: int) -> None:
         """Buttons per row: five in the day (the panel stays short), three in night mode's large type.
 
-        With three to a row the last row has room for "Medication…"; otherwise it sits beside "Mark resolved".
+        When the kinds but "Other…" fill whole rows, "Other…" and "Medication…" sit on the row of "Mark resolved";
+        otherwise they end the last row of kinds (with "Medication…" beside "Mark resolved" if that row is full).
         """
-        buttons = list(self.buttons.values())
-        in_grid = len(buttons) % columns != 0
-        self.head.removeWidget(self.medication)
-        self.button_grid.removeWidget(self.medication)
-        if in_grid:
-            buttons.append(self.medication)
-        else:
-            self.head.insertWidget(1, self.medication, 0, Qt.AlignmentFlag.AlignTop)
-        for i, button in enumerate(buttons):
+        other = self.buttons[SideEffectKind.OTHER]
+        kinds = [b for b in self.buttons.values() if b is not other]
+        for button in (*self.buttons.values(), self.medication):
+            self.head.removeWidget(button)
             self.button_grid.removeWidget(button)
+        if len(kinds) % columns == 0:
+            in_grid, beside = kinds, [other, self.medication]
+        elif (len(kinds) + 1) % columns != 0:
+            in_grid, beside = [*kinds, other, self.medication], []
+        else:
+            in_grid, beside = [*kinds, other], [self.medication]
+        for i, button in enumerate(beside):
+            self.head.insertWidget(i, button, 0)
+        for i, button in enumerate(in_grid):
             self.button_grid.addWidget(button, i // columns, i % columns)
 
     def open_dialog(self, kind: SideEffectKind | None = None) -> SideEffectDialog | None:

@@ -14,11 +14,13 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -115,6 +117,22 @@ class _ShortcutsWin(QObject):
                 and QKeySequence(event.keyCombination()).toString() in self._keys)
 
 
+def _tighten(panel: QWidget) -> None:
+    """Closer rows inside a quick-entry panel (the type keeps its size): the column then fits a short screen."""
+    layout = panel.layout()
+    if layout is None:
+        return
+    layout.setContentsMargins(8, 4, 8, 4)
+    layout.setSpacing(4)
+    for i in range(layout.count()):
+        inner = layout.itemAt(i).layout()
+        if isinstance(inner, QGridLayout):
+            if inner.verticalSpacing() != 0:  # a grid set to no spacing keeps it
+                inner.setVerticalSpacing(4)
+        elif inner is not None:
+            inner.setSpacing(4)
+
+
 class SessionView(QWidget):
     dose_requested = Signal()
     discharge_requested = Signal()
@@ -155,6 +173,8 @@ class SessionView(QWidget):
         # side effects and scales, which then fit without scrolling on a 1280×800 or 1600×1000 screen.
         for w in (self.vitals, self.side_effects, self.scales):
             col.addWidget(w)
+        for panel in (self.vitals, self.side_effects, self.scales, self.observation):
+            _tighten(panel)
         col.addStretch(1)
         end_row = QHBoxLayout()
         end_row.addWidget(self.closing_note_button)
@@ -262,24 +282,30 @@ class SessionView(QWidget):
                                           "A physician attests this session ended early after a dose (password)",
                                           self.open_attestation)
         self.attest_button.hide()
-        who = QVBoxLayout()
-        who.setSpacing(0)
-        who.addWidget(self.client_label)
+        # Two lines: the name beside the clocks and buttons, then the course, state, monitor and the record's
+        # verification on one line under them (the live screen keeps its height for the chart and timeline).
+        top = QHBoxLayout()
+        # The name takes the room the clocks leave, down to its shortest form (the tooltip has it whole).
+        self.client_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        top.addWidget(self.client_label, 1)
         sub = QHBoxLayout()
+        sub.setSpacing(4)
         sub.addWidget(self.course_label)
         sub.addWidget(self.state_label)
-        sub.addStretch(1)
-        who.addLayout(sub)
-        who.addWidget(self.device_state_label)
-        who.addWidget(self.integrity_label)
-        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
-        # Every text may wrap: with night mode's large type the header must still fit a 1280-wide screen.
-        for label in (self.course_label, self.state_label, self.since_dose_label,
-                      self.vitals_due_label, self.discharge_label):
+        sub.addSpacing(16)
+        sub.addWidget(self.device_state_label, 1)
+        sub.addSpacing(16)
+        sub.addWidget(self.integrity_label, 0)
+        # The clocks may wrap: with night mode's large type the header must still fit a 1280-wide screen (the line
+        # under them has the header's whole width, and the monitor's state elides in it).
+        for label in (self.since_dose_label, self.vitals_due_label, self.discharge_label):
             label.setWordWrap(True)
-        row = QHBoxLayout(self.header)
-        row.setContentsMargins(10, 6, 10, 6)
-        row.addLayout(who, 1)
+        lines = QVBoxLayout(self.header)
+        lines.setContentsMargins(10, 4, 10, 4)
+        lines.setSpacing(2)
+        lines.addLayout(top)
+        lines.addLayout(sub)
+        row = top
         for clock in (self.since_dose_label, self.device_label, self.vitals_due_label, self.discharge_label):
             clock.setProperty("role", "clock")
             row.addWidget(clock, 0)  # as wide as its text; the client's name takes (and elides in) the rest
@@ -410,6 +436,8 @@ class SessionView(QWidget):
         self.side_effects.set_columns(3 if night else 5)
         if self.isVisible():
             self._fit_entry_column()
+            # Again once the new type has reached every input (the column is then as wide as they need).
+            QTimer.singleShot(0, self._fit_entry_column)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -424,6 +452,8 @@ class SessionView(QWidget):
     def _fit_entry_column(self) -> None:
         """Give the quick-entry column the width its inputs need (type is larger at night)."""
         self.quick_entry.ensurePolished()
+        self.client_label.ensurePolished()
+        self.client_label.setMinimumWidth(self.client_label.minimumSizeHint().width())
         need = self.quick_entry.minimumSizeHint().width() + self.entry_scroll.verticalScrollBar().sizeHint().width() + 6
         total = sum(self.splitter.sizes()) or self.width()
         self.entry_scroll.setMinimumWidth(need)
