@@ -125,7 +125,8 @@ def _tighten(panel: QWidget) -> None:
     layout.setContentsMargins(8, 4, 8, 4)
     layout.setSpacing(4)
     for i in range(layout.count()):
-        inner = layout.itemAt(i).layout()
+        item = layout.itemAt(i)
+        inner = item.layout() if item is not None else None
         if isinstance(inner, QGridLayout):
             if inner.verticalSpacing() != 0:  # a grid set to no spacing keeps it
                 inner.setVerticalSpacing(4)
