@@ -167,8 +167,10 @@ def get_session_row(s: Session, session_id: int, *, for_update: bool = False, le
         stmt = stmt.options(lazyload("*"))
     if for_update:
         # Serialises appends to one session's chain across workstations (PostgreSQL row lock;
-        # SQLite writers already hold the database write lock from BEGIN IMMEDIATE).
-        stmt = stmt.with_for_update(of=SessionRow)
+        # SQLite writers already hold the database write lock from BEGIN IMMEDIATE). FOR NO KEY UPDATE, not
+        # FOR UPDATE: a unit of work that holds the clinic chain's lock and writes a row referring to this
+        # session (an audit event) takes a KEY SHARE lock on it, which FOR UPDATE would block: a deadlock.
+        stmt = stmt.with_for_update(of=SessionRow, key_share=True)
     row = s.scalars(stmt).unique().one_or_none()
     if row is None:
         raise NotFound(f"there is no session {session_id}")
