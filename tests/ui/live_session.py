@@ -10,6 +10,7 @@ from kapconsole.domain.record import SessionRecord
 from kapconsole.domain.values import Actor
 from kapconsole.services import Services
 from kapconsole.ui.session.controller import SessionController
+from kapconsole.ui.session.session_view import SessionView
 from kapconsole.ui.shell.app_state import AppState
 from tests.conftest import FakeClock, make_staff
 from tests.data.helpers import BASELINE, dosed
@@ -80,3 +81,17 @@ def populate_hours(live: Live, hours: float = 3.0) -> None:
             effect = s.records.record(nurse, sid).side_effects[0]
             s.records.resolve_side_effect(nurse, sid, effect.id, note="settled")
             s.records.record_scale(nurse, sid, "moaas", 5)
+
+
+def show_session_view(live: Live, qtbot: QtBot) -> SessionView:
+    """The session screen over ``live``, shown at 1500×950 with the session open and its record drawn."""
+    widget = SessionView(live.state, live.controller)
+    qtbot.addWidget(widget)
+    widget.resize(1500, 950)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    live.controller.open(live.session_id)
+    wait_for_record(live, qtbot)
+    qtbot.waitUntil(lambda: widget.record is not None)
+    return widget

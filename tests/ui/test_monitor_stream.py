@@ -16,7 +16,7 @@ from kapconsole.services.monitor.ingest import MonitorIngest
 from kapconsole.services.monitor.simulate import MessageFactory, Style, equipment_id
 from kapconsole.ui.session.session_view import SessionView
 from tests.conftest import FakeClock
-from tests.ui.live_session import Live, open_live, wait_for_record
+from tests.ui.live_session import Live, open_live, show_session_view, wait_for_record
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
@@ -33,16 +33,7 @@ def live(sqlite_services: Services, clock: FakeClock, qtbot: QtBot) -> Iterator[
 
 @pytest.fixture
 def view(live: Live, qtbot: QtBot) -> SessionView:
-    widget = SessionView(live.state, live.controller)
-    qtbot.addWidget(widget)
-    widget.resize(1500, 950)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    live.controller.open(live.session_id)
-    wait_for_record(live, qtbot)
-    qtbot.waitUntil(lambda: widget.record is not None)
-    return widget
+    return show_session_view(live, qtbot)
 
 
 def send(live: Live, seconds: int, *, spo2: float = 97, spo2_flag: str = "", sbp: float | None = None) -> None:

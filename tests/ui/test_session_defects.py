@@ -15,7 +15,7 @@ from kapconsole.services import Services
 from kapconsole.ui.session.session_view import SessionView
 from tests.conftest import FakeClock
 from tests.data.helpers import dosed
-from tests.ui.live_session import Live, open_live, wait_for_record
+from tests.ui.live_session import Live, open_live, show_session_view
 from tests.ui.test_session_view import child, type_vitals, wait_shown
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -31,15 +31,7 @@ def live(sqlite_services: Services, clock: FakeClock, qtbot: QtBot) -> Iterator[
 
 @pytest.fixture
 def view(live: Live, qtbot: QtBot) -> SessionView:
-    widget = SessionView(live.state, live.controller)
-    qtbot.addWidget(widget)
-    widget.resize(1500, 950)
-    widget.show()
-    qtbot.waitExposed(widget)
-    live.controller.open(live.session_id)
-    wait_for_record(live, qtbot)
-    qtbot.waitUntil(lambda: widget.record is not None)
-    return widget
+    return show_session_view(live, qtbot)
 
 
 def test_every_refused_measure_is_shown_at_once_as_typed(live: Live, view: SessionView, qtbot: QtBot) -> None:

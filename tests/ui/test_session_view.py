@@ -18,7 +18,7 @@ from kapconsole.ui.session.end_early_dialog import EndEarlyDialog
 from kapconsole.ui.session.session_view import SessionView
 from kapconsole.ui.session.side_effect_dialog import SideEffectDialog
 from tests.conftest import PASSWORD, FakeClock
-from tests.ui.live_session import Live, open_live, wait_for_record
+from tests.ui.live_session import Live, open_live, show_session_view
 
 # The offscreen platform warns that it cannot propagate size hints when a window is shown.
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -34,16 +34,7 @@ def live(sqlite_services: Services, clock: FakeClock, qtbot: QtBot) -> Iterator[
 
 @pytest.fixture
 def view(live: Live, qtbot: QtBot) -> SessionView:
-    widget = SessionView(live.state, live.controller)
-    qtbot.addWidget(widget)
-    widget.resize(1500, 950)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    live.controller.open(live.session_id)
-    wait_for_record(live, qtbot)
-    qtbot.waitUntil(lambda: widget.record is not None)
-    return widget
+    return show_session_view(live, qtbot)
 
 
 def child(view: SessionView, cls: type, name: str):  # noqa: ANN201 - the widget found
